@@ -1,0 +1,251 @@
+//! Running one flow iteration: render each step, send it, classify the answer, capture
+//! values for later steps, and record the outcome.
+
+use super::client::{Answer, LoadClient};
+use crate::metrics::shard::FlowOutcome;
+use crate::metrics::{ErrorClass, Recorder, StepRecord};
+use crate::scenario::template::{Resolve, VarRef};
+use crate::scenario::{FlowKind, Scenario, Step};
+use bytes::Bytes;
+use http_body_util::Full;
+use rand::rngs::SmallRng;
+use rand::Rng;
+use serde_json::Value;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock};
+use tokio::time::Instant;
+
+/// Shared, read-mostly state every iteration needs.
+pub struct Context {
+    pub scenario: Arc<Scenario>,
+    pub client: LoadClient,
+    /// Base URL without a trailing slash, e.g. `http://127.0.0.1:3000`.
+    pub base: String,
+    pub recorder: Arc<Recorder>,
+    /// Index into the recorder's tools for each flow's steps.
+    pub step_tools: Vec<Vec<usize>>,
+    /// Filled by setup: pools[p][entry][field].
+    pub pools: RwLock<Vec<Vec<Vec<Value>>>>,
+    pub pool_cursor: Vec<AtomicUsize>,
+    pub seq: AtomicU64,
+    pub headers: Vec<(http::HeaderName, http::HeaderValue)>,
+}
+
+/// Variables of one iteration: captures, the pool entry drawn, a seeded RNG.
+pub struct Vars<'a> {
+    pub ctx: &'a Context,
+    pub captures: Vec<Value>,
+    pub pool_entry: Vec<Option<usize>>,
+    pub rng: SmallRng,
+}
+
+impl Resolve for Vars<'_> {
+    fn value(&mut self, var: &VarRef) -> Value {
+        match var {
+            VarRef::Capture(slot) => self.captures.get(*slot).cloned().unwrap_or(Value::Null),
+            VarRef::List(i) => {
+                let list = &self.ctx.scenario.lists[*i];
+                list[self.rng.random_range(0..list.len())].clone()
+            }
+            VarRef::Pool(p, f) => {
+                let pools = self.ctx.pools.read().unwrap_or_else(|e| e.into_inner());
+                let entries = &pools[*p];
+                if entries.is_empty() {
+                    return Value::Null;
+                }
+                let entry = *self.pool_entry[*p].get_or_insert_with(|| {
+                    self.ctx.pool_cursor[*p].fetch_add(1, Ordering::Relaxed) % entries.len()
+                });
+                entries[entry].get(*f).cloned().unwrap_or(Value::Null)
+            }
+            VarRef::Uuid => Value::String(uuid::Uuid::from_u128(self.rng.random()).to_string()),
+            VarRef::Now(offset) => {
+                let t =
+                    chrono::Utc::now() + chrono::Duration::from_std(*offset).unwrap_or_default();
+                Value::String(t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+            }
+            VarRef::Seq => Value::from(self.ctx.seq.fetch_add(1, Ordering::Relaxed)),
+        }
+    }
+}
+
+impl<'a> Vars<'a> {
+    pub fn new(ctx: &'a Context, slots: usize, rng: SmallRng) -> Self {
+        Self {
+            ctx,
+            captures: vec![Value::Null; slots],
+            pool_entry: vec![None; ctx.scenario.pools.len()],
+            rng,
+        }
+    }
+}
+
+/// The result of one step, before recording.
+pub struct StepResult {
+    pub status: u16,
+    pub error: Option<ErrorClass>,
+    pub body: Bytes,
+    pub service_us: u64,
+    pub latency_us: u64,
+    /// Why it failed, for setup errors and the log.
+    pub detail: String,
+}
+
+pub async fn send_step(
+    ctx: &Context,
+    step: &Step,
+    vars: &mut Vars<'_>,
+    intended: Instant,
+) -> StepResult {
+    let request = build_request(ctx, step, vars);
+    let sent = Instant::now();
+    let answer = match request {
+        Ok(r) => ctx.client.send(r, ctx.scenario.defaults.timeout).await,
+        Err(e) => Answer::Connect(e),
+    };
+    let done = Instant::now();
+    let service_us = done.duration_since(sent).as_micros() as u64;
+    let latency_us = done.duration_since(intended).as_micros() as u64;
+    let (status, body, error, detail) = match answer {
+        Answer::Response { status, body } => {
+            let error = classify(step, status, &body);
+            let detail = if error.is_some() {
+                String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned()
+            } else {
+                String::new()
+            };
+            (status, body, error, detail)
+        }
+        Answer::Timeout => (
+            0,
+            Bytes::new(),
+            Some(ErrorClass::Timeout),
+            "timed out".into(),
+        ),
+        Answer::Connect(e) => (0, Bytes::new(), Some(ErrorClass::Connect), e),
+    };
+    if error.is_none() && !step.captures.is_empty() {
+        capture(step, &body, vars);
+    }
+    StepResult {
+        status,
+        error,
+        body,
+        service_us,
+        latency_us,
+        detail,
+    }
+}
+
+fn build_request(
+    ctx: &Context,
+    step: &Step,
+    vars: &mut Vars<'_>,
+) -> Result<http::Request<Full<Bytes>>, String> {
+    let mut uri = String::with_capacity(ctx.base.len() + 32);
+    uri.push_str(&ctx.base);
+    step.path.render(vars, &mut uri);
+    let mut builder = http::Request::builder()
+        .method(step.method.clone())
+        .uri(uri);
+    for (k, v) in &ctx.headers {
+        builder = builder.header(k, v);
+    }
+    for (k, t) in &step.headers {
+        builder = builder.header(k.as_str(), t.render_string(vars));
+    }
+    let body = match &step.body {
+        Some(b) => {
+            let mut s = String::with_capacity(256);
+            b.render(vars, &mut s);
+            if !ctx
+                .headers
+                .iter()
+                .any(|(k, _)| k == http::header::CONTENT_TYPE)
+                && !step
+                    .headers
+                    .iter()
+                    .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+            {
+                builder = builder.header(http::header::CONTENT_TYPE, "application/json");
+            }
+            Bytes::from(s)
+        }
+        None => Bytes::new(),
+    };
+    builder
+        .body(Full::new(body))
+        .map_err(|e| format!("invalid request: {e}"))
+}
+
+/// The error class of an answer, or `None` when the status is one the step expects.
+pub fn classify(step: &Step, status: u16, body: &[u8]) -> Option<ErrorClass> {
+    if step.expect.contains(&status) {
+        return None;
+    }
+    Some(match status {
+        429 => ErrorClass::RateLimited,
+        500..=599 => ErrorClass::Upstream,
+        401 => ErrorClass::Auth,
+        403 if contains(body, b"Policy denied") => ErrorClass::Policy,
+        403 => ErrorClass::Auth,
+        _ => ErrorClass::Unexpected,
+    })
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+fn capture(step: &Step, body: &[u8], vars: &mut Vars<'_>) {
+    let Ok(json) = serde_json::from_slice::<Value>(body) else {
+        return;
+    };
+    for c in &step.captures {
+        if let Some(v) = json.pointer(&c.pointer) {
+            vars.captures[c.slot] = v.clone();
+        }
+    }
+}
+
+/// Runs every step of flow `flow` for an arrival scheduled at `intended`, and records it.
+pub async fn run_flow(
+    ctx: Arc<Context>,
+    flow: usize,
+    intended: Instant,
+    kpi_phase: bool,
+    rng: SmallRng,
+) {
+    let spec = &ctx.scenario.flows[flow];
+    let mut vars = Vars::new(&ctx, spec.slots, rng);
+    let mut outcome = FlowOutcome::Ok;
+    let mut step_start = intended;
+    for (i, step) in spec.steps.iter().enumerate() {
+        let r = send_step(&ctx, step, &mut vars, step_start).await;
+        ctx.recorder.sent.fetch_add(1, Ordering::Relaxed);
+        let fast_fail = r.status == 502 && contains(&r.body, b"Circuit breaker is OPEN");
+        ctx.recorder.record_step(StepRecord {
+            tool: ctx.step_tools[flow][i],
+            latency_us: r.latency_us,
+            service_us: r.service_us,
+            status: r.status,
+            error: r.error,
+            kpi: kpi_phase && spec.kind == FlowKind::Happy && step.tool.is_some(),
+            fast_fail,
+        });
+        if step.expects_denial() && step.tool.is_some() {
+            outcome = match r.error {
+                None => FlowOutcome::CorrectDenial,
+                Some(_) if (200..300).contains(&r.status) => FlowOutcome::Breach,
+                Some(_) => FlowOutcome::Failed,
+            };
+        } else if r.error.is_some() {
+            outcome = FlowOutcome::Failed;
+        }
+        if r.error.is_some() {
+            break;
+        }
+        step_start = Instant::now();
+    }
+    ctx.recorder.record_flow(flow, outcome);
+}

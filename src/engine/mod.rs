@@ -1,0 +1,529 @@
+//! The open-model load engine: setup, then phases whose arrivals come from the schedule,
+//! each arrival one flow iteration, measured from its intended start. Control arrives as
+//! `EngineCommand`s; results leave as snapshots on a watch channel. The engine never knows
+//! whether a cockpit, a headless printer or a test is reading.
+
+pub mod client;
+pub mod exec;
+pub mod schedule;
+pub mod setup;
+
+use crate::metrics::aggregate::{Aggregator, FinalHistograms, Progress};
+use crate::metrics::{FlowView, PhaseView, Recorder, RunStatus, Snapshot};
+use crate::scenario::Scenario;
+use exec::Context;
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+use schedule::{PhaseSchedule, RateCurve};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+
+/// How often shards are merged into a new snapshot.
+pub const SNAPSHOT_INTERVAL: Duration = Duration::from_millis(250);
+
+#[derive(Clone, Debug)]
+pub struct EngineOptions {
+    /// Multiplies every phase's rate.
+    pub rate_scale: f64,
+    /// Stops the load after this long, whatever the phases say.
+    pub duration_cap: Option<Duration>,
+    /// Runs only the phase with this name.
+    pub only_phase: Option<String>,
+    pub max_inflight: Option<usize>,
+    pub seed: u64,
+    /// Closed loop: this many connections sending back to back, no schedule.
+    pub connections: Option<usize>,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        Self {
+            rate_scale: 1.0,
+            duration_cap: None,
+            only_phase: None,
+            max_inflight: None,
+            seed: 1,
+            connections: None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum EngineCommand {
+    Pause,
+    Resume,
+    TogglePause,
+    /// Sets the live rate multiplier (on top of `rate_scale`).
+    SetMultiplier(f64),
+    /// Multiplies the live rate multiplier, e.g. 1.1 for "rate up".
+    ScaleMultiplier(f64),
+    NextPhase,
+    Stop,
+}
+
+pub struct EngineHandle {
+    pub snapshots: watch::Receiver<Arc<Snapshot>>,
+    pub commands: mpsc::UnboundedSender<EngineCommand>,
+    pub join: tokio::task::JoinHandle<EngineResult>,
+}
+
+pub struct EngineResult {
+    pub snapshot: Arc<Snapshot>,
+    pub histograms: FinalHistograms,
+    /// Why the run stopped early (setup failure), if it did.
+    pub abort: Option<String>,
+    pub stopped_by_command: bool,
+}
+
+/// Tool labels in recording order: every step's `tool`, then "-" for steps without one.
+pub fn tool_names(scenario: &Scenario) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for step in scenario.flows.iter().flat_map(|f| &f.steps) {
+        let name = step.tool.clone().unwrap_or_else(|| "-".into());
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names
+}
+
+pub fn start(scenario: Arc<Scenario>, base_url: &str, opts: EngineOptions) -> EngineHandle {
+    let tools = tool_names(&scenario);
+    let flows: Vec<FlowView> = scenario
+        .flows
+        .iter()
+        .map(|f| FlowView {
+            name: f.name.clone(),
+            kind: f.kind,
+            weight: f.weight,
+            iterations: 0,
+            ok: 0,
+            failed: 0,
+            correct_denials: 0,
+            breaches: 0,
+        })
+        .collect();
+    let step_tools = scenario
+        .flows
+        .iter()
+        .map(|f| {
+            f.steps
+                .iter()
+                .map(|s| {
+                    tools
+                        .iter()
+                        .position(|t| Some(t) == s.tool.as_ref())
+                        .unwrap_or_else(|| tools.iter().position(|t| t == "-").unwrap_or(0))
+                })
+                .collect()
+        })
+        .collect();
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let recorder = Arc::new(Recorder::new(tools.len(), flows.len(), workers + 1));
+    let headers = scenario
+        .defaults
+        .headers
+        .iter()
+        .filter_map(|(k, v)| {
+            Some((
+                http::HeaderName::from_bytes(k.as_bytes()).ok()?,
+                http::HeaderValue::from_str(v).ok()?,
+            ))
+        })
+        .collect();
+    let max_inflight = opts.max_inflight.unwrap_or(scenario.defaults.max_inflight);
+    let ctx = Arc::new(Context {
+        pools: RwLock::new(vec![Vec::new(); scenario.pools.len()]),
+        pool_cursor: (0..scenario.pools.len())
+            .map(|_| AtomicUsize::new(0))
+            .collect(),
+        seq: Default::default(),
+        scenario,
+        client: client::LoadClient::new(max_inflight.min(4096)),
+        base: base_url.trim_end_matches('/').to_string(),
+        recorder,
+        step_tools,
+        headers,
+    });
+    let (snap_tx, snap_rx) = watch::channel(Arc::new(Snapshot::empty(&tools, &flows)));
+    let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
+    let join = tokio::spawn(run(ctx, opts, max_inflight, tools, flows, snap_tx, cmd_rx));
+    EngineHandle {
+        snapshots: snap_rx,
+        commands: cmd_tx,
+        join,
+    }
+}
+
+async fn run(
+    ctx: Arc<Context>,
+    opts: EngineOptions,
+    max_inflight: usize,
+    tools: Vec<String>,
+    flows: Vec<FlowView>,
+    snap_tx: watch::Sender<Arc<Snapshot>>,
+    mut commands: mpsc::UnboundedReceiver<EngineCommand>,
+) -> EngineResult {
+    let started = Instant::now();
+    let progress = Arc::new(Mutex::new(Progress::default()));
+    let aggregator = Arc::new(Mutex::new(Aggregator::new(&tools, &flows)));
+    let publisher = {
+        let (progress, aggregator, recorder, tx) = (
+            progress.clone(),
+            aggregator.clone(),
+            ctx.recorder.clone(),
+            snap_tx.clone(),
+        );
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(SNAPSHOT_INTERVAL);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+            loop {
+                tick.tick().await;
+                let p = lock(&progress).clone();
+                let snap = lock(&aggregator).tick(&recorder, &p, started.elapsed().as_secs_f64());
+                if tx.send(snap).is_err() {
+                    break;
+                }
+            }
+        })
+    };
+    let set_status = |status: RunStatus| lock(&progress).status = status;
+
+    let setup_progress = {
+        let progress = progress.clone();
+        move |done: u64, total: u64| lock(&progress).status = RunStatus::Setup { done, total }
+    };
+    let mut abort = None;
+    let mut stopped = false;
+    if !ctx.scenario.setup.is_empty() {
+        let setup = setup::run(&ctx, opts.rate_scale, opts.seed, &setup_progress);
+        tokio::select! {
+            r = setup => if let Err(e) = r { abort = Some(e.to_string()) },
+            _ = wait_for_stop(&mut commands) => stopped = true,
+        }
+    }
+    if abort.is_none() && !stopped {
+        set_status(RunStatus::Running);
+        let mut driver = Driver {
+            ctx: &ctx,
+            opts: &opts,
+            max_inflight,
+            progress: &progress,
+            commands: &mut commands,
+            rng: SmallRng::seed_from_u64(opts.seed),
+            multiplier: 1.0,
+            paused: false,
+        };
+        stopped = match opts.connections {
+            Some(c) => driver.closed_loop(c).await,
+            None => driver.open_model().await,
+        };
+        set_status(RunStatus::Draining);
+        drain(&ctx, &mut commands).await;
+    }
+    let status = match (&abort, stopped) {
+        (Some(reason), _) => RunStatus::Aborted {
+            reason: reason.clone(),
+        },
+        (None, true) => RunStatus::Interrupted,
+        (None, false) => RunStatus::Finished,
+    };
+    set_status(status);
+    publisher.abort();
+    let p = lock(&progress).clone();
+    let snapshot = lock(&aggregator).tick(&ctx.recorder, &p, started.elapsed().as_secs_f64());
+    let _ = snap_tx.send(snapshot.clone());
+    let aggregator = Arc::try_unwrap(aggregator)
+        .ok()
+        .map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()));
+    let histograms = aggregator
+        .map(Aggregator::finish)
+        .unwrap_or_else(|| Aggregator::new(&tools, &flows).finish());
+    EngineResult {
+        snapshot,
+        histograms,
+        abort,
+        stopped_by_command: stopped,
+    }
+}
+
+async fn wait_for_stop(commands: &mut mpsc::UnboundedReceiver<EngineCommand>) {
+    while let Some(c) = commands.recv().await {
+        if c == EngineCommand::Stop {
+            return;
+        }
+    }
+    std::future::pending::<()>().await
+}
+
+/// Waits for in-flight requests to finish, at most one request timeout; a second Stop
+/// abandons them at once.
+async fn drain(ctx: &Context, commands: &mut mpsc::UnboundedReceiver<EngineCommand>) {
+    let deadline = Instant::now() + ctx.scenario.defaults.timeout + Duration::from_secs(1);
+    let wait = async {
+        while ctx.recorder.inflight.load(Ordering::Acquire) > 0 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    tokio::select! {
+        _ = wait => {}
+        _ = wait_for_stop(commands) => {}
+    }
+}
+
+struct Driver<'a> {
+    ctx: &'a Arc<Context>,
+    opts: &'a EngineOptions,
+    max_inflight: usize,
+    progress: &'a Mutex<Progress>,
+    commands: &'a mut mpsc::UnboundedReceiver<EngineCommand>,
+    rng: SmallRng,
+    multiplier: f64,
+    paused: bool,
+}
+
+/// Decrements the in-flight count however the iteration ends.
+struct InflightGuard(Arc<Context>);
+impl Drop for InflightGuard {
+    fn drop(&mut self) {
+        self.0.recorder.inflight.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl Driver<'_> {
+    fn pick_flow(&mut self) -> usize {
+        let flows = &self.ctx.scenario.flows;
+        let total: f64 = flows.iter().map(|f| f.weight).sum();
+        let mut x = self.rng.random_range(0.0..total);
+        for (i, f) in flows.iter().enumerate() {
+            if x < f.weight {
+                return i;
+            }
+            x -= f.weight;
+        }
+        flows.len() - 1
+    }
+
+    fn dispatch(&mut self, intended: Instant, kpi: bool) {
+        let rec = &self.ctx.recorder;
+        rec.arrivals.fetch_add(1, Ordering::Relaxed);
+        if rec.inflight.load(Ordering::Acquire) >= self.max_inflight as u64 {
+            rec.dropped.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        rec.inflight.fetch_add(1, Ordering::AcqRel);
+        let flow = self.pick_flow();
+        let rng = SmallRng::seed_from_u64(self.rng.random());
+        let ctx = self.ctx.clone();
+        tokio::spawn(async move {
+            let _guard = InflightGuard(ctx.clone());
+            exec::run_flow(ctx, flow, intended, kpi, rng).await;
+        });
+    }
+
+    /// Applies a command; returns true when the run must stop, and whether to skip the phase.
+    fn command(
+        &mut self,
+        c: EngineCommand,
+        sched: &mut PhaseSchedule,
+        tau: f64,
+        phase_start: &mut Instant,
+        paused_at: &mut Option<Instant>,
+    ) -> (bool, bool) {
+        match c {
+            EngineCommand::Stop => return (true, false),
+            EngineCommand::NextPhase => return (false, true),
+            EngineCommand::Pause | EngineCommand::TogglePause if !self.paused => {
+                self.paused = true;
+                *paused_at = Some(Instant::now());
+            }
+            EngineCommand::Resume | EngineCommand::TogglePause if self.paused => {
+                self.paused = false;
+                if let Some(at) = paused_at.take() {
+                    // Shift the phase clock by the pause so no burst of missed arrivals follows.
+                    *phase_start += at.elapsed();
+                }
+            }
+            EngineCommand::SetMultiplier(m) => {
+                self.multiplier = m.clamp(0.0, 100.0);
+                sched.set_multiplier(tau, self.multiplier);
+            }
+            EngineCommand::ScaleMultiplier(f) => {
+                self.multiplier = (self.multiplier * f).clamp(0.01, 100.0);
+                sched.set_multiplier(tau, self.multiplier);
+            }
+            _ => {}
+        }
+        (false, false)
+    }
+
+    /// Returns true if stopped by command.
+    async fn open_model(&mut self) -> bool {
+        let scenario = self.ctx.scenario.clone();
+        let phases: Vec<(usize, &crate::scenario::Phase)> = scenario
+            .phases
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| self.opts.only_phase.as_ref().is_none_or(|n| &p.name == n))
+            .collect();
+        let load_start = Instant::now();
+        let cap = self.opts.duration_cap;
+        for (pos, (index, phase)) in phases.iter().enumerate() {
+            let duration_s = phase.duration.as_secs_f64();
+            let curve = RateCurve {
+                start: phase.rate * self.opts.rate_scale,
+                end: phase.end_rate() * self.opts.rate_scale,
+                duration_s,
+            };
+            let mut sched = PhaseSchedule::new(curve, self.multiplier);
+            let mut phase_start = Instant::now();
+            let mut paused_at: Option<Instant> = None;
+            let next = phases.get(pos + 1).map(|(_, p)| p.name.clone());
+            loop {
+                let now = Instant::now();
+                let tau = if let Some(at) = paused_at {
+                    at.duration_since(phase_start)
+                } else {
+                    now.duration_since(phase_start)
+                }
+                .as_secs_f64();
+                let over_cap = cap.is_some_and(|c| now.duration_since(load_start) >= c);
+                if over_cap {
+                    return false;
+                }
+                if tau >= duration_s {
+                    break;
+                }
+                if !self.paused {
+                    while let Some(t) = sched.peek() {
+                        if t > tau {
+                            break;
+                        }
+                        sched.advance();
+                        self.dispatch(phase_start + Duration::from_secs_f64(t), phase.kpi);
+                    }
+                }
+                {
+                    let mut p = lock(self.progress);
+                    p.status = if self.paused {
+                        RunStatus::Paused
+                    } else {
+                        RunStatus::Running
+                    };
+                    p.rate_multiplier = self.multiplier;
+                    p.scheduled_rate = if self.paused { 0.0 } else { sched.rate_at(tau) };
+                    p.phase = Some(PhaseView {
+                        index: *index,
+                        count: scenario.phases.len(),
+                        name: phase.name.clone(),
+                        elapsed_s: tau,
+                        duration_s,
+                        next: next.clone(),
+                    });
+                }
+                let wake = match (self.paused, sched.peek()) {
+                    (true, _) => now + Duration::from_millis(100),
+                    (false, Some(t)) => (phase_start + Duration::from_secs_f64(t))
+                        .min(now + Duration::from_millis(100)),
+                    (false, None) => {
+                        (phase_start + phase.duration).min(now + Duration::from_millis(100))
+                    }
+                };
+                tokio::select! {
+                    _ = tokio::time::sleep_until(wake) => {}
+                    c = self.commands.recv() => {
+                        let Some(c) = c else { continue };
+                        let (stop, skip) = self.command(c, &mut sched, tau, &mut phase_start, &mut paused_at);
+                        if stop {
+                            return true;
+                        }
+                        if skip {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        false
+    }
+
+    /// Closed loop for maximum throughput: `connections` workers, each sending its next
+    /// iteration as soon as the last one finished, for the scenario's (or capped) duration.
+    async fn closed_loop(&mut self, connections: usize) -> bool {
+        let total = self
+            .opts
+            .duration_cap
+            .unwrap_or_else(|| self.ctx.scenario.total_duration());
+        let deadline = Instant::now() + total;
+        let stop = Arc::new(tokio::sync::Notify::new());
+        let stopped = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut workers = Vec::new();
+        for _ in 0..connections.max(1) {
+            let ctx = self.ctx.clone();
+            let stopped = stopped.clone();
+            let mut rng = SmallRng::seed_from_u64(self.rng.random());
+            let weights: Vec<f64> = ctx.scenario.flows.iter().map(|f| f.weight).collect();
+            workers.push(tokio::spawn(async move {
+                while Instant::now() < deadline && !stopped.load(Ordering::Relaxed) {
+                    let flow = weighted(&weights, &mut rng);
+                    ctx.recorder.arrivals.fetch_add(1, Ordering::Relaxed);
+                    ctx.recorder.inflight.fetch_add(1, Ordering::AcqRel);
+                    let _guard = InflightGuard(ctx.clone());
+                    let seed = SmallRng::seed_from_u64(rng.random());
+                    exec::run_flow(ctx.clone(), flow, Instant::now(), true, seed).await;
+                }
+            }));
+        }
+        {
+            let mut p = lock(self.progress);
+            p.status = RunStatus::Running;
+            p.phase = Some(PhaseView {
+                index: 0,
+                count: 1,
+                name: format!("closed loop ×{connections}"),
+                elapsed_s: 0.0,
+                duration_s: total.as_secs_f64(),
+                next: None,
+            });
+        }
+        let started = Instant::now();
+        let mut by_command = false;
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep_until(deadline.min(Instant::now() + Duration::from_millis(200))) => {}
+                c = self.commands.recv() => if c == Some(EngineCommand::Stop) { by_command = true; break },
+            }
+            if let Some(p) = lock(self.progress).phase.as_mut() {
+                p.elapsed_s = started.elapsed().as_secs_f64();
+            }
+            if Instant::now() >= deadline {
+                break;
+            }
+        }
+        stopped.store(true, Ordering::Relaxed);
+        stop.notify_waiters();
+        for w in workers {
+            let _ = w.await;
+        }
+        by_command
+    }
+}
+
+fn weighted(weights: &[f64], rng: &mut SmallRng) -> usize {
+    let total: f64 = weights.iter().sum();
+    let mut x = rng.random_range(0.0..total);
+    for (i, w) in weights.iter().enumerate() {
+        if x < *w {
+            return i;
+        }
+        x -= w;
+    }
+    weights.len() - 1
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}

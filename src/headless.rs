@@ -1,0 +1,235 @@
+//! Headless runs: progress on stderr (a bar on a terminal, plain lines otherwise, NDJSON with
+//! `--format json`), the summary and KPI verdicts on stdout, and the spec's exit code.
+
+use crate::cli::exit;
+use crate::metrics::{RunStatus, Snapshot};
+use crate::report::kpi::{self, KpiResult};
+use crate::run::{Format, RunArgs, Target};
+use crate::scenario::Scenario;
+use std::fmt::Write;
+use std::io::IsTerminal;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Plain progress lines every few seconds, so logs stay readable.
+const LINE_INTERVAL: Duration = Duration::from_secs(2);
+
+pub async fn run(scenario: Arc<Scenario>, target: Target, args: &RunArgs) -> i32 {
+    let session = crate::session::Session::start(scenario.clone(), target, args).await;
+    let interrupted = crate::run::forward_interrupts(session.engine.commands.clone());
+    let mut snapshots = session.engine.snapshots.clone();
+    let bar = (args.format == Format::Human && std::io::stderr().is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::new(1000);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} [{bar:30}] {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar
+    });
+    let total_s = scenario.total_duration().as_secs_f64();
+    let mut last_line = tokio::time::Instant::now();
+    loop {
+        tokio::select! {
+            changed = snapshots.changed() => {
+                if changed.is_err() { break; }
+            }
+            _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+        }
+        if session.engine.join.is_finished() {
+            break;
+        }
+        let snap = snapshots.borrow_and_update().clone();
+        match &bar {
+            Some(bar) => {
+                bar.set_position(
+                    (load_elapsed(&snap, &scenario) / total_s.max(1e-9) * 1000.0) as u64,
+                );
+                bar.set_message(progress_line(&snap));
+            }
+            None if last_line.elapsed() >= LINE_INTERVAL => {
+                last_line = tokio::time::Instant::now();
+                match args.format {
+                    Format::Json => eprintln!("{}", progress_json(&snap)),
+                    Format::Human => eprintln!("{}", progress_line(&snap)),
+                }
+            }
+            None => {}
+        }
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let outcome = session.finish(interrupted.load(Ordering::SeqCst)).await;
+    print!("{}", summary(&outcome.snapshot, &outcome.kpis));
+    if let Some(dir) = &outcome.report_dir {
+        println!("report: {}", dir.display());
+    }
+    if let Some(e) = &outcome.report_error {
+        eprintln!("error: the report could not be written: {e}");
+    }
+    outcome.exit_code
+}
+
+/// Seconds of load so far (the phase clock), for the progress bar.
+fn load_elapsed(snap: &Snapshot, scenario: &Scenario) -> f64 {
+    match &snap.phase {
+        Some(p) => {
+            scenario.phases[..p.index.min(scenario.phases.len())]
+                .iter()
+                .map(|p| p.duration.as_secs_f64())
+                .sum::<f64>()
+                + p.elapsed_s
+        }
+        None => 0.0,
+    }
+}
+
+pub fn progress_line(s: &Snapshot) -> String {
+    let status = match &s.status {
+        RunStatus::Setup { done, total } => format!("setup {done}/{total}"),
+        RunStatus::Running | RunStatus::Paused => match &s.phase {
+            Some(p) => format!(
+                "{} {}/{} {:.0}/{:.0}s",
+                p.name,
+                p.index + 1,
+                p.count,
+                p.elapsed_s,
+                p.duration_s
+            ),
+            None => "running".into(),
+        },
+        other => format!("{other:?}").to_lowercase(),
+    };
+    let errors = s.errors().total();
+    let err_pct = if s.completed > 0 {
+        errors as f64 * 100.0 / s.requests().max(1) as f64
+    } else {
+        0.0
+    };
+    format!(
+        "{:>6.1}s {status} | rate {:.1}/s sched, {:.0}/s done | inflight {} dropped {} | p99 {:.1} ms | errors {:.2}%",
+        s.elapsed_s,
+        s.scheduled_rate,
+        s.achieved_rps,
+        s.inflight,
+        s.dropped,
+        s.kpi_latency.p99_ms.max(s.tools.iter().map(|t| t.latency.p99_ms).fold(0.0, f64::max) * f64::from(u8::from(s.kpi_latency.count == 0))),
+        err_pct
+    )
+}
+
+fn progress_json(s: &Snapshot) -> String {
+    serde_json::json!({
+        "elapsed_s": s.elapsed_s,
+        "status": s.status,
+        "phase": s.phase.as_ref().map(|p| &p.name),
+        "scheduled_rate": s.scheduled_rate,
+        "achieved_rps": s.achieved_rps,
+        "arrivals": s.arrivals,
+        "completed": s.completed,
+        "inflight": s.inflight,
+        "dropped": s.dropped,
+        "errors": s.errors().total(),
+        "p99_ms": s.kpi_latency.p99_ms,
+    })
+    .to_string()
+}
+
+pub fn summary(s: &Snapshot, kpis: &[KpiResult]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "proofdeck summary — {:?} after {:.1} s",
+        s.status, s.elapsed_s
+    );
+    let _ = writeln!(
+        out,
+        "arrivals {}  started {}  dropped {}  requests {}  errors {}",
+        s.arrivals,
+        s.started,
+        s.dropped,
+        s.requests(),
+        s.errors().total()
+    );
+    let _ = writeln!(
+        out,
+        "\n{:<14} {:>8} {:>8} {:>9} {:>9} {:>9} {:>9}  errors",
+        "tool", "requests", "ok", "p50 ms", "p95 ms", "p99 ms", "max ms"
+    );
+    for t in &s.tools {
+        let errs: Vec<String> = t
+            .errors
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(c, n)| format!("{}={n}", c.name()))
+            .collect();
+        let _ = writeln!(
+            out,
+            "{:<14} {:>8} {:>8} {:>9.2} {:>9.2} {:>9.2} {:>9.2}  {}",
+            t.name,
+            t.requests,
+            t.ok,
+            t.latency.p50_ms,
+            t.latency.p95_ms,
+            t.latency.p99_ms,
+            t.latency.max_ms,
+            if errs.is_empty() {
+                "-".into()
+            } else {
+                errs.join(" ")
+            }
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n{:<22} {:>9} {:>8} {:>8} {:>9} {:>9}",
+        "flow", "kind", "iters", "ok", "denials", "breaches"
+    );
+    for f in &s.flows {
+        let _ = writeln!(
+            out,
+            "{:<22} {:>9} {:>8} {:>8} {:>9} {:>9}",
+            f.name,
+            format!("{:?}", f.kind).to_lowercase(),
+            f.iterations,
+            f.ok,
+            f.correct_denials,
+            f.breaches
+        );
+    }
+    let _ = writeln!(out, "\nKPIs");
+    for k in kpis {
+        let value = k.value.map_or("—".to_string(), |v| {
+            format!(
+                "{v:.2}{}",
+                if k.unit.is_empty() {
+                    String::new()
+                } else {
+                    format!(" {}", k.unit)
+                }
+            )
+        });
+        let _ = writeln!(
+            out,
+            "  {:<13} {:<36} {:>12}  target {:<10} {}",
+            k.verdict.label(),
+            k.name,
+            value,
+            k.target,
+            k.source.label()
+        );
+    }
+    out
+}
+
+/// The spec's exit code for a finished session.
+pub fn exit_code(snapshot: &Snapshot, kpis: &[KpiResult], interrupted: bool) -> i32 {
+    match &snapshot.status {
+        RunStatus::Aborted { .. } => exit::ABORTED,
+        _ if interrupted => exit::INTERRUPTED,
+        _ if kpi::all_held(kpis) => exit::OK,
+        _ => exit::KPI_FAILED,
+    }
+}

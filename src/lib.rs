@@ -1,0 +1,16 @@
+//! proofdeck: a terminal cockpit for proof-and-benchmark campaigns against API gateways.
+
+pub mod cli;
+pub mod engine;
+pub mod gateway;
+pub mod headless;
+pub mod live;
+pub mod metrics;
+pub mod procstat;
+pub mod report;
+pub mod run;
+pub mod scenario;
+pub mod scrape;
+pub mod screenshot_svg;
+pub mod session;
+pub mod tls;

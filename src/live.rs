@@ -1,0 +1,71 @@
+//! What a run knows besides the engine's snapshot: the target's scraped state, chaos state
+//! with effect checks, and the event log. Views read these; only the session writes them.
+
+use crate::scrape::profile::TargetReading;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Default)]
+pub struct TargetView {
+    /// The latest reading derived from the last two good scrapes.
+    pub reading: Option<TargetReading>,
+    /// The last scrape failed; `reading` is older than it looks.
+    pub stale: bool,
+    pub last_error: Option<String>,
+    pub scrapes_ok: u64,
+    pub scrapes_failed: u64,
+    pub unreadable_lines: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ActiveChaos {
+    pub tool: String,
+    pub mode: String,
+    pub pct: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EffectVerdict {
+    Pending,
+    Observed,
+    NoObservedEffect,
+    NotEnoughTraffic,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EffectCheck {
+    pub tool: String,
+    pub mode: String,
+    pub pct: f64,
+    pub injected_at_s: f64,
+    pub verdict: EffectVerdict,
+    /// The numbers behind the verdict, in words (before vs after).
+    pub detail: String,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ChaosView {
+    /// As last read from the target: the truth, whoever set it.
+    pub active: Vec<ActiveChaos>,
+    pub checks: Vec<EffectCheck>,
+    pub last_error: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    Phase,
+    Chaos,
+    Breaker,
+    Scrape,
+    Reconcile,
+    Control,
+    Report,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LogEvent {
+    pub t_s: f64,
+    pub kind: EventKind,
+    pub text: String,
+}

@@ -1,0 +1,215 @@
+//! The aggregator: the only place shards are merged. Every tick it drains the shards into
+//! cumulative histograms and counters and builds a new `Snapshot`.
+
+use super::new_histogram;
+use super::shard::{Recorder, Shard};
+use super::snapshot::*;
+use hdrhistogram::Histogram;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// What the scheduler reports about where the run is; read by the aggregator each tick.
+#[derive(Clone, Debug)]
+pub struct Progress {
+    pub status: RunStatus,
+    pub phase: Option<PhaseView>,
+    pub rate_multiplier: f64,
+    pub scheduled_rate: f64,
+}
+
+impl Default for Progress {
+    fn default() -> Self {
+        Self {
+            status: RunStatus::Starting,
+            phase: None,
+            rate_multiplier: 1.0,
+            scheduled_rate: 0.0,
+        }
+    }
+}
+
+/// Lossless per-tool histograms for the report and for merging runs.
+pub struct FinalHistograms {
+    pub tools: Vec<(String, Histogram<u64>, Histogram<u64>)>,
+    pub kpi_latency: Histogram<u64>,
+    pub fast_fail: Histogram<u64>,
+}
+
+pub struct Aggregator {
+    snapshot: Snapshot,
+    latency: Vec<Histogram<u64>>,
+    service: Vec<Histogram<u64>>,
+    kpi_latency: Histogram<u64>,
+    fast_fail: Histogram<u64>,
+    /// The second being accumulated.
+    second: SecondPoint,
+    second_latency: Histogram<u64>,
+    series: Vec<SecondPoint>,
+    last_arrivals: u64,
+    last_dropped: u64,
+    last_cpu: Option<(Instant, f64)>,
+}
+
+impl Aggregator {
+    pub fn new(tools: &[String], flows: &[FlowView]) -> Self {
+        let n = tools.len();
+        Self {
+            snapshot: Snapshot::empty(tools, flows),
+            latency: (0..n).map(|_| new_histogram()).collect(),
+            service: (0..n).map(|_| new_histogram()).collect(),
+            kpi_latency: new_histogram(),
+            fast_fail: new_histogram(),
+            second: empty_point(0, 0, n),
+            second_latency: new_histogram(),
+            series: Vec::new(),
+            last_arrivals: 0,
+            last_dropped: 0,
+            last_cpu: None,
+        }
+    }
+
+    /// Merges what the workers recorded and returns the new snapshot.
+    pub fn tick(
+        &mut self,
+        recorder: &Recorder,
+        progress: &Progress,
+        elapsed_s: f64,
+    ) -> Arc<Snapshot> {
+        let second_now = elapsed_s.floor() as u32;
+        // Close every second that ended before this tick (several if ticks were late).
+        while self.second.t < second_now {
+            self.close_second(recorder);
+        }
+        recorder.drain(|shard| self.merge(shard));
+        let s = &mut self.snapshot;
+        s.elapsed_s = elapsed_s;
+        s.status = progress.status.clone();
+        s.phase = progress.phase.clone();
+        if let Some(p) = &s.phase {
+            self.second.phase = p.index;
+        }
+        s.rate_multiplier = progress.rate_multiplier;
+        s.scheduled_rate = progress.scheduled_rate;
+        s.arrivals = recorder.arrivals.load(Ordering::Relaxed);
+        s.dropped = recorder.dropped.load(Ordering::Relaxed);
+        s.started = s.arrivals - s.dropped;
+        s.inflight = recorder.inflight.load(Ordering::Relaxed);
+        s.kpi_latency = Quantiles::of(&self.kpi_latency);
+        s.fast_fail = Quantiles::of(&self.fast_fail);
+        for (i, t) in s.tools.iter_mut().enumerate() {
+            t.latency = Quantiles::of(&self.latency[i]);
+            t.service = Quantiles::of(&self.service[i]);
+        }
+        let own = crate::procstat::read_self();
+        s.own_rss_bytes = own.rss_bytes;
+        if let Some(cpu) = own.cpu_seconds {
+            let now = Instant::now();
+            if let Some((then, before)) = self.last_cpu {
+                let dt = now.duration_since(then).as_secs_f64();
+                if dt >= 0.5 {
+                    s.own_cpu_pct = Some((cpu - before) / dt * 100.0);
+                    self.last_cpu = Some((now, cpu));
+                }
+            } else {
+                self.last_cpu = Some((now, cpu));
+            }
+        }
+        Arc::new(self.snapshot.clone())
+    }
+
+    fn merge(&mut self, shard: &mut Shard) {
+        let s = &mut self.snapshot;
+        for (i, t) in shard.tools.iter().enumerate() {
+            if t.latency.is_empty() {
+                continue;
+            }
+            let _ = self.latency[i].add(&t.latency);
+            let _ = self.service[i].add(&t.service);
+            let _ = self.second_latency.add(&t.latency);
+            let view = &mut s.tools[i];
+            let n = t.latency.len();
+            view.requests += n;
+            view.ok += t.ok;
+            view.errors.add(&t.errors);
+            self.second.tool_completed[i] += n;
+            for (e, add) in self.second.errors.iter_mut().zip(&t.errors) {
+                *e += add;
+            }
+            for (code, count) in &t.codes {
+                match view.codes.iter_mut().find(|(c, _)| c == code) {
+                    Some((_, n)) => *n += count,
+                    None => {
+                        view.codes.push((*code, *count));
+                        view.codes.sort_unstable();
+                    }
+                }
+            }
+        }
+        for (view, f) in s.flows.iter_mut().zip(&shard.flows) {
+            view.iterations += f.iterations;
+            view.ok += f.ok;
+            view.failed += f.failed;
+            view.correct_denials += f.correct_denials;
+            view.breaches += f.breaches;
+        }
+        let _ = self.kpi_latency.add(&shard.kpi_latency);
+        let _ = self.fast_fail.add(&shard.fast_fail);
+        s.kpi_ok += shard.kpi_ok;
+        s.kpi_total += shard.kpi_total;
+        s.completed += shard.completed;
+        self.second.completed += shard.completed;
+        shard.reset();
+    }
+
+    fn close_second(&mut self, recorder: &Recorder) {
+        let arrivals = recorder.arrivals.load(Ordering::Relaxed);
+        let dropped = recorder.dropped.load(Ordering::Relaxed);
+        let mut point = std::mem::replace(&mut self.second, empty_point(0, 0, self.latency.len()));
+        point.scheduled = arrivals - self.last_arrivals;
+        point.dropped = dropped - self.last_dropped;
+        point.started = point.scheduled - point.dropped;
+        self.last_arrivals = arrivals;
+        self.last_dropped = dropped;
+        let q = Quantiles::of(&self.second_latency);
+        (point.p50_ms, point.p95_ms, point.p99_ms) = (q.p50_ms, q.p95_ms, q.p99_ms);
+        self.second_latency.reset();
+        let s = &mut self.snapshot;
+        s.achieved_rps = point.completed as f64;
+        for (tool, n) in s.tools.iter_mut().zip(&point.tool_completed) {
+            tool.rps = *n as f64;
+        }
+        self.second = empty_point(point.t + 1, point.phase, self.latency.len());
+        self.series.push(point);
+        s.series = Arc::new(self.series.clone());
+    }
+
+    pub fn finish(self) -> FinalHistograms {
+        let names = self.snapshot.tools.iter().map(|t| t.name.clone());
+        FinalHistograms {
+            tools: names
+                .zip(self.latency)
+                .zip(self.service)
+                .map(|((n, l), s)| (n, l, s))
+                .collect(),
+            kpi_latency: self.kpi_latency,
+            fast_fail: self.fast_fail,
+        }
+    }
+}
+
+fn empty_point(t: u32, phase: usize, tools: usize) -> SecondPoint {
+    SecondPoint {
+        t,
+        phase,
+        scheduled: 0,
+        started: 0,
+        completed: 0,
+        dropped: 0,
+        p50_ms: 0.0,
+        p95_ms: 0.0,
+        p99_ms: 0.0,
+        errors: [0; 7],
+        tool_completed: vec![0; tools],
+    }
+}

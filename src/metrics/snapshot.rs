@@ -1,0 +1,207 @@
+//! The immutable picture of a run that the cockpit, the headless printer and the report read.
+
+use super::shard::ErrorClass;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Quantiles {
+    pub count: u64,
+    pub p50_ms: f64,
+    pub p90_ms: f64,
+    pub p95_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+    pub mean_ms: f64,
+}
+
+impl Quantiles {
+    pub fn of(h: &hdrhistogram::Histogram<u64>) -> Self {
+        if h.is_empty() {
+            return Self::default();
+        }
+        let ms = |us: u64| us as f64 / 1000.0;
+        Self {
+            count: h.len(),
+            p50_ms: ms(h.value_at_quantile(0.50)),
+            p90_ms: ms(h.value_at_quantile(0.90)),
+            p95_ms: ms(h.value_at_quantile(0.95)),
+            p99_ms: ms(h.value_at_quantile(0.99)),
+            max_ms: ms(h.max()),
+            mean_ms: h.mean() / 1000.0,
+        }
+    }
+}
+
+/// Counts per error class, indexed by `ErrorClass::index`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorCounts(pub [u64; 7]);
+
+impl ErrorCounts {
+    pub fn total(&self) -> u64 {
+        self.0.iter().sum()
+    }
+
+    pub fn get(&self, class: ErrorClass) -> u64 {
+        self.0[class.index()]
+    }
+
+    pub fn add(&mut self, other: &[u64; 7]) {
+        for (a, b) in self.0.iter_mut().zip(other) {
+            *a += b;
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (ErrorClass, u64)> + '_ {
+        ErrorClass::ALL.iter().map(|c| (*c, self.0[c.index()]))
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum RunStatus {
+    Starting,
+    Setup { done: u64, total: u64 },
+    Running,
+    Paused,
+    Draining,
+    Finished,
+    Interrupted,
+    Aborted { reason: String },
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct PhaseView {
+    pub index: usize,
+    pub count: usize,
+    pub name: String,
+    pub elapsed_s: f64,
+    pub duration_s: f64,
+    pub next: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ToolView {
+    pub name: String,
+    pub requests: u64,
+    pub ok: u64,
+    pub errors: ErrorCounts,
+    /// Completions per second over the last second.
+    pub rps: f64,
+    pub latency: Quantiles,
+    pub service: Quantiles,
+    pub codes: Vec<(u16, u64)>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct FlowView {
+    pub name: String,
+    pub kind: crate::scenario::FlowKind,
+    pub weight: f64,
+    pub iterations: u64,
+    pub ok: u64,
+    pub failed: u64,
+    pub correct_denials: u64,
+    pub breaches: u64,
+}
+
+/// One second of the run.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct SecondPoint {
+    pub t: u32,
+    pub phase: usize,
+    /// Arrivals the schedule planned in this second (after the rate multiplier).
+    pub scheduled: u64,
+    /// Arrivals actually started (scheduled minus dropped).
+    pub started: u64,
+    pub completed: u64,
+    pub dropped: u64,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub p99_ms: f64,
+    pub errors: [u64; 7],
+    /// Completions per tool, in the snapshot's tool order.
+    pub tool_completed: Vec<u64>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Snapshot {
+    pub elapsed_s: f64,
+    pub status: RunStatus,
+    pub phase: Option<PhaseView>,
+    pub rate_multiplier: f64,
+    /// The schedule's current arrival rate (after the multiplier).
+    pub scheduled_rate: f64,
+    pub achieved_rps: f64,
+    pub arrivals: u64,
+    pub started: u64,
+    pub dropped: u64,
+    pub inflight: u64,
+    pub completed: u64,
+    pub tools: Vec<ToolView>,
+    pub flows: Vec<FlowView>,
+    /// Happy-path tool calls in KPI phases: the latency KPI's evidence.
+    pub kpi_latency: Quantiles,
+    pub kpi_ok: u64,
+    pub kpi_total: u64,
+    /// Service time of answers that an open breaker gave.
+    pub fast_fail: Quantiles,
+    pub series: Arc<Vec<SecondPoint>>,
+    pub own_cpu_pct: Option<f64>,
+    pub own_rss_bytes: Option<u64>,
+}
+
+impl Snapshot {
+    pub fn empty(tools: &[String], flows: &[FlowView]) -> Self {
+        Self {
+            elapsed_s: 0.0,
+            status: RunStatus::Starting,
+            phase: None,
+            rate_multiplier: 1.0,
+            scheduled_rate: 0.0,
+            achieved_rps: 0.0,
+            arrivals: 0,
+            started: 0,
+            dropped: 0,
+            inflight: 0,
+            completed: 0,
+            tools: tools
+                .iter()
+                .map(|name| ToolView {
+                    name: name.clone(),
+                    requests: 0,
+                    ok: 0,
+                    errors: ErrorCounts::default(),
+                    rps: 0.0,
+                    latency: Quantiles::default(),
+                    service: Quantiles::default(),
+                    codes: Vec::new(),
+                })
+                .collect(),
+            flows: flows.to_vec(),
+            kpi_latency: Quantiles::default(),
+            kpi_ok: 0,
+            kpi_total: 0,
+            fast_fail: Quantiles::default(),
+            series: Arc::new(Vec::new()),
+            own_cpu_pct: None,
+            own_rss_bytes: None,
+        }
+    }
+
+    pub fn errors(&self) -> ErrorCounts {
+        let mut e = ErrorCounts::default();
+        for t in &self.tools {
+            e.add(&t.errors.0);
+        }
+        e
+    }
+
+    pub fn requests(&self) -> u64 {
+        self.tools.iter().map(|t| t.requests).sum()
+    }
+
+    pub fn tool(&self, name: &str) -> Option<&ToolView> {
+        self.tools.iter().find(|t| t.name == name)
+    }
+}

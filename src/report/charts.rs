@@ -1,0 +1,80 @@
+//! The report's SVG charts, with phase markers.
+
+use super::svg_chart::{render, Chart, Marker, MarkerKind, Series};
+use super::RunReport;
+use crate::metrics::ErrorClass;
+
+const PALETTE: [&str; 8] = [
+    "#2563eb", "#16a34a", "#dc2626", "#9333ea", "#ea580c", "#0891b2", "#ca8a04", "#db2777",
+];
+
+fn markers(r: &RunReport) -> Vec<Marker> {
+    r.phases
+        .iter()
+        .map(|p| Marker {
+            x: f64::from(p.start_s),
+            label: p.name.clone(),
+            kind: MarkerKind::Phase,
+        })
+        .collect()
+}
+
+fn series(
+    name: &str,
+    color: usize,
+    r: &RunReport,
+    f: impl Fn(&crate::metrics::SecondPoint) -> f64,
+) -> Series {
+    Series {
+        name: name.into(),
+        points: r.series.iter().map(|p| (f64::from(p.t), f(p))).collect(),
+        color: PALETTE[color % PALETTE.len()].into(),
+    }
+}
+
+pub fn render_all(r: &RunReport) -> Vec<(&'static str, String)> {
+    let mut rate = vec![
+        series("scheduled", 0, r, |p| p.scheduled as f64),
+        series("completed", 1, r, |p| p.completed as f64),
+    ];
+    for (i, t) in r.tools.iter().enumerate() {
+        rate.push(series(&t.name, i + 2, r, move |p| {
+            p.tool_completed.get(i).copied().unwrap_or(0) as f64
+        }));
+    }
+    let rate = Chart {
+        title: "Request rate".into(),
+        y_unit: "req/s".into(),
+        series: rate,
+        markers: markers(r),
+        ..Default::default()
+    };
+    let latency = Chart {
+        title: "Latency percentiles (from intended start)".into(),
+        y_unit: "ms".into(),
+        series: vec![
+            series("p50", 1, r, |p| p.p50_ms),
+            series("p95", 4, r, |p| p.p95_ms),
+            series("p99", 2, r, |p| p.p99_ms),
+        ],
+        markers: markers(r),
+        log_y: true,
+        ..Default::default()
+    };
+    let errors = Chart {
+        title: "Errors by class".into(),
+        y_unit: "errors/s".into(),
+        series: ErrorClass::ALL
+            .iter()
+            .enumerate()
+            .map(|(i, c)| series(c.name(), i, r, move |p| p.errors[c.index()] as f64))
+            .collect(),
+        markers: markers(r),
+        ..Default::default()
+    };
+    vec![
+        ("rate.svg", render(&rate, 960, 360)),
+        ("latency.svg", render(&latency, 960, 360)),
+        ("errors.svg", render(&errors, 960, 360)),
+    ]
+}

@@ -1,0 +1,265 @@
+//! `report.md`: the proof report people read. A pure function of the report model, so
+//! `proofdeck report` reproduces it byte for byte.
+
+use super::kpi::Verdict;
+use super::RunReport;
+use crate::metrics::ErrorClass;
+use std::fmt::Write;
+
+pub fn render(r: &RunReport) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "# Proof report — {}", r.scenario.name);
+    let _ = writeln!(o);
+    if r.partial {
+        let why = r
+            .abort
+            .as_deref()
+            .unwrap_or("the run was interrupted before its plan finished");
+        let _ = writeln!(
+            o,
+            "> **PARTIAL REPORT** — {why}. The figures cover only what ran."
+        );
+        let _ = writeln!(o);
+    }
+    let target = if r.target.embedded {
+        format!("{} (bundled gateway)", r.target.url)
+    } else {
+        r.target.url.clone()
+    };
+    let _ = writeln!(
+        o,
+        "Target `{target}` · started {} · ran {:.1} s · proofdeck {}",
+        r.started_at, r.duration_s, r.proofdeck_version
+    );
+    let _ = writeln!(o);
+    executive_summary(r, &mut o);
+    latency(r, &mut o);
+    throughput(r, &mut o);
+    reliability(r, &mut o);
+    cache(r, &mut o);
+    security(r, &mut o);
+    environment(r, &mut o);
+    o
+}
+
+fn executive_summary(r: &RunReport, o: &mut String) {
+    let failed = r.kpis.iter().filter(|k| k.verdict == Verdict::Fail).count();
+    let unmeasured = r
+        .kpis
+        .iter()
+        .filter(|k| k.verdict == Verdict::NotMeasured)
+        .count();
+    let _ = writeln!(o, "## Executive summary");
+    let _ = writeln!(o);
+    let verdict = if failed == 0 {
+        "every measured KPI held"
+    } else {
+        "KPIs failed"
+    };
+    let _ = writeln!(
+        o,
+        "**{verdict}**: {} passed, {failed} failed, {unmeasured} not measured.",
+        r.kpis.len() - failed - unmeasured
+    );
+    let _ = writeln!(o);
+    let _ = writeln!(o, "| KPI | value | target | verdict | source | evidence |");
+    let _ = writeln!(o, "|---|---:|---|---|---|---|");
+    for k in &r.kpis {
+        let value = k
+            .value
+            .map_or("—".to_string(), |v| format!("{v:.2}{}", unit(&k.unit)));
+        let verdict = match k.verdict {
+            Verdict::Pass => "✅ pass",
+            Verdict::Fail => "❌ **fail**",
+            Verdict::NotMeasured => "⚪ not measured",
+        };
+        let _ = writeln!(
+            o,
+            "| {} | {value} | {} | {verdict} | {} | {} |",
+            k.name,
+            k.target,
+            k.source.label(),
+            cell(&k.evidence)
+        );
+    }
+    let _ = writeln!(o);
+}
+
+fn latency(r: &RunReport, o: &mut String) {
+    let _ = writeln!(o, "## Latency per tool");
+    let _ = writeln!(o);
+    let _ = writeln!(o, "Client-measured, from each request's intended start (coordinated-omission free); service time is from the actual send.");
+    let _ = writeln!(o);
+    let _ = writeln!(
+        o,
+        "| tool | requests | p50 ms | p95 ms | p99 ms | max ms | service p99 ms |"
+    );
+    let _ = writeln!(o, "|---|---:|---:|---:|---:|---:|---:|");
+    for t in &r.tools {
+        let l = &t.latency;
+        let _ = writeln!(
+            o,
+            "| {} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |",
+            t.name, t.requests, l.p50_ms, l.p95_ms, l.p99_ms, l.max_ms, t.service.p99_ms
+        );
+    }
+    let _ = writeln!(o);
+    let _ = writeln!(o, "![latency](latency.svg)");
+    let _ = writeln!(o);
+}
+
+fn throughput(r: &RunReport, o: &mut String) {
+    let _ = writeln!(o, "## Throughput per phase");
+    let _ = writeln!(o);
+    let _ = writeln!(o, "| phase | start | seconds | scheduled rps | achieved rps | requests | errors | error % | dropped |");
+    let _ = writeln!(o, "|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for p in &r.phases {
+        let pct = if p.requests > 0 {
+            p.errors as f64 * 100.0 / p.requests as f64
+        } else {
+            0.0
+        };
+        let _ = writeln!(
+            o,
+            "| {} | {} s | {} | {:.2} | {:.2} | {} | {} | {pct:.2} | {} |",
+            p.name,
+            p.start_s,
+            p.seconds,
+            p.scheduled_rps,
+            p.achieved_rps,
+            p.requests,
+            p.errors,
+            p.dropped
+        );
+    }
+    let t = &r.totals;
+    let _ = writeln!(o);
+    let _ = writeln!(
+        o,
+        "Arrivals {} · started {} · dropped (in-flight cap) {} · requests {} · errors {}.",
+        t.arrivals, t.started, t.dropped, t.requests, t.errors
+    );
+    let _ = writeln!(o);
+    let _ = writeln!(o, "![rate](rate.svg)");
+    let _ = writeln!(o);
+    let _ = writeln!(o, "### Errors by class");
+    let _ = writeln!(o);
+    let _ = writeln!(
+        o,
+        "| tool | {} |",
+        ErrorClass::ALL.map(|c| c.name()).join(" | ")
+    );
+    let _ = writeln!(o, "|---|{}", "---:|".repeat(ErrorClass::ALL.len()));
+    for tool in &r.tools {
+        let counts: Vec<String> = tool.errors.iter().map(|(_, n)| n.to_string()).collect();
+        let _ = writeln!(o, "| {} | {} |", tool.name, counts.join(" | "));
+    }
+    let _ = writeln!(o);
+    let _ = writeln!(o, "![errors](errors.svg)");
+    let _ = writeln!(o);
+}
+
+fn reliability(r: &RunReport, o: &mut String) {
+    let _ = writeln!(o, "## Reliability");
+    let _ = writeln!(o);
+    let ev = &r.evidence;
+    let kpi = |id: &str| r.kpis.iter().find(|k| k.id == id);
+    if let Some(k) = kpi("fast_fail") {
+        let _ = writeln!(
+            o,
+            "- Breaker fast-fail p99: {} ({}).",
+            fmt_opt(k.value, "ms"),
+            k.evidence
+        );
+    }
+    let _ = writeln!(
+        o,
+        "- Retries (target-scraped): recovered {}, exhausted {}.",
+        fmt_opt(ev.retries_recovered, ""),
+        fmt_opt(ev.retries_exhausted, "")
+    );
+    let _ = writeln!(o);
+}
+
+fn cache(r: &RunReport, o: &mut String) {
+    let ev = &r.evidence;
+    let _ = writeln!(o, "## Cache");
+    let _ = writeln!(o);
+    let ratio = match (ev.cache_hits, ev.cache_misses) {
+        (Some(h), Some(m)) if h + m > 0.0 => Some(h * 100.0 / (h + m)),
+        _ => None,
+    };
+    let _ = writeln!(
+        o,
+        "Hits {} · misses {} · ratio {} (target-scraped, counter deltas over the run).",
+        fmt_opt(ev.cache_hits, ""),
+        fmt_opt(ev.cache_misses, ""),
+        fmt_opt(ratio, "%")
+    );
+    let _ = writeln!(o);
+}
+
+fn security(r: &RunReport, o: &mut String) {
+    let _ = writeln!(o, "## Security");
+    let _ = writeln!(o);
+    let _ = writeln!(
+        o,
+        "| flow | kind | iterations | correct denials | policy breaches |"
+    );
+    let _ = writeln!(o, "|---|---|---:|---:|---:|");
+    for f in &r.flows {
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} | {} |",
+            f.name,
+            format!("{:?}", f.kind).to_lowercase(),
+            f.iterations,
+            f.correct_denials,
+            f.breaches
+        );
+    }
+    let _ = writeln!(o);
+    let _ = writeln!(
+        o,
+        "Provenance mismatches counted by the target: {}.",
+        fmt_opt(r.evidence.provenance_mismatches, "")
+    );
+    let _ = writeln!(o);
+}
+
+fn environment(r: &RunReport, o: &mut String) {
+    let _ = writeln!(o, "## Environment");
+    let _ = writeln!(o);
+    let e = &r.environment;
+    let _ = writeln!(
+        o,
+        "- proofdeck {} on {}/{} with {} CPUs",
+        r.proofdeck_version, e.os, e.arch, e.cpus
+    );
+    let _ = writeln!(
+        o,
+        "- scenario `{}` (sha256 {}), {} phases",
+        r.scenario.name,
+        r.scenario.hash,
+        r.scenario.phases.len()
+    );
+    let _ = writeln!(o, "- target `{}`", r.target.url);
+    let _ = writeln!(o, "- files: `report.json` (schema {}), `junit.xml`, `timeseries.csv`, SVG charts, raw `/metrics` before and after", r.schema);
+}
+
+fn unit(u: &str) -> String {
+    if u.is_empty() {
+        String::new()
+    } else {
+        format!(" {u}")
+    }
+}
+
+fn fmt_opt(v: Option<f64>, u: &str) -> String {
+    v.map_or("not measured".into(), |v| format!("{v:.2}{}", unit(u)))
+}
+
+/// Keeps a table cell on one line and free of pipes.
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}

@@ -1,0 +1,305 @@
+//! The proof report: a versioned `report.json` model that every other file is rendered from,
+//! and one exporter per format.
+
+pub mod charts;
+pub mod csv;
+pub mod junit;
+pub mod kpi;
+pub mod markdown;
+pub mod svg_chart;
+
+use crate::metrics::aggregate::FinalHistograms;
+use crate::metrics::{FlowView, SecondPoint, Snapshot, ToolView};
+use crate::scenario::Scenario;
+use base64::Engine;
+use hdrhistogram::serialization::Serializer;
+use kpi::{KpiResult, TargetEvidence};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// Bumped whenever a field changes meaning; readers refuse other versions.
+pub const SCHEMA: &str = "proofdeck.report/1";
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct RunReport {
+    pub schema: String,
+    pub proofdeck_version: String,
+    pub scenario: ScenarioInfo,
+    pub target: TargetInfo,
+    pub environment: Environment,
+    pub started_at: String,
+    pub duration_s: f64,
+    /// Interrupted or aborted: the numbers cover only part of the plan.
+    pub partial: bool,
+    pub abort: Option<String>,
+    pub totals: Totals,
+    pub kpis: Vec<KpiResult>,
+    pub evidence: TargetEvidence,
+    pub tools: Vec<ToolView>,
+    pub flows: Vec<FlowView>,
+    pub phases: Vec<PhaseSummary>,
+    pub series: Vec<SecondPoint>,
+    /// HDR histograms (V2 serialization, base64) per tool, lossless for merge and compare.
+    pub histograms: Vec<ToolHistograms>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ScenarioInfo {
+    pub name: String,
+    pub description: String,
+    pub hash: String,
+    pub phases: Vec<PlannedPhase>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct PlannedPhase {
+    pub name: String,
+    pub duration_s: f64,
+    pub rate: f64,
+    pub ramp_to: Option<f64>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct TargetInfo {
+    pub url: String,
+    pub embedded: bool,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Environment {
+    pub os: String,
+    pub arch: String,
+    pub cpus: usize,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Totals {
+    pub arrivals: u64,
+    pub started: u64,
+    pub dropped: u64,
+    pub requests: u64,
+    pub errors: u64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct PhaseSummary {
+    pub name: String,
+    pub start_s: u32,
+    pub seconds: u32,
+    pub scheduled_rps: f64,
+    pub achieved_rps: f64,
+    pub requests: u64,
+    pub errors: u64,
+    pub dropped: u64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ToolHistograms {
+    pub tool: String,
+    pub latency_us: String,
+    pub service_us: String,
+}
+
+pub struct RunInputs<'a> {
+    pub scenario: &'a Scenario,
+    pub target_url: &'a str,
+    pub embedded_target: bool,
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    pub snapshot: &'a Snapshot,
+    pub histograms: &'a FinalHistograms,
+    pub kpis: &'a [KpiResult],
+    pub evidence: &'a TargetEvidence,
+    pub partial: bool,
+    pub abort: Option<String>,
+}
+
+impl RunReport {
+    pub fn new(i: RunInputs<'_>) -> Self {
+        let s = i.snapshot;
+        Self {
+            schema: SCHEMA.into(),
+            proofdeck_version: env!("CARGO_PKG_VERSION").into(),
+            scenario: ScenarioInfo {
+                name: i.scenario.name.clone(),
+                description: i.scenario.description.clone(),
+                hash: i.scenario.hash(),
+                phases: i
+                    .scenario
+                    .phases
+                    .iter()
+                    .map(|p| PlannedPhase {
+                        name: p.name.clone(),
+                        duration_s: p.duration.as_secs_f64(),
+                        rate: p.rate,
+                        ramp_to: p.ramp_to,
+                    })
+                    .collect(),
+            },
+            target: TargetInfo {
+                url: redact_url(i.target_url),
+                embedded: i.embedded_target,
+            },
+            environment: Environment {
+                os: std::env::consts::OS.into(),
+                arch: std::env::consts::ARCH.into(),
+                cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            },
+            started_at: i
+                .started_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            duration_s: s.elapsed_s,
+            partial: i.partial,
+            abort: i.abort,
+            totals: Totals {
+                arrivals: s.arrivals,
+                started: s.started,
+                dropped: s.dropped,
+                requests: s.requests(),
+                errors: s.errors().total(),
+            },
+            kpis: i.kpis.to_vec(),
+            evidence: i.evidence.clone(),
+            tools: s.tools.clone(),
+            flows: s.flows.clone(),
+            phases: phase_summaries(i.scenario, &s.series),
+            series: s.series.as_ref().clone(),
+            histograms: i
+                .histograms
+                .tools
+                .iter()
+                .map(|(tool, l, sv)| ToolHistograms {
+                    tool: tool.clone(),
+                    latency_us: encode_histogram(l),
+                    service_us: encode_histogram(sv),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Per-phase throughput from the per-second series.
+fn phase_summaries(scenario: &Scenario, series: &[SecondPoint]) -> Vec<PhaseSummary> {
+    let mut out: Vec<PhaseSummary> = Vec::new();
+    for (index, phase) in scenario.phases.iter().enumerate() {
+        let points: Vec<&SecondPoint> = series
+            .iter()
+            .filter(|p| p.phase == index && (p.scheduled > 0 || p.completed > 0))
+            .collect();
+        let Some(first) = points.first() else {
+            continue;
+        };
+        let seconds = points.len() as u32;
+        let sum = |f: fn(&SecondPoint) -> u64| points.iter().map(|p| f(p)).sum::<u64>();
+        out.push(PhaseSummary {
+            name: phase.name.clone(),
+            start_s: first.t,
+            seconds,
+            scheduled_rps: sum(|p| p.scheduled) as f64 / f64::from(seconds),
+            achieved_rps: sum(|p| p.completed) as f64 / f64::from(seconds),
+            requests: sum(|p| p.completed),
+            errors: points.iter().map(|p| p.errors.iter().sum::<u64>()).sum(),
+            dropped: sum(|p| p.dropped),
+        });
+    }
+    out
+}
+
+pub fn encode_histogram(h: &hdrhistogram::Histogram<u64>) -> String {
+    let mut buf = Vec::new();
+    let _ = hdrhistogram::serialization::V2Serializer::new().serialize(h, &mut buf);
+    base64::engine::general_purpose::STANDARD.encode(buf)
+}
+
+pub fn decode_histogram(text: &str) -> Option<hdrhistogram::Histogram<u64>> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .ok()?;
+    hdrhistogram::serialization::Deserializer::new()
+        .deserialize(&mut bytes.as_slice())
+        .ok()
+}
+
+/// Drops credentials from a URL before it reaches any output.
+pub fn redact_url(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => match rest.split_once('@') {
+            Some((_, host)) if !host.contains('/') || rest.find('@') < rest.find('/') => {
+                format!("{scheme}://***@{host}")
+            }
+            _ => url.to_string(),
+        },
+        None => url.to_string(),
+    }
+}
+
+/// `--report-dir`, else `<data dir>/runs/<scenario>-<timestamp>`.
+pub fn run_dir(
+    explicit: Option<&Path>,
+    scenario: &str,
+    started: chrono::DateTime<chrono::Utc>,
+) -> PathBuf {
+    if let Some(dir) = explicit {
+        return dir.to_path_buf();
+    }
+    let base = directories::ProjectDirs::from("dev", "proofdeck", "proofdeck")
+        .map(|d| d.data_dir().join("runs"))
+        .unwrap_or_else(|| PathBuf::from("proofdeck-runs"));
+    let safe: String = scenario
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    base.join(format!("{safe}-{}", started.format("%Y%m%d-%H%M%S")))
+}
+
+/// Writes every file of the run directory.
+pub fn write_all(
+    report: &RunReport,
+    dir: &Path,
+    metrics_before: Option<&str>,
+    metrics_after: Option<&str>,
+) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let json = serde_json::to_string_pretty(report).map_err(std::io::Error::other)?;
+    std::fs::write(dir.join("report.json"), json)?;
+    render_files(report, dir)?;
+    if let Some(m) = metrics_before {
+        std::fs::write(dir.join("metrics-before.prom"), m)?;
+    }
+    if let Some(m) = metrics_after {
+        std::fs::write(dir.join("metrics-after.prom"), m)?;
+    }
+    Ok(())
+}
+
+/// Every file that is a pure function of `report.json`; `proofdeck report` calls this alone.
+pub fn render_files(report: &RunReport, dir: &Path) -> std::io::Result<()> {
+    std::fs::write(dir.join("report.md"), markdown::render(report))?;
+    std::fs::write(dir.join("junit.xml"), junit::render(report))?;
+    std::fs::write(dir.join("timeseries.csv"), csv::render(report))?;
+    for (name, svg) in charts::render_all(report) {
+        std::fs::write(dir.join(name), svg)?;
+    }
+    Ok(())
+}
+
+pub fn read(dir: &Path) -> Result<RunReport, String> {
+    let path = dir.join("report.json");
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let report: RunReport =
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    if report.schema != SCHEMA {
+        return Err(format!(
+            "{}: schema {:?}, this proofdeck reads {SCHEMA:?}",
+            path.display(),
+            report.schema
+        ));
+    }
+    Ok(report)
+}

@@ -1,0 +1,223 @@
+//! `proofdeck run`: raw flags → validated run plan → engine, with the cockpit or headless.
+
+use crate::cli::exit;
+use crate::engine::{self, EngineCommand, EngineOptions};
+use crate::gateway::{GatewayConfig, GatewayHandle, RateLimit};
+use crate::scenario::{self, Scenario};
+use clap::{Args, ValueEnum};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The built-in proof campaign, run by `proofdeck` alone.
+pub const PROOF_SCENARIO: &str = include_str!("../scenarios/proof.toml");
+
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    #[default]
+    Human,
+    Json,
+}
+
+#[derive(Args, Debug, Default, Clone)]
+pub struct RunArgs {
+    /// Scenario file (default: the built-in proof campaign)
+    pub scenario: Option<PathBuf>,
+    /// Target base URL (default: the scenario's, else the bundled gateway in-process)
+    #[arg(long, env = "PROOFDECK_TARGET")]
+    pub target: Option<String>,
+    /// Headless: progress on stderr, summary on stdout (automatic when stdout is not a terminal)
+    #[arg(long, env = "PROOFDECK_NO_TUI")]
+    pub no_tui: bool,
+    /// Multiply every phase's rate
+    #[arg(long, default_value_t = 1.0, env = "PROOFDECK_RATE_SCALE")]
+    pub rate_scale: f64,
+    /// Stop the load after this long (e.g. 30s, 5m)
+    #[arg(long, value_parser = parse_duration, env = "PROOFDECK_DURATION")]
+    pub duration: Option<Duration>,
+    /// Run only the phase with this name
+    #[arg(long, env = "PROOFDECK_PHASE")]
+    pub phase: Option<String>,
+    /// Cap on in-flight iterations; arrivals beyond it are counted as dropped
+    #[arg(long, env = "PROOFDECK_MAX_INFLIGHT")]
+    pub max_inflight: Option<usize>,
+    /// Seed for flow and variable picks
+    #[arg(long, default_value_t = 1, env = "PROOFDECK_SEED")]
+    pub seed: u64,
+    /// Headless progress format
+    #[arg(long, value_enum, default_value_t = Format::Human, env = "PROOFDECK_FORMAT")]
+    pub format: Format,
+    /// Where to write the run directory (default: under the user data dir)
+    #[arg(long, env = "PROOFDECK_REPORT_DIR")]
+    pub report_dir: Option<PathBuf>,
+    /// Quick run: path to request, without a scenario file
+    #[arg(long)]
+    pub path: Option<String>,
+    /// Quick run: HTTP method
+    #[arg(long, default_value = "GET")]
+    pub method: String,
+    /// Quick run: arrivals per second (open model)
+    #[arg(long)]
+    pub rate: Option<f64>,
+    /// Quick run: closed loop with this many connections (maximum throughput)
+    #[arg(long)]
+    pub connections: Option<usize>,
+}
+
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    scenario::duration::parse(s)
+        .ok_or_else(|| format!("invalid duration {s:?}: expected e.g. 90s, 10m, 1h30m"))
+}
+
+/// Where the load goes, and the in-process gateway when there is one.
+pub struct Target {
+    pub url: String,
+    pub embedded: Option<GatewayHandle>,
+}
+
+pub fn load_scenario(args: &RunArgs) -> Result<Scenario, String> {
+    if args.rate.is_some() || args.connections.is_some() {
+        return Ok(quick_scenario(args));
+    }
+    match &args.scenario {
+        Some(path) => scenario::load_file(path).map_err(|e| e.to_string()),
+        None => scenario::parse(std::path::Path::new("scenarios/proof.toml"), PROOF_SCENARIO)
+            .map_err(|e| e.to_string()),
+    }
+}
+
+/// One flow, one step, like oha's and hey's one-liners.
+fn quick_scenario(args: &RunArgs) -> Scenario {
+    let path = args.path.clone().unwrap_or_else(|| "/".into());
+    let duration = args.duration.unwrap_or(Duration::from_secs(10));
+    let rate = args.rate.unwrap_or(0.0);
+    let text = format!(
+        "name = \"quick\"\n[defaults]\nmax_inflight = {}\n[[phase]]\nname = \"quick\"\nduration = \"{}\"\nrate = {rate}\n[[flow]]\nname = \"{} {}\"\nweight = 1\n[[flow.step]]\nmethod = \"{}\"\npath = {}\ntool = \"quick\"\nexpect = [200]\n",
+        args.max_inflight.unwrap_or(10_000),
+        scenario::duration::format(duration),
+        args.method,
+        path.replace('"', "'"),
+        args.method,
+        toml::Value::String(path.clone()),
+    );
+    scenario::parse(std::path::Path::new("<quick run>"), &text)
+        .expect("the quick scenario is valid")
+}
+
+pub async fn resolve_target(args: &RunArgs, scenario: &Scenario) -> Result<Target, String> {
+    if let Some(url) = args.target.clone().or_else(|| scenario.target.clone()) {
+        return Ok(Target {
+            url,
+            embedded: None,
+        });
+    }
+    let g = &scenario.gateway;
+    let config = GatewayConfig {
+        latency_scale: g.latency_scale,
+        chaos_scale: g.chaos_scale,
+        breaker_open_for: g.breaker_open,
+        rate_limit: g.rate_limit.then_some(RateLimit {
+            calls: 5,
+            window: Duration::from_secs(60),
+        }),
+        ..GatewayConfig::default()
+    };
+    let handle = crate::gateway::start_embedded(config)
+        .await
+        .map_err(|e| format!("cannot start the bundled gateway: {e}"))?;
+    Ok(Target {
+        url: handle.url(),
+        embedded: Some(handle),
+    })
+}
+
+pub fn engine_options(args: &RunArgs) -> EngineOptions {
+    EngineOptions {
+        rate_scale: args.rate_scale,
+        duration_cap: args.duration,
+        only_phase: args.phase.clone(),
+        max_inflight: args.max_inflight,
+        seed: args.seed,
+        connections: if args.rate.is_none() {
+            args.connections
+        } else {
+            None
+        },
+    }
+}
+
+pub async fn main(args: RunArgs) -> i32 {
+    let scenario = match load_scenario(&args) {
+        Ok(s) => s,
+        Err(e) => {
+            eprint!("{e}");
+            if !e.ends_with('\n') {
+                eprintln!();
+            }
+            return exit::USAGE;
+        }
+    };
+    if let Some(phase) = &args.phase {
+        if !scenario.phases.iter().any(|p| &p.name == phase) {
+            let names: Vec<_> = scenario.phases.iter().map(|p| p.name.as_str()).collect();
+            eprintln!(
+                "error: no phase named {phase:?}; the scenario has: {}",
+                names.join(", ")
+            );
+            return exit::USAGE;
+        }
+    }
+    if !(args.rate_scale.is_finite() && args.rate_scale > 0.0) {
+        eprintln!("error: --rate-scale must be a number above 0");
+        return exit::USAGE;
+    }
+    let target = match resolve_target(&args, &scenario).await {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::ABORTED;
+        }
+    };
+    crate::headless::run(Arc::new(scenario), target, &args).await
+}
+
+/// Sends Stop on the first Ctrl-C or SIGTERM, and again on the second (abandoning the drain).
+pub fn forward_interrupts(
+    commands: tokio::sync::mpsc::UnboundedSender<EngineCommand>,
+) -> Arc<std::sync::atomic::AtomicBool> {
+    let interrupted = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = interrupted.clone();
+    tokio::spawn(async move {
+        loop {
+            wait_signal().await;
+            flag.store(true, std::sync::atomic::Ordering::SeqCst);
+            if commands.send(EngineCommand::Stop).is_err() {
+                break;
+            }
+        }
+    });
+    interrupted
+}
+
+async fn wait_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+pub fn start_engine(
+    scenario: Arc<Scenario>,
+    target: &Target,
+    args: &RunArgs,
+) -> engine::EngineHandle {
+    engine::start(scenario, &target.url, engine_options(args))
+}

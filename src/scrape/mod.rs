@@ -1,0 +1,5 @@
+//! Target-side metrics: a tolerant Prometheus text parser, derived series, target profiles.
+
+pub mod derive;
+pub mod parser;
+pub mod profile;
