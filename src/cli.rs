@@ -2,7 +2,6 @@
 
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
-use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
 #[command(

@@ -234,7 +234,7 @@ async fn run(
     set_status(status);
     publisher.abort();
     let p = lock(&progress).clone();
-    let snapshot = lock(&aggregator).tick(&ctx.recorder, &p, started.elapsed().as_secs_f64());
+    let snapshot = lock(&aggregator).close(&ctx.recorder, &p, started.elapsed().as_secs_f64());
     let _ = snap_tx.send(snapshot.clone());
     let aggregator = Arc::try_unwrap(aggregator)
         .ok()
@@ -394,9 +394,8 @@ impl Driver<'_> {
                 if over_cap {
                     return false;
                 }
-                if tau >= duration_s {
-                    break;
-                }
+                // Arrivals already due go out first, even when a late wake-up finds the phase
+                // over: they belong to it, and skipping them would end the ramp early.
                 if !self.paused {
                     while let Some(t) = sched.peek() {
                         if t > tau {
@@ -405,6 +404,9 @@ impl Driver<'_> {
                         sched.advance();
                         self.dispatch(phase_start + Duration::from_secs_f64(t), phase.kpi);
                     }
+                }
+                if tau >= duration_s {
+                    break;
                 }
                 {
                     let mut p = lock(self.progress);

@@ -25,9 +25,10 @@ impl RateCurve {
         self.start * tau + a * tau * tau
     }
 
-    /// The phase time at which the cumulative count reaches `k`, or `None` past the phase.
+    /// The phase time at which the cumulative count reaches `k`, or `None` at or past the
+    /// phase's end (an arrival exactly at the end belongs to the next phase's start).
     pub fn time_of(&self, k: f64) -> Option<f64> {
-        if k > self.cumulative(self.duration_s) {
+        if k >= self.cumulative(self.duration_s) {
             return None;
         }
         let a = (self.end - self.start) / (2.0 * self.duration_s);
@@ -39,35 +40,28 @@ impl RateCurve {
             return if k <= 0.0 { Some(0.0) } else { None };
         }
         let tau = 2.0 * k / denom;
-        (tau <= self.duration_s).then_some(tau)
+        (tau < self.duration_s).then_some(tau)
     }
 }
 
-/// Arrival times within a phase as the rate multiplier changes: each change starts a new
-/// segment at the current phase time, carrying the fractional arrival already accrued.
+/// Arrival times within a phase as the rate multiplier changes. The scaled count
+/// S(τ) = m·N(τ) is piecewise: each multiplier change starts a segment at the current phase
+/// time, and arrival j (0-based) is due when S reaches j.
 #[derive(Clone, Debug)]
 pub struct PhaseSchedule {
     curve: RateCurve,
     multiplier: f64,
-    /// Phase time and cumulative base count where the current segment began.
+    /// Phase time, base count N and scaled count S where the current segment began.
     seg_tau: f64,
     seg_base: f64,
-    /// Scaled arrivals already owed at the segment start (fraction in [0, 1)).
-    seg_carry: f64,
-    /// Arrivals issued in this segment.
+    seg_scaled: f64,
+    /// Arrivals issued in this phase.
     issued: u64,
 }
 
 impl PhaseSchedule {
     pub fn new(curve: RateCurve, multiplier: f64) -> Self {
-        Self {
-            curve,
-            multiplier,
-            seg_tau: 0.0,
-            seg_base: 0.0,
-            seg_carry: 0.0,
-            issued: 0,
-        }
+        Self { curve, multiplier, seg_tau: 0.0, seg_base: 0.0, seg_scaled: 0.0, issued: 0 }
     }
 
     /// The phase time of the next arrival, without consuming it.
@@ -75,10 +69,8 @@ impl PhaseSchedule {
         if self.multiplier <= 0.0 {
             return None;
         }
-        let needed = (self.issued as f64 + 1.0 - self.seg_carry) / self.multiplier;
-        self.curve
-            .time_of(self.seg_base + needed)
-            .map(|t| t.max(self.seg_tau))
+        let base = self.seg_base + (self.issued as f64 - self.seg_scaled).max(0.0) / self.multiplier;
+        self.curve.time_of(base).map(|t| t.max(self.seg_tau))
     }
 
     pub fn advance(&mut self) {
@@ -88,12 +80,9 @@ impl PhaseSchedule {
     /// Changes the multiplier from phase time `tau` on.
     pub fn set_multiplier(&mut self, tau: f64, multiplier: f64) {
         let base_now = self.curve.cumulative(tau);
-        let owed =
-            self.seg_carry + (base_now - self.seg_base) * self.multiplier - self.issued as f64;
-        self.seg_carry = owed.clamp(0.0, 0.999_999);
+        self.seg_scaled += (base_now - self.seg_base) * self.multiplier;
         self.seg_tau = tau;
         self.seg_base = base_now;
-        self.issued = 0;
         self.multiplier = multiplier.max(0.0);
     }
 
@@ -171,6 +160,8 @@ mod tests {
             s.advance();
             n += 1;
         }
+        // 50 in the first 5 s (t = 0.0 … 4.9), then 20/s for 5 s.
+        // 50 in the first 5 s (t = 0.0 … 4.9), then 20/s for the last 5 s.
         assert_eq!(n, 50 + 100);
     }
 

@@ -17,6 +17,9 @@ type Shared = State<Arc<GatewayState>>;
 
 /// Largest request body accepted; bigger ones get a JSON 413.
 pub const BODY_LIMIT: usize = 1024 * 1024;
+/// Bodies up to this size are read in full before the 413, so the client gets the answer
+/// instead of a broken pipe; beyond it the connection is cut.
+const READ_LIMIT: usize = 16 * 1024 * 1024;
 
 pub fn router(state: Arc<GatewayState>) -> Router {
     Router::new()
@@ -32,12 +35,15 @@ pub fn router(state: Arc<GatewayState>) -> Router {
         .route("/ready", get(ready))
         .route("/metrics", get(metrics))
         .fallback(|| async { Reply::error(StatusCode::NOT_FOUND, "Not found") })
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(DefaultBodyLimit::max(READ_LIMIT))
         .with_state(state)
 }
 
 /// The body, or the JSON error for one that could not be read (too large, cut off).
 fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, Reply> {
+    if body.as_ref().is_ok_and(|b| b.len() > BODY_LIMIT) {
+        return Err(Reply::error(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large"));
+    }
     body.map_err(|rejection| {
         let status = rejection.status();
         let message = if status == StatusCode::PAYLOAD_TOO_LARGE {

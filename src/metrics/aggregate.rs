@@ -184,6 +184,13 @@ impl Aggregator {
         s.series = Arc::new(self.series.clone());
     }
 
+    /// Closes the last, partial second so the series accounts for every arrival.
+    pub fn close(&mut self, recorder: &Recorder, progress: &Progress, elapsed_s: f64) -> Arc<Snapshot> {
+        self.tick(recorder, progress, elapsed_s);
+        self.close_second(recorder);
+        Arc::new(self.snapshot.clone())
+    }
+
     pub fn finish(self) -> FinalHistograms {
         let names = self.snapshot.tools.iter().map(|t| t.name.clone());
         FinalHistograms {

@@ -297,7 +297,7 @@ pub fn evaluate(kpi: &Kpi, snap: &Snapshot, target: &TargetEvidence) -> Vec<KpiR
 }
 
 fn opt(v: Option<f64>) -> String {
-    v.map_or("n/a".into(), |v| trim(v))
+    v.map_or("n/a".into(), trim)
 }
 
 /// Exit code of the spec: 0 when every measured KPI held, 1 when one failed.

@@ -37,7 +37,7 @@ pub fn parse(text: &str) -> Option<Duration> {
 /// `1m30s`-style text for a duration, for summaries and generated scenarios.
 pub fn format(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms % 1000 != 0 {
+    if !ms.is_multiple_of(1000) {
         return format!("{ms}ms");
     }
     let mut s = ms / 1000;

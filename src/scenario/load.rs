@@ -429,7 +429,7 @@ impl<'a> Loader<'a> {
         }
         let check_rate = |r: &Spanned<f64>, what: &str| {
             let v = *r.get_ref();
-            if v.is_finite() && v >= 0.0 && v <= 1_000_000.0 {
+            if (0.0..=1_000_000.0).contains(&v) {
                 Ok(v)
             } else {
                 Err(self

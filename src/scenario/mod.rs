@@ -1,5 +1,8 @@
 //! Scenario files: the model, the loader with located errors, and compiled templates.
 
+// A scenario error is built once, on the cold path, and carries its source line for display.
+#![allow(clippy::result_large_err)]
+
 pub mod duration;
 pub mod error;
 pub mod load;
