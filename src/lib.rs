@@ -1,11 +1,13 @@
 //! proofdeck: a terminal cockpit for proof-and-benchmark campaigns against API gateways.
 
+pub mod chaos;
 pub mod cli;
 pub mod engine;
 pub mod gateway;
 pub mod headless;
 pub mod live;
 pub mod metrics;
+pub mod monitor;
 pub mod procstat;
 pub mod report;
 pub mod run;

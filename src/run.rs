@@ -50,6 +50,9 @@ pub struct RunArgs {
     /// Where to write the run directory (default: under the user data dir)
     #[arg(long, env = "PROOFDECK_REPORT_DIR")]
     pub report_dir: Option<PathBuf>,
+    /// Leave chaos this run injected in place when it ends
+    #[arg(long, env = "PROOFDECK_KEEP_CHAOS")]
+    pub keep_chaos: bool,
     /// Quick run: path to request, without a scenario file
     #[arg(long)]
     pub path: Option<String>,

@@ -22,6 +22,8 @@ pub struct Session {
     pub args: RunArgs,
     pub started_at: chrono::DateTime<chrono::Utc>,
     pub metrics_before: Option<String>,
+    pub monitor: crate::monitor::Monitor,
+    monitor_tasks: Vec<tokio::task::JoinHandle<()>>,
     http: reqwest::Client,
 }
 
@@ -42,6 +44,8 @@ impl Session {
             &target.url,
             crate::run::engine_options(args),
         );
+        let (monitor, monitor_tasks) =
+            crate::monitor::Monitor::start(&target.url, &scenario, engine.snapshots.clone());
         Self {
             scenario,
             target,
@@ -49,6 +53,8 @@ impl Session {
             args: args.clone(),
             started_at: chrono::Utc::now(),
             metrics_before,
+            monitor,
+            monitor_tasks,
             http,
         }
     }
@@ -68,6 +74,12 @@ impl Session {
                 };
             }
         };
+        if !self.args.keep_chaos {
+            self.monitor.clear_own().await;
+        }
+        for task in &self.monitor_tasks {
+            task.abort();
+        }
         let metrics_after = fetch_metrics(&self.http, &self.target.url).await;
         let evidence = target_evidence(
             self.metrics_before.as_deref(),
@@ -88,6 +100,8 @@ impl Session {
             evidence: &evidence,
             partial: interrupted || result.abort.is_some(),
             abort: result.abort.clone(),
+            chaos: self.monitor.checks(),
+            events: self.monitor.events.borrow().clone(),
         });
         let dir = report::run_dir(
             self.args.report_dir.as_deref(),

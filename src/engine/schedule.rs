@@ -61,7 +61,14 @@ pub struct PhaseSchedule {
 
 impl PhaseSchedule {
     pub fn new(curve: RateCurve, multiplier: f64) -> Self {
-        Self { curve, multiplier, seg_tau: 0.0, seg_base: 0.0, seg_scaled: 0.0, issued: 0 }
+        Self {
+            curve,
+            multiplier,
+            seg_tau: 0.0,
+            seg_base: 0.0,
+            seg_scaled: 0.0,
+            issued: 0,
+        }
     }
 
     /// The phase time of the next arrival, without consuming it.
@@ -69,7 +76,8 @@ impl PhaseSchedule {
         if self.multiplier <= 0.0 {
             return None;
         }
-        let base = self.seg_base + (self.issued as f64 - self.seg_scaled).max(0.0) / self.multiplier;
+        let base =
+            self.seg_base + (self.issued as f64 - self.seg_scaled).max(0.0) / self.multiplier;
         self.curve.time_of(base).map(|t| t.max(self.seg_tau))
     }
 

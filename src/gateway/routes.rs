@@ -42,7 +42,10 @@ pub fn router(state: Arc<GatewayState>) -> Router {
 /// The body, or the JSON error for one that could not be read (too large, cut off).
 fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, Reply> {
     if body.as_ref().is_ok_and(|b| b.len() > BODY_LIMIT) {
-        return Err(Reply::error(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large"));
+        return Err(Reply::error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Request body too large",
+        ));
     }
     body.map_err(|rejection| {
         let status = rejection.status();

@@ -185,7 +185,12 @@ impl Aggregator {
     }
 
     /// Closes the last, partial second so the series accounts for every arrival.
-    pub fn close(&mut self, recorder: &Recorder, progress: &Progress, elapsed_s: f64) -> Arc<Snapshot> {
+    pub fn close(
+        &mut self,
+        recorder: &Recorder,
+        progress: &Progress,
+        elapsed_s: f64,
+    ) -> Arc<Snapshot> {
         self.tick(recorder, progress, elapsed_s);
         self.close_second(recorder);
         Arc::new(self.snapshot.clone())

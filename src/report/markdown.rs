@@ -38,6 +38,7 @@ pub fn render(r: &RunReport) -> String {
     reliability(r, &mut o);
     cache(r, &mut o);
     security(r, &mut o);
+    chaos(r, &mut o);
     environment(r, &mut o);
     o
 }
@@ -225,6 +226,49 @@ fn security(r: &RunReport, o: &mut String) {
         fmt_opt(r.evidence.provenance_mismatches, "")
     );
     let _ = writeln!(o);
+}
+
+fn chaos(r: &RunReport, o: &mut String) {
+    let _ = writeln!(o, "## Chaos timeline");
+    let _ = writeln!(o);
+    if r.chaos.is_empty() {
+        let _ = writeln!(o, "No chaos was injected.");
+        let _ = writeln!(o);
+    } else {
+        let _ = writeln!(o, "| at | tool | mode | pct | effect check | numbers |");
+        let _ = writeln!(o, "|---:|---|---|---:|---|---|");
+        for c in &r.chaos {
+            let verdict = match c.verdict {
+                crate::live::EffectVerdict::Observed => "effect observed",
+                crate::live::EffectVerdict::NoObservedEffect => "**injected, no observed effect**",
+                crate::live::EffectVerdict::NotEnoughTraffic => "not enough traffic",
+                crate::live::EffectVerdict::Pending => "not judged (run ended)",
+            };
+            let _ = writeln!(
+                o,
+                "| {:.1} s | {} | {} | {} | {verdict} | {} |",
+                c.injected_at_s,
+                c.tool,
+                c.mode,
+                c.pct,
+                cell(&c.detail)
+            );
+        }
+        let _ = writeln!(o);
+    }
+    let notable: Vec<_> = r
+        .events
+        .iter()
+        .filter(|e| e.kind != crate::live::EventKind::Phase)
+        .collect();
+    if !notable.is_empty() {
+        let _ = writeln!(o, "Events:");
+        let _ = writeln!(o);
+        for e in notable {
+            let _ = writeln!(o, "- {:.1} s · {:?} · {}", e.t_s, e.kind, e.text);
+        }
+        let _ = writeln!(o);
+    }
 }
 
 fn environment(r: &RunReport, o: &mut String) {

@@ -41,6 +41,10 @@ pub struct RunReport {
     pub series: Vec<SecondPoint>,
     /// HDR histograms (V2 serialization, base64) per tool, lossless for merge and compare.
     pub histograms: Vec<ToolHistograms>,
+    /// Every injection with its effect check.
+    pub chaos: Vec<crate::live::EffectCheck>,
+    /// The run's timeline: phases, chaos, breaker transitions, scrape failures.
+    pub events: Vec<crate::live::LogEvent>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -111,6 +115,8 @@ pub struct RunInputs<'a> {
     pub evidence: &'a TargetEvidence,
     pub partial: bool,
     pub abort: Option<String>,
+    pub chaos: Vec<crate::live::EffectCheck>,
+    pub events: Vec<crate::live::LogEvent>,
 }
 
 impl RunReport {
@@ -173,6 +179,8 @@ impl RunReport {
                     service_us: encode_histogram(sv),
                 })
                 .collect(),
+            chaos: i.chaos,
+            events: i.events,
         }
     }
 }

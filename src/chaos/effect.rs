@@ -1,0 +1,99 @@
+//! The effect check: did an injection change anything? Compares the tool's error rate and
+//! latency in a window after the injection with the window before it.
+
+use crate::live::EffectVerdict;
+use crate::metrics::SecondPoint;
+
+/// Fewest completions on each side of the injection to judge by.
+pub const MIN_SAMPLES: u64 = 20;
+
+/// Per-tool counts in a window of the per-second series.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Window {
+    pub completed: u64,
+    pub errors: u64,
+    /// Largest per-second p99 in the window (all tools; the series keeps no per-tool latency).
+    pub p99_ms: f64,
+}
+
+pub fn window(
+    series: &[SecondPoint],
+    tool: usize,
+    from_s: f64,
+    to_s: f64,
+    tool_errors: impl Fn(&SecondPoint) -> u64,
+) -> Window {
+    let mut w = Window::default();
+    for p in series
+        .iter()
+        .filter(|p| f64::from(p.t) >= from_s && f64::from(p.t) < to_s)
+    {
+        w.completed += p.tool_completed.get(tool).copied().unwrap_or(0);
+        w.errors += tool_errors(p);
+        w.p99_ms = w.p99_ms.max(p.p99_ms);
+    }
+    w
+}
+
+/// Judges before vs after: an error rate up by 5 points and at least doubled, or a p99 at
+/// least doubled and up by 100 ms, is an observed effect.
+pub fn judge(before: Window, after: Window) -> (EffectVerdict, String) {
+    if before.completed < MIN_SAMPLES || after.completed < MIN_SAMPLES {
+        return (
+            EffectVerdict::NotEnoughTraffic,
+            format!(
+                "not enough traffic: {} calls before, {} after (need {MIN_SAMPLES} each)",
+                before.completed, after.completed
+            ),
+        );
+    }
+    let rate = |w: Window| w.errors as f64 * 100.0 / w.completed as f64;
+    let (eb, ea) = (rate(before), rate(after));
+    let detail = format!(
+        "error rate {eb:.1}% → {ea:.1}%, p99 {:.0} → {:.0} ms ({} → {} calls)",
+        before.p99_ms, after.p99_ms, before.completed, after.completed
+    );
+    let errors_up = ea - eb >= 5.0 && ea >= 2.0 * eb.max(0.5);
+    let latency_up = after.p99_ms >= 2.0 * before.p99_ms && after.p99_ms - before.p99_ms >= 100.0;
+    if errors_up || latency_up {
+        (EffectVerdict::Observed, detail)
+    } else {
+        (EffectVerdict::NoObservedEffect, detail)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn w(completed: u64, errors: u64, p99_ms: f64) -> Window {
+        Window {
+            completed,
+            errors,
+            p99_ms,
+        }
+    }
+
+    #[test]
+    fn verdicts() {
+        assert_eq!(
+            judge(w(100, 0, 20.0), w(100, 30, 20.0)).0,
+            EffectVerdict::Observed
+        );
+        assert_eq!(
+            judge(w(100, 0, 20.0), w(100, 0, 900.0)).0,
+            EffectVerdict::Observed
+        );
+        assert_eq!(
+            judge(w(100, 1, 20.0), w(100, 2, 25.0)).0,
+            EffectVerdict::NoObservedEffect
+        );
+        assert_eq!(
+            judge(w(5, 0, 20.0), w(100, 50, 20.0)).0,
+            EffectVerdict::NotEnoughTraffic
+        );
+        assert!(judge(w(100, 0, 20.0), w(100, 30, 20.0))
+            .1
+            .contains("0.0% → 30.0%"));
+    }
+}

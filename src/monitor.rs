@@ -1,0 +1,356 @@
+//! The run's background watchers: the target scrape poller, the chaos state poller and
+//! schedule with effect checks, and the event log. Each publishes on a watch channel; none can
+//! stop or crash a run.
+
+use crate::chaos::schedule::{plan, ChaosAction};
+use crate::chaos::{effect, ChaosClient};
+use crate::live::{ChaosView, EffectCheck, EffectVerdict, EventKind, LogEvent, TargetView};
+use crate::metrics::{ErrorClass, RunStatus, Snapshot};
+use crate::scenario::Scenario;
+use crate::scrape::{parser, profile};
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub const SCRAPE_INTERVAL: Duration = Duration::from_secs(2);
+/// Seconds compared on each side of an injection by the effect check.
+pub const EFFECT_WINDOW_S: f64 = 10.0;
+
+/// Who caused a chaos change, for the timeline.
+#[derive(Clone, Copy, Debug)]
+pub enum Cause {
+    Key,
+    Schedule,
+    Shell,
+}
+
+#[derive(Clone)]
+pub struct Monitor {
+    pub target: watch::Receiver<TargetView>,
+    pub chaos: watch::Receiver<ChaosView>,
+    pub events: watch::Receiver<Vec<LogEvent>>,
+    chaos_tx: Arc<watch::Sender<ChaosView>>,
+    events_tx: Arc<watch::Sender<Vec<LogEvent>>>,
+    client: ChaosClient,
+    snapshots: watch::Receiver<Arc<Snapshot>>,
+    /// Tools this run put chaos on, cleared when it ends.
+    touched: Arc<Mutex<BTreeSet<String>>>,
+}
+
+impl Monitor {
+    pub fn start(
+        base: &str,
+        scenario: &Scenario,
+        snapshots: watch::Receiver<Arc<Snapshot>>,
+    ) -> (Self, Vec<JoinHandle<()>>) {
+        let (target_tx, target) = watch::channel(TargetView::default());
+        let (chaos_tx, chaos) = watch::channel(ChaosView::default());
+        let (events_tx, events) = watch::channel(Vec::new());
+        let m = Self {
+            target,
+            chaos,
+            events,
+            chaos_tx: Arc::new(chaos_tx),
+            events_tx: Arc::new(events_tx),
+            client: ChaosClient::new(base, crate::session::TARGET_TIMEOUT),
+            snapshots,
+            touched: Arc::default(),
+        };
+        let tasks = vec![
+            tokio::spawn(scrape_loop(base.to_string(), target_tx, m.clone())),
+            tokio::spawn(m.clone().chaos_poll_loop()),
+            tokio::spawn(m.clone().schedule_loop(plan(&scenario.chaos))),
+            tokio::spawn(m.clone().phase_log_loop()),
+        ];
+        (m, tasks)
+    }
+
+    pub fn log(&self, kind: EventKind, text: impl Into<String>) {
+        let t_s = self.snapshots.borrow().elapsed_s;
+        self.events_tx.send_modify(|v| {
+            v.push(LogEvent {
+                t_s,
+                kind,
+                text: text.into(),
+            });
+            // The log is for people; keep it bounded over a 2 h soak.
+            if v.len() > 2000 {
+                v.drain(..500);
+            }
+        });
+    }
+
+    pub async fn inject(&self, tool: &str, mode: &str, pct: f64, cause: Cause) {
+        match self.client.inject(tool, mode, pct).await {
+            Ok(active) => {
+                self.touched
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(tool.to_string());
+                self.log(
+                    EventKind::Chaos,
+                    format!("inject {tool} {mode} {pct}% ({cause:?})"),
+                );
+                let at = self.snapshots.borrow().elapsed_s;
+                self.chaos_tx.send_modify(|c| {
+                    c.active = active;
+                    c.last_error = None;
+                    c.checks.push(EffectCheck {
+                        tool: tool.into(),
+                        mode: mode.into(),
+                        pct,
+                        injected_at_s: at,
+                        verdict: EffectVerdict::Pending,
+                        detail: String::new(),
+                    });
+                });
+                tokio::spawn(self.clone().check_effect(tool.to_string(), at));
+            }
+            Err(e) => self.chaos_error(format!("inject {tool} {mode} {pct}% failed: {e}")),
+        }
+    }
+
+    pub async fn clear(&self, tool: &str, cause: Cause) {
+        match self.client.clear(tool).await {
+            Ok(active) => {
+                self.log(EventKind::Chaos, format!("clear {tool} ({cause:?})"));
+                self.chaos_tx.send_modify(|c| c.active = active);
+            }
+            Err(e) => self.chaos_error(format!("clear {tool} failed: {e}")),
+        }
+    }
+
+    pub async fn clear_all(&self, cause: Cause) {
+        match self.client.clear_all().await {
+            Ok(active) => {
+                self.log(EventKind::Chaos, format!("clear all ({cause:?})"));
+                self.chaos_tx.send_modify(|c| c.active = active);
+            }
+            Err(e) => self.chaos_error(format!("clear all failed: {e}")),
+        }
+    }
+
+    /// Clears what this run injected, so it never leaves chaos behind on a shared gateway.
+    pub async fn clear_own(&self) {
+        let tools: Vec<String> = self
+            .touched
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .cloned()
+            .collect();
+        for tool in tools {
+            self.clear(&tool, Cause::Schedule).await;
+        }
+    }
+
+    pub fn checks(&self) -> Vec<EffectCheck> {
+        self.chaos.borrow().checks.clone()
+    }
+
+    fn chaos_error(&self, text: String) {
+        self.log(EventKind::Chaos, text.clone());
+        self.chaos_tx.send_modify(|c| c.last_error = Some(text));
+    }
+
+    async fn check_effect(self, tool: String, at: f64) {
+        let mut snaps = self.snapshots.clone();
+        // Wait until the after-window has closed in the per-second series.
+        loop {
+            let done = {
+                let s = snaps.borrow();
+                s.elapsed_s >= at + EFFECT_WINDOW_S + 1.5
+                    || matches!(
+                        s.status,
+                        RunStatus::Finished | RunStatus::Interrupted | RunStatus::Aborted { .. }
+                    )
+            };
+            if done || snaps.changed().await.is_err() {
+                break;
+            }
+        }
+        let snap = snaps.borrow().clone();
+        let Some(index) = snap.tools.iter().position(|t| t.name == tool) else {
+            return self.set_verdict(
+                &tool,
+                at,
+                EffectVerdict::NotEnoughTraffic,
+                format!("no traffic for tool {tool} in this scenario"),
+            );
+        };
+        // The series does not split errors per tool; count the classes chaos produces.
+        let errors = |p: &crate::metrics::SecondPoint| {
+            p.errors[ErrorClass::Upstream.index()] + p.errors[ErrorClass::Timeout.index()]
+        };
+        let before = effect::window(
+            &snap.series,
+            index,
+            at - EFFECT_WINDOW_S,
+            at.floor(),
+            errors,
+        );
+        let after = effect::window(
+            &snap.series,
+            index,
+            at.ceil(),
+            at + EFFECT_WINDOW_S + 1.0,
+            errors,
+        );
+        let (verdict, detail) = effect::judge(before, after);
+        let text = match verdict {
+            EffectVerdict::Observed => format!("{tool}: effect observed — {detail}"),
+            EffectVerdict::NoObservedEffect => {
+                format!("{tool}: injected, no observed effect — {detail}")
+            }
+            _ => format!("{tool}: {detail}"),
+        };
+        self.log(EventKind::Chaos, text);
+        self.set_verdict(&tool, at, verdict, detail);
+    }
+
+    fn set_verdict(&self, tool: &str, at: f64, verdict: EffectVerdict, detail: String) {
+        self.chaos_tx.send_modify(|c| {
+            if let Some(check) = c
+                .checks
+                .iter_mut()
+                .find(|k| k.tool == tool && k.injected_at_s == at)
+            {
+                check.verdict = verdict;
+                check.detail = detail;
+            }
+        });
+    }
+
+    async fn chaos_poll_loop(self) {
+        loop {
+            match self.client.status().await {
+                Ok(active) => self.chaos_tx.send_modify(|c| c.active = active),
+                Err(e) => self
+                    .chaos_tx
+                    .send_modify(|c| c.last_error = Some(e.to_string())),
+            }
+            tokio::time::sleep(SCRAPE_INTERVAL).await;
+        }
+    }
+
+    /// Runs the scenario's chaos plan on the load clock (from the first phase's start).
+    async fn schedule_loop(self, plan: Vec<(f64, ChaosAction)>) {
+        if plan.is_empty() {
+            return;
+        }
+        let mut snaps = self.snapshots.clone();
+        let load_start = loop {
+            {
+                let s = snaps.borrow();
+                if s.phase.is_some() {
+                    break tokio::time::Instant::now() - Duration::from_secs_f64(load_elapsed(&s));
+                }
+            }
+            if snaps.changed().await.is_err() {
+                return;
+            }
+        };
+        for (at, action) in plan {
+            tokio::time::sleep_until(load_start + Duration::from_secs_f64(at)).await;
+            if matches!(
+                snaps.borrow().status,
+                RunStatus::Draining
+                    | RunStatus::Finished
+                    | RunStatus::Interrupted
+                    | RunStatus::Aborted { .. }
+            ) {
+                return;
+            }
+            match action {
+                ChaosAction::Inject { tool, mode, pct } => {
+                    self.inject(&tool, &mode, pct, Cause::Schedule).await
+                }
+                ChaosAction::Clear { tool } => self.clear(&tool, Cause::Schedule).await,
+            }
+        }
+    }
+
+    async fn phase_log_loop(self) {
+        let mut snaps = self.snapshots.clone();
+        let mut last: Option<String> = None;
+        while snaps.changed().await.is_ok() {
+            let name = snaps.borrow().phase.as_ref().map(|p| p.name.clone());
+            if name.is_some() && name != last {
+                self.log(
+                    EventKind::Phase,
+                    format!("phase {}", name.clone().unwrap_or_default()),
+                );
+                last = name;
+            }
+        }
+    }
+}
+
+/// Load time since the first phase began (phases before the current one plus its elapsed).
+fn load_elapsed(s: &Snapshot) -> f64 {
+    s.phase.as_ref().map_or(0.0, |p| p.elapsed_s)
+}
+
+async fn scrape_loop(base: String, tx: watch::Sender<TargetView>, monitor: Monitor) {
+    let http = crate::tls::admin_client(crate::session::TARGET_TIMEOUT);
+    let profile = profile::four_runr();
+    let started = tokio::time::Instant::now();
+    let mut prev: Option<(parser::Exposition, f64)> = None;
+    let mut breakers = crate::scrape::derive::BreakerTimeline::new();
+    loop {
+        let t = started.elapsed().as_secs_f64();
+        match crate::session::fetch_metrics(&http, &base).await {
+            Some(text) => {
+                let expo = parser::parse(&text);
+                let reading = profile.read(prev.as_ref().map(|(e, t)| (e, *t)), (&expo, t));
+                for (tool, state) in reading.breaker_by_tool.iter().flatten() {
+                    if let Some(tr) = breakers.observe(t, tool, *state) {
+                        monitor.log(
+                            EventKind::Breaker,
+                            format!(
+                                "breaker {}: {} → {}",
+                                tr.tool,
+                                state_name(tr.from),
+                                state_name(tr.to)
+                            ),
+                        );
+                    }
+                }
+                let unreadable = expo.warnings.len();
+                tx.send_modify(|v| {
+                    v.reading = Some(reading);
+                    v.stale = false;
+                    v.last_error = None;
+                    v.scrapes_ok += 1;
+                    v.unreadable_lines = unreadable;
+                });
+                prev = Some((expo, t));
+            }
+            None => {
+                let was_stale = tx.borrow().stale;
+                tx.send_modify(|v| {
+                    v.stale = true;
+                    v.scrapes_failed += 1;
+                    v.last_error = Some(format!("scrape of {base}/metrics failed"));
+                });
+                if !was_stale {
+                    monitor.log(
+                        EventKind::Scrape,
+                        format!("scrape of {base}/metrics failed; target panels are stale"),
+                    );
+                }
+            }
+        }
+        tokio::time::sleep(SCRAPE_INTERVAL).await;
+    }
+}
+
+fn state_name(s: u8) -> &'static str {
+    match s {
+        0 => "closed",
+        1 => "half-open",
+        _ => "open",
+    }
+}
