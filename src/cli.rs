@@ -22,6 +22,21 @@ pub enum Command {
     Run(crate::run::RunArgs),
     /// Serve the bundled 4Runr-compatible gateway
     Gateway(GatewayArgs),
+    /// Parse and check a scenario without sending load
+    Validate { scenario: std::path::PathBuf },
+    /// Check a target: health, admin API, which panel inputs its /metrics light
+    Probe(crate::probe::ProbeArgs),
+    /// One-shot chaos control through the same client the cockpit uses
+    Chaos {
+        #[command(subcommand)]
+        action: crate::commands::ChaosCommand,
+    },
+    /// Re-render every report file of a run directory from its report.json
+    Report { run: std::path::PathBuf },
+    /// Per-tool and per-KPI deltas between two runs; exit 1 on a regression
+    Compare(crate::commands::CompareArgs),
+    /// Print shell completions
+    Completions { shell: clap_complete::Shell },
 }
 
 #[derive(Args, Debug)]
@@ -99,6 +114,21 @@ pub fn main() -> i32 {
         None => runtime.block_on(crate::run::main(cli.run)),
         Some(Command::Run(args)) => runtime.block_on(crate::run::main(args)),
         Some(Command::Gateway(args)) => runtime.block_on(serve_gateway(args)),
+        Some(Command::Validate { scenario }) => crate::commands::validate(&scenario),
+        Some(Command::Probe(args)) => runtime.block_on(crate::probe::run(args)),
+        Some(Command::Chaos { action }) => runtime.block_on(crate::commands::chaos(action)),
+        Some(Command::Report { run }) => crate::commands::rerender(&run),
+        Some(Command::Compare(args)) => crate::commands::compare(&args),
+        Some(Command::Completions { shell }) => {
+            use clap::CommandFactory;
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "proofdeck",
+                &mut std::io::stdout(),
+            );
+            exit::OK
+        }
     }
 }
 

@@ -2,12 +2,14 @@
 
 pub mod chaos;
 pub mod cli;
+pub mod commands;
 pub mod engine;
 pub mod gateway;
 pub mod headless;
 pub mod live;
 pub mod metrics;
 pub mod monitor;
+pub mod probe;
 pub mod procstat;
 pub mod report;
 pub mod run;

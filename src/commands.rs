@@ -1,0 +1,222 @@
+//! The small subcommands: validate, chaos, report, compare.
+
+use crate::chaos::ChaosClient;
+use crate::cli::exit;
+use crate::live::ActiveChaos;
+use crate::report;
+use clap::{Args, Subcommand};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub fn validate(path: &Path) -> i32 {
+    match crate::scenario::load_file(path) {
+        Ok(s) => {
+            println!(
+                "{}: ok — {} phases ({}), {} flows, {} setup groups, {} chaos entries, peak {:.1} arrivals/s",
+                path.display(),
+                s.phases.len(),
+                crate::scenario::duration::format(s.total_duration()),
+                s.flows.len(),
+                s.setup.len(),
+                s.chaos.len(),
+                s.peak_rate()
+            );
+            exit::OK
+        }
+        Err(e) => {
+            eprint!("{e}");
+            exit::USAGE
+        }
+    }
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ChaosCommand {
+    /// Inject chaos on one tool
+    Inject {
+        #[arg(long, env = "PROOFDECK_TARGET")]
+        target: String,
+        #[arg(long)]
+        tool: String,
+        /// timeout | 500 | jitter
+        #[arg(long)]
+        mode: String,
+        #[arg(long)]
+        pct: f64,
+    },
+    /// Clear chaos on one tool, or on all
+    Clear {
+        #[arg(long, env = "PROOFDECK_TARGET")]
+        target: String,
+        #[arg(long, conflicts_with = "all", required_unless_present = "all")]
+        tool: Option<String>,
+        #[arg(long)]
+        all: bool,
+    },
+    /// Show the target's chaos state
+    Status {
+        #[arg(long, env = "PROOFDECK_TARGET")]
+        target: String,
+    },
+}
+
+pub async fn chaos(cmd: ChaosCommand) -> i32 {
+    let timeout = Duration::from_secs(5);
+    let result = match &cmd {
+        ChaosCommand::Inject {
+            target,
+            tool,
+            mode,
+            pct,
+        } => {
+            ChaosClient::new(target, timeout)
+                .inject(tool, mode, *pct)
+                .await
+        }
+        ChaosCommand::Clear {
+            target,
+            tool: Some(tool),
+            ..
+        } => ChaosClient::new(target, timeout).clear(tool).await,
+        ChaosCommand::Clear { target, .. } => ChaosClient::new(target, timeout).clear_all().await,
+        ChaosCommand::Status { target } => ChaosClient::new(target, timeout).status().await,
+    };
+    match result {
+        Ok(active) => {
+            print_active(&active);
+            exit::OK
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            exit::ABORTED
+        }
+    }
+}
+
+fn print_active(active: &[ActiveChaos]) {
+    if active.is_empty() {
+        println!("no chaos active");
+    }
+    for c in active {
+        println!("{:<12} {:<8} {}%", c.tool, c.mode, c.pct);
+    }
+}
+
+pub fn rerender(dir: &Path) -> i32 {
+    let run = match report::read(dir) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+    };
+    match report::render_files(&run, dir) {
+        Ok(()) => {
+            println!(
+                "re-rendered report.md, junit.xml, timeseries.csv and charts in {}",
+                dir.display()
+            );
+            exit::OK
+        }
+        Err(e) => {
+            eprintln!("error: cannot write to {}: {e}", dir.display());
+            exit::ABORTED
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct CompareArgs {
+    pub base: PathBuf,
+    pub new: PathBuf,
+    /// Allowed relative worsening of a latency KPI or tool percentile, in percent
+    #[arg(long, default_value_t = 10.0)]
+    pub tolerance_pct: f64,
+}
+
+/// A regression: a KPI that held and now fails, or a latency that worsened beyond tolerance.
+pub fn compare(args: &CompareArgs) -> i32 {
+    let (base, new) = match (report::read(&args.base), report::read(&args.new)) {
+        (Ok(b), Ok(n)) => (b, n),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+    };
+    let (text, regressions) = compare_reports(&base, &new, args.tolerance_pct);
+    print!("{text}");
+    if regressions.is_empty() {
+        println!("no regression beyond {}%", args.tolerance_pct);
+        exit::OK
+    } else {
+        println!("REGRESSION: {}", regressions.join(", "));
+        exit::KPI_FAILED
+    }
+}
+
+pub fn compare_reports(
+    base: &report::RunReport,
+    new: &report::RunReport,
+    tolerance_pct: f64,
+) -> (String, Vec<String>) {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let mut regressions = Vec::new();
+    let _ = writeln!(
+        out,
+        "{:<36} {:>12} {:>12} {:>9}",
+        "KPI", "base", "new", "delta"
+    );
+    for k in &new.kpis {
+        let Some(b) = base.kpis.iter().find(|b| b.id == k.id) else {
+            continue;
+        };
+        let (bv, nv) = (b.value.unwrap_or(f64::NAN), k.value.unwrap_or(f64::NAN));
+        let delta = if bv.abs() > 1e-9 {
+            (nv - bv) / bv * 100.0
+        } else {
+            0.0
+        };
+        let _ = writeln!(
+            out,
+            "{:<36} {:>12.2} {:>12.2} {:>8.1}%  {} → {}",
+            k.name,
+            bv,
+            nv,
+            delta,
+            b.verdict.label(),
+            k.verdict.label()
+        );
+        let latency = k.unit == "ms";
+        if (b.verdict == report::kpi::Verdict::Pass && k.verdict == report::kpi::Verdict::Fail)
+            || (latency && delta > tolerance_pct)
+        {
+            regressions.push(format!("{} ({bv:.2} → {nv:.2} {})", k.name, k.unit));
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\n{:<14} {:>10} {:>10} {:>9}",
+        "tool p99 ms", "base", "new", "delta"
+    );
+    for t in &new.tools {
+        let Some(b) = base.tools.iter().find(|b| b.name == t.name) else {
+            continue;
+        };
+        let (bv, nv) = (b.latency.p99_ms, t.latency.p99_ms);
+        let delta = if bv > 0.0 {
+            (nv - bv) / bv * 100.0
+        } else {
+            0.0
+        };
+        let _ = writeln!(
+            out,
+            "{:<14} {:>10.2} {:>10.2} {:>8.1}%",
+            t.name, bv, nv, delta
+        );
+        if delta > tolerance_pct {
+            regressions.push(format!("{} p99 ({bv:.2} → {nv:.2} ms)", t.name));
+        }
+    }
+    (out, regressions)
+}
