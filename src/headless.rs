@@ -63,6 +63,21 @@ pub async fn run(scenario: Arc<Scenario>, target: Target, args: &RunArgs) -> i32
     }
     let outcome = session.finish(interrupted.load(Ordering::SeqCst)).await;
     print!("{}", summary(&outcome.snapshot, &outcome.kpis));
+    let rec = &outcome.reconciliation;
+    match rec.metric {
+        Some(_) => {
+            let flagged: Vec<_> = rec.mismatches().collect();
+            println!(
+                "\nreconciliation: {} tools checked against the target's counters, {} mismatches",
+                rec.tools.len(),
+                flagged.len()
+            );
+            for m in flagged {
+                println!("  MISMATCH {}: {}", m.tool, m.note);
+            }
+        }
+        None => println!("\nreconciliation: not reconciled (no request counter on the target)"),
+    }
     if let Some(dir) = &outcome.report_dir {
         println!("report: {}", dir.display());
     }

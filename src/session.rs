@@ -8,6 +8,10 @@ use crate::report::{self, RunReport};
 use crate::run::{RunArgs, Target};
 use crate::scenario::Scenario;
 use crate::scrape::parser;
+use crate::scrape::reconcile::{self, ClientCounts, Reconciliation};
+
+/// Client and target counts may differ by this much before reconciliation flags a tool.
+pub const RECONCILE_TOLERANCE_PCT: f64 = 0.5;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,6 +33,7 @@ pub struct Session {
 
 pub struct Outcome {
     pub snapshot: Arc<Snapshot>,
+    pub reconciliation: Reconciliation,
     pub kpis: Vec<KpiResult>,
     pub report_dir: Option<PathBuf>,
     pub report_error: Option<String>,
@@ -67,6 +72,7 @@ impl Session {
                 eprintln!("error: the engine stopped unexpectedly: {e}");
                 return Outcome {
                     snapshot: self.engine.snapshots.borrow().clone(),
+                    reconciliation: Reconciliation::default(),
                     kpis: Vec::new(),
                     report_dir: None,
                     report_error: None,
@@ -87,6 +93,17 @@ impl Session {
             result.snapshot.elapsed_s,
         );
         let kpis = kpi::evaluate(&self.scenario.kpi, &result.snapshot, &evidence);
+        let reconciliation = reconcile_run(
+            &result.snapshot,
+            self.metrics_before.as_deref(),
+            metrics_after.as_deref(),
+        );
+        for m in reconciliation.mismatches() {
+            self.monitor.log(
+                crate::live::EventKind::Reconcile,
+                format!("{}: {}", m.tool, m.note),
+            );
+        }
         let interrupted = interrupted || result.stopped_by_command;
         let exit_code = crate::headless::exit_code(&result.snapshot, &kpis, interrupted);
         let run = RunReport::new(report::RunInputs {
@@ -101,6 +118,7 @@ impl Session {
             partial: interrupted || result.abort.is_some(),
             abort: result.abort.clone(),
             chaos: self.monitor.checks(),
+            reconciliation: reconciliation.clone(),
             events: self.monitor.events.borrow().clone(),
         });
         let dir = report::run_dir(
@@ -120,6 +138,7 @@ impl Session {
         };
         Outcome {
             snapshot: result.snapshot,
+            reconciliation,
             kpis,
             report_dir,
             report_error,
@@ -179,4 +198,33 @@ pub fn target_evidence(before: Option<&str>, after: Option<&str>, window_s: f64)
         rss_last_bytes: rss(&after),
         rss_window_s: Some(window_s),
     }
+}
+
+/// The client's per-tool counts against the target's counter deltas over the run.
+pub fn reconcile_run(
+    snapshot: &Snapshot,
+    before: Option<&str>,
+    after: Option<&str>,
+) -> Reconciliation {
+    let Some(after) = after.map(parser::parse) else {
+        return Reconciliation::default();
+    };
+    let before = before.map(parser::parse);
+    let client: Vec<ClientCounts<'_>> = snapshot
+        .tools
+        .iter()
+        .filter(|t| t.name != "-")
+        .map(|t| ClientCounts {
+            tool: &t.name,
+            requests: t.requests,
+            codes: &t.codes,
+        })
+        .collect();
+    reconcile::reconcile(
+        &crate::scrape::profile::four_runr(),
+        before.as_ref(),
+        &after,
+        &client,
+        RECONCILE_TOLERANCE_PCT,
+    )
 }

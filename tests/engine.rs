@@ -37,6 +37,8 @@ async fn proof_run_reconciles_with_the_gateway_and_denies_everything_it_should()
     .await
     .unwrap();
     let scenario = Arc::new(compressed_proof());
+    let admin = proofdeck::tls::admin_client(Duration::from_secs(5));
+    let before = proofdeck::session::fetch_metrics(&admin, &gw.url()).await;
     let handle = engine::start(scenario, &gw.url(), EngineOptions::default());
     let result = handle.join.await.unwrap();
     let s = &result.snapshot;
@@ -48,12 +50,12 @@ async fn proof_run_reconciles_with_the_gateway_and_denies_everything_it_should()
         s.requests()
     );
 
-    let text = proofdeck::session::fetch_metrics(
-        &proofdeck::tls::admin_client(Duration::from_secs(5)),
-        &gw.url(),
-    )
-    .await
-    .unwrap();
+    let text = proofdeck::session::fetch_metrics(&admin, &gw.url())
+        .await
+        .unwrap();
+    let rec = proofdeck::session::reconcile_run(s, before.as_deref(), Some(&text));
+    assert_eq!(rec.tools.len(), 4);
+    assert_eq!(rec.mismatches().count(), 0, "{:?}", rec.tools);
     for tool in ["serpapi", "http_fetch", "openai", "gmail_send"] {
         let client = s.tool(tool).unwrap().requests as f64;
         let target = metric_sum(&text, "gateway_requests_total", &[("tool", tool)]);

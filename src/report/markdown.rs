@@ -39,6 +39,7 @@ pub fn render(r: &RunReport) -> String {
     cache(r, &mut o);
     security(r, &mut o);
     chaos(r, &mut o);
+    reconciliation(r, &mut o);
     environment(r, &mut o);
     o
 }
@@ -269,6 +270,35 @@ fn chaos(r: &RunReport, o: &mut String) {
         }
         let _ = writeln!(o);
     }
+}
+
+fn reconciliation(r: &RunReport, o: &mut String) {
+    let rec = &r.reconciliation;
+    let _ = writeln!(o, "## Reconciliation");
+    let _ = writeln!(o);
+    let Some(metric) = &rec.metric else {
+        let _ = writeln!(
+            o,
+            "Not reconciled: the target exposes no request counter the profile knows."
+        );
+        let _ = writeln!(o);
+        return;
+    };
+    let flagged = rec.tools.iter().filter(|t| t.mismatch).count();
+    let _ = writeln!(o, "Client requests per tool against the target's `{metric}` deltas over the run (tolerance {}%): **{flagged} mismatches**.", rec.tolerance_pct);
+    let _ = writeln!(o);
+    let _ = writeln!(o, "| tool | client | target | verdict |");
+    let _ = writeln!(o, "|---|---:|---:|---|");
+    for t in &rec.tools {
+        let target = t.target.map_or("—".into(), |v| format!("{v}"));
+        let verdict = if t.mismatch {
+            format!("❌ {}", cell(&t.note))
+        } else {
+            "✅ agree".into()
+        };
+        let _ = writeln!(o, "| {} | {} | {target} | {verdict} |", t.tool, t.client);
+    }
+    let _ = writeln!(o);
 }
 
 fn environment(r: &RunReport, o: &mut String) {

@@ -43,6 +43,7 @@ pub struct RunReport {
     pub histograms: Vec<ToolHistograms>,
     /// Every injection with its effect check.
     pub chaos: Vec<crate::live::EffectCheck>,
+    pub reconciliation: crate::scrape::reconcile::Reconciliation,
     /// The run's timeline: phases, chaos, breaker transitions, scrape failures.
     pub events: Vec<crate::live::LogEvent>,
 }
@@ -116,6 +117,7 @@ pub struct RunInputs<'a> {
     pub partial: bool,
     pub abort: Option<String>,
     pub chaos: Vec<crate::live::EffectCheck>,
+    pub reconciliation: crate::scrape::reconcile::Reconciliation,
     pub events: Vec<crate::live::LogEvent>,
 }
 
@@ -180,6 +182,7 @@ impl RunReport {
                 })
                 .collect(),
             chaos: i.chaos,
+            reconciliation: i.reconciliation,
             events: i.events,
         }
     }

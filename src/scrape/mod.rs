@@ -3,3 +3,4 @@
 pub mod derive;
 pub mod parser;
 pub mod profile;
+pub mod reconcile;
