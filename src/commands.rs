@@ -30,12 +30,22 @@ pub fn validate(path: &Path) -> i32 {
     }
 }
 
+#[derive(Args, Debug)]
+pub struct ChaosTarget {
+    /// Target base URL
+    #[arg(long, env = "PROOFDECK_TARGET")]
+    pub target: String,
+    /// Target profile: `4runr` or a profile file describing the chaos admin routes
+    #[arg(long, default_value = "4runr", env = "PROOFDECK_PROFILE")]
+    pub profile: String,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum ChaosCommand {
     /// Inject chaos on one tool
     Inject {
-        #[arg(long, env = "PROOFDECK_TARGET")]
-        target: String,
+        #[command(flatten)]
+        on: ChaosTarget,
         #[arg(long)]
         tool: String,
         /// timeout | 500 | jitter
@@ -46,8 +56,8 @@ pub enum ChaosCommand {
     },
     /// Clear chaos on one tool, or on all
     Clear {
-        #[arg(long, env = "PROOFDECK_TARGET")]
-        target: String,
+        #[command(flatten)]
+        on: ChaosTarget,
         #[arg(long, conflicts_with = "all", required_unless_present = "all")]
         tool: Option<String>,
         #[arg(long)]
@@ -55,31 +65,33 @@ pub enum ChaosCommand {
     },
     /// Show the target's chaos state
     Status {
-        #[arg(long, env = "PROOFDECK_TARGET")]
-        target: String,
+        #[command(flatten)]
+        on: ChaosTarget,
     },
 }
 
 pub async fn chaos(cmd: ChaosCommand) -> i32 {
-    let timeout = Duration::from_secs(5);
+    let on = match &cmd {
+        ChaosCommand::Inject { on, .. }
+        | ChaosCommand::Clear { on, .. }
+        | ChaosCommand::Status { on } => on,
+    };
+    let client = match crate::scrape::profile_file::resolve(&on.profile) {
+        Ok(p) => ChaosClient::with_routes(&on.target, Duration::from_secs(5), p.chaos),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+    };
     let result = match &cmd {
         ChaosCommand::Inject {
-            target,
-            tool,
-            mode,
-            pct,
-        } => {
-            ChaosClient::new(target, timeout)
-                .inject(tool, mode, *pct)
-                .await
-        }
+            tool, mode, pct, ..
+        } => client.inject(tool, mode, *pct).await,
         ChaosCommand::Clear {
-            target,
-            tool: Some(tool),
-            ..
-        } => ChaosClient::new(target, timeout).clear(tool).await,
-        ChaosCommand::Clear { target, .. } => ChaosClient::new(target, timeout).clear_all().await,
-        ChaosCommand::Status { target } => ChaosClient::new(target, timeout).status().await,
+            tool: Some(tool), ..
+        } => client.clear(tool).await,
+        ChaosCommand::Clear { .. } => client.clear_all().await,
+        ChaosCommand::Status { .. } => client.status().await,
     };
     match result {
         Ok(active) => {

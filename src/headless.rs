@@ -15,8 +15,13 @@ use std::time::Duration;
 /// Plain progress lines every few seconds, so logs stay readable.
 const LINE_INTERVAL: Duration = Duration::from_secs(2);
 
-pub async fn run(scenario: Arc<Scenario>, target: Target, args: &RunArgs) -> i32 {
-    let session = crate::session::Session::start(scenario.clone(), target, args).await;
+pub async fn run(
+    scenario: Arc<Scenario>,
+    target: Target,
+    profile: crate::scrape::profile_file::Profile,
+    args: &RunArgs,
+) -> i32 {
+    let session = crate::session::Session::start(scenario.clone(), target, profile, args).await;
     let interrupted = crate::run::forward_interrupts(session.engine.commands.clone());
     let mut snapshots = session.engine.snapshots.clone();
     let bar = (args.format == Format::Human && std::io::stderr().is_terminal()).then(|| {

@@ -7,7 +7,9 @@ use crate::chaos::{effect, ChaosClient};
 use crate::live::{ChaosView, EffectCheck, EffectVerdict, EventKind, LogEvent, TargetView};
 use crate::metrics::{ErrorClass, RunStatus, Snapshot};
 use crate::scenario::Scenario;
-use crate::scrape::{parser, profile};
+use crate::scrape::parser;
+use crate::scrape::profile::TargetProfile;
+use crate::scrape::profile_file::Profile;
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -43,6 +45,7 @@ impl Monitor {
     pub fn start(
         base: &str,
         scenario: &Scenario,
+        profile: &Profile,
         snapshots: watch::Receiver<Arc<Snapshot>>,
     ) -> (Self, Vec<JoinHandle<()>>) {
         let (target_tx, target) = watch::channel(TargetView::default());
@@ -54,12 +57,21 @@ impl Monitor {
             events,
             chaos_tx: Arc::new(chaos_tx),
             events_tx: Arc::new(events_tx),
-            client: ChaosClient::new(base, crate::session::TARGET_TIMEOUT),
+            client: ChaosClient::with_routes(
+                base,
+                crate::session::TARGET_TIMEOUT,
+                profile.chaos.clone(),
+            ),
             snapshots,
             touched: Arc::default(),
         };
         let tasks = vec![
-            tokio::spawn(scrape_loop(base.to_string(), target_tx, m.clone())),
+            tokio::spawn(scrape_loop(
+                base.to_string(),
+                profile.metrics.clone(),
+                target_tx,
+                m.clone(),
+            )),
             tokio::spawn(m.clone().chaos_poll_loop()),
             tokio::spawn(m.clone().schedule_loop(plan(&scenario.chaos))),
             tokio::spawn(m.clone().phase_log_loop()),
@@ -293,9 +305,13 @@ fn load_elapsed(s: &Snapshot) -> f64 {
     s.phase.as_ref().map_or(0.0, |p| p.elapsed_s)
 }
 
-async fn scrape_loop(base: String, tx: watch::Sender<TargetView>, monitor: Monitor) {
+async fn scrape_loop(
+    base: String,
+    profile: TargetProfile,
+    tx: watch::Sender<TargetView>,
+    monitor: Monitor,
+) {
     let http = crate::tls::admin_client(crate::session::TARGET_TIMEOUT);
-    let profile = profile::four_runr();
     let started = tokio::time::Instant::now();
     let mut prev: Option<(parser::Exposition, f64)> = None;
     let mut breakers = crate::scrape::derive::BreakerTimeline::new();

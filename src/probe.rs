@@ -21,9 +21,19 @@ pub struct ProbeArgs {
     pub metrics_file: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = crate::run::Format::Human)]
     pub format: crate::run::Format,
+    /// Target profile: `4runr` or a profile file
+    #[arg(long, default_value = "4runr", env = "PROOFDECK_PROFILE")]
+    pub profile: String,
 }
 
 pub async fn run(args: ProbeArgs) -> i32 {
+    let profile = match crate::scrape::profile_file::resolve(&args.profile) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+    };
     let mut checks = Vec::new();
     let text = match (&args.metrics_file, &args.target) {
         (Some(file), _) => match std::fs::read_to_string(file) {
@@ -46,9 +56,13 @@ pub async fn run(args: ProbeArgs) -> i32 {
                     |r| format!("HTTP {}", r.status().as_u16()),
                 ),
             ));
-            let chaos = crate::chaos::ChaosClient::new(target, crate::session::TARGET_TIMEOUT)
-                .status()
-                .await;
+            let chaos = crate::chaos::ChaosClient::with_routes(
+                target,
+                crate::session::TARGET_TIMEOUT,
+                profile.chaos.clone(),
+            )
+            .status()
+            .await;
             checks.push((
                 "chaos admin",
                 chaos.map_or_else(
@@ -62,16 +76,20 @@ pub async fn run(args: ProbeArgs) -> i32 {
     };
     let Some(text) = text else {
         checks.push(("metrics", "unreachable".into()));
-        print_report(&args, &checks, None);
+        print_report(&args, &profile.metrics, &checks, None);
         return exit::ABORTED;
     };
     let expo = parser::parse(&text);
-    print_report(&args, &checks, Some(&expo));
+    print_report(&args, &profile.metrics, &checks, Some(&expo));
     exit::OK
 }
 
-fn print_report(args: &ProbeArgs, checks: &[(&str, String)], expo: Option<&parser::Exposition>) {
-    let profile = profile::four_runr();
+fn print_report(
+    args: &ProbeArgs,
+    profile: &profile::TargetProfile,
+    checks: &[(&str, String)],
+    expo: Option<&parser::Exposition>,
+) {
     let inputs = expo.map(|e| profile.resolve(e)).unwrap_or_default();
     if args.format == crate::run::Format::Json {
         let v = json!({

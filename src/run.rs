@@ -50,6 +50,9 @@ pub struct RunArgs {
     /// Where to write the run directory (default: under the user data dir)
     #[arg(long, env = "PROOFDECK_REPORT_DIR")]
     pub report_dir: Option<PathBuf>,
+    /// Target profile: `4runr` or a profile file (default: the scenario's)
+    #[arg(long, env = "PROOFDECK_PROFILE")]
+    pub profile: Option<String>,
     /// Leave chaos this run injected in place when it ends
     #[arg(long, env = "PROOFDECK_KEEP_CHAOS")]
     pub keep_chaos: bool,
@@ -174,6 +177,17 @@ pub async fn main(args: RunArgs) -> i32 {
         eprintln!("error: --rate-scale must be a number above 0");
         return exit::USAGE;
     }
+    let profile_name = args
+        .profile
+        .clone()
+        .unwrap_or_else(|| scenario.profile.clone());
+    let profile = match crate::scrape::profile_file::resolve(&profile_name) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+    };
     let target = match resolve_target(&args, &scenario).await {
         Ok(t) => t,
         Err(e) => {
@@ -181,7 +195,7 @@ pub async fn main(args: RunArgs) -> i32 {
             return exit::ABORTED;
         }
     };
-    crate::headless::run(Arc::new(scenario), target, &args).await
+    crate::headless::run(Arc::new(scenario), target, profile, &args).await
 }
 
 /// Sends Stop on the first Ctrl-C or SIGTERM, and again on the second (abandoning the drain).

@@ -8,6 +8,8 @@ use crate::report::{self, RunReport};
 use crate::run::{RunArgs, Target};
 use crate::scenario::Scenario;
 use crate::scrape::parser;
+use crate::scrape::profile::TargetProfile;
+use crate::scrape::profile_file::Profile;
 use crate::scrape::reconcile::{self, ClientCounts, Reconciliation};
 
 /// Client and target counts may differ by this much before reconciliation flags a tool.
@@ -27,6 +29,7 @@ pub struct Session {
     pub started_at: chrono::DateTime<chrono::Utc>,
     pub metrics_before: Option<String>,
     pub monitor: crate::monitor::Monitor,
+    pub profile: Profile,
     monitor_tasks: Vec<tokio::task::JoinHandle<()>>,
     http: reqwest::Client,
 }
@@ -41,7 +44,12 @@ pub struct Outcome {
 }
 
 impl Session {
-    pub async fn start(scenario: Arc<Scenario>, target: Target, args: &RunArgs) -> Self {
+    pub async fn start(
+        scenario: Arc<Scenario>,
+        target: Target,
+        profile: Profile,
+        args: &RunArgs,
+    ) -> Self {
         let http = crate::tls::admin_client(TARGET_TIMEOUT);
         let metrics_before = fetch_metrics(&http, &target.url).await;
         let engine = engine::start(
@@ -49,8 +57,12 @@ impl Session {
             &target.url,
             crate::run::engine_options(args),
         );
-        let (monitor, monitor_tasks) =
-            crate::monitor::Monitor::start(&target.url, &scenario, engine.snapshots.clone());
+        let (monitor, monitor_tasks) = crate::monitor::Monitor::start(
+            &target.url,
+            &scenario,
+            &profile,
+            engine.snapshots.clone(),
+        );
         Self {
             scenario,
             target,
@@ -60,6 +72,7 @@ impl Session {
             metrics_before,
             monitor,
             monitor_tasks,
+            profile,
             http,
         }
     }
@@ -97,6 +110,7 @@ impl Session {
             &result.snapshot,
             self.metrics_before.as_deref(),
             metrics_after.as_deref(),
+            &self.profile.metrics,
         );
         for m in reconciliation.mismatches() {
             self.monitor.log(
@@ -205,6 +219,7 @@ pub fn reconcile_run(
     snapshot: &Snapshot,
     before: Option<&str>,
     after: Option<&str>,
+    profile: &TargetProfile,
 ) -> Reconciliation {
     let Some(after) = after.map(parser::parse) else {
         return Reconciliation::default();
@@ -221,7 +236,7 @@ pub fn reconcile_run(
         })
         .collect();
     reconcile::reconcile(
-        &crate::scrape::profile::four_runr(),
+        profile,
         before.as_ref(),
         &after,
         &client,

@@ -20,6 +20,10 @@ fn scenario_text(body: &str, secs: u32) -> scenario::Scenario {
     scenario::parse(Path::new("chaos-test.toml"), &text).unwrap()
 }
 
+fn fourrunr() -> proofdeck::scrape::profile_file::Profile {
+    proofdeck::scrape::profile_file::builtin("4runr").unwrap()
+}
+
 async fn wait_verdict(m: &Monitor, tool: &str) -> (EffectVerdict, String) {
     let mut chaos = m.chaos.clone();
     loop {
@@ -61,6 +65,7 @@ async fn injected_500s_show_an_observed_effect_on_that_tool_and_clearing_restore
     let (m, _tasks) = Monitor::start(
         &gw.url(),
         &scenario_text(&body, 30),
+        &fourrunr(),
         handle.snapshots.clone(),
     );
     let mut snaps = handle.snapshots.clone();
@@ -131,7 +136,7 @@ async fn a_chaos_endpoint_that_does_nothing_is_reported_as_no_observed_effect() 
         25,
     );
     let handle = engine::start(Arc::new(s.clone()), &base, EngineOptions::default());
-    let (m, _tasks) = Monitor::start(&base, &s, handle.snapshots.clone());
+    let (m, _tasks) = Monitor::start(&base, &s, &fourrunr(), handle.snapshots.clone());
     let mut snaps = handle.snapshots.clone();
     while snaps.borrow().elapsed_s < 11.0 {
         snaps.changed().await.unwrap();

@@ -110,7 +110,12 @@ async fn a_double_counting_target_is_flagged_with_both_numbers() {
     .await
     .unwrap();
     let after = proofdeck::session::fetch_metrics(&http, &base).await;
-    let rec = proofdeck::session::reconcile_run(&r.snapshot, before.as_deref(), after.as_deref());
+    let rec = proofdeck::session::reconcile_run(
+        &r.snapshot,
+        before.as_deref(),
+        after.as_deref(),
+        &profile::four_runr(),
+    );
     let flagged: Vec<_> = rec.mismatches().collect();
     assert_eq!(flagged.len(), 1);
     assert_eq!(flagged[0].client, 50);

@@ -5,10 +5,58 @@ use crate::live::ActiveChaos;
 use serde_json::{json, Value};
 use std::time::Duration;
 
+/// Where a gateway's chaos admin API lives; `{tool}` in a path is replaced by the tool.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChaosRoutes {
+    pub inject: (reqwest::Method, String),
+    pub clear: (reqwest::Method, String),
+    pub status: (reqwest::Method, String),
+}
+
+impl ChaosRoutes {
+    pub fn four_runr() -> Self {
+        Self {
+            inject: (reqwest::Method::POST, "/api/admin/chaos/tool".into()),
+            clear: (
+                reqwest::Method::DELETE,
+                "/api/admin/chaos/tool/{tool}".into(),
+            ),
+            status: (reqwest::Method::GET, "/api/admin/chaos".into()),
+        }
+    }
+
+    /// Reads routes written as `"METHOD /path"`.
+    pub fn parse(inject: &str, clear: &str, status: &str) -> Result<Self, String> {
+        let one = |s: &str| -> Result<(reqwest::Method, String), String> {
+            let (m, p) = s
+                .trim()
+                .split_once(' ')
+                .ok_or_else(|| format!("route {s:?}: expected \"METHOD /path\""))?;
+            let method = match m {
+                "GET" | "POST" | "PUT" | "PATCH" | "DELETE" => {
+                    reqwest::Method::from_bytes(m.as_bytes()).map_err(|e| e.to_string())?
+                }
+                other => return Err(format!("route {s:?}: unknown method {other}")),
+            };
+            Ok((method, p.trim().to_string()))
+        };
+        Ok(Self {
+            inject: one(inject)?,
+            clear: one(clear)?,
+            status: one(status)?,
+        })
+    }
+
+    pub fn clear_path(&self, tool: &str) -> String {
+        self.clear.1.replace("{tool}", tool)
+    }
+}
+
 #[derive(Clone)]
 pub struct ChaosClient {
     base: String,
     http: reqwest::Client,
+    routes: ChaosRoutes,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -22,10 +70,20 @@ impl std::fmt::Display for ChaosError {
 
 impl ChaosClient {
     pub fn new(base: &str, timeout: Duration) -> Self {
+        Self::with_routes(base, timeout, ChaosRoutes::four_runr())
+    }
+
+    pub fn with_routes(base: &str, timeout: Duration, routes: ChaosRoutes) -> Self {
         Self {
             base: base.trim_end_matches('/').to_string(),
             http: crate::tls::admin_client(timeout),
+            routes,
         }
+    }
+
+    fn request(&self, route: &(reqwest::Method, String), path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(route.0.clone(), format!("{}{path}", self.base))
     }
 
     pub async fn inject(
@@ -35,17 +93,14 @@ impl ChaosClient {
         pct: f64,
     ) -> Result<Vec<ActiveChaos>, ChaosError> {
         let req = self
-            .http
-            .post(format!("{}/api/admin/chaos/tool", self.base))
+            .request(&self.routes.inject, &self.routes.inject.1)
             .header("content-type", "application/json")
             .body(json!({"tool": tool, "mode": mode, "pct": pct}).to_string());
         active(self.call(req).await?)
     }
 
     pub async fn clear(&self, tool: &str) -> Result<Vec<ActiveChaos>, ChaosError> {
-        let req = self
-            .http
-            .delete(format!("{}/api/admin/chaos/tool/{tool}", self.base));
+        let req = self.request(&self.routes.clear, &self.routes.clear_path(tool));
         active(self.call(req).await?)
     }
 
@@ -60,7 +115,7 @@ impl ChaosClient {
 
     pub async fn status(&self) -> Result<Vec<ActiveChaos>, ChaosError> {
         active(
-            self.call(self.http.get(format!("{}/api/admin/chaos", self.base)))
+            self.call(self.request(&self.routes.status, &self.routes.status.1))
                 .await?,
         )
     }

@@ -3,4 +3,5 @@
 pub mod derive;
 pub mod parser;
 pub mod profile;
+pub mod profile_file;
 pub mod reconcile;
