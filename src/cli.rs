@@ -35,6 +35,11 @@ pub enum Command {
     Report { run: std::path::PathBuf },
     /// Per-tool and per-KPI deltas between two runs; exit 1 on a regression
     Compare(crate::commands::CompareArgs),
+    /// Convert another tool's script into a proofdeck scenario
+    Import {
+        #[command(subcommand)]
+        from: crate::commands::ImportCommand,
+    },
     /// Print shell completions
     Completions { shell: clap_complete::Shell },
 }
@@ -119,6 +124,7 @@ pub fn main() -> i32 {
         Some(Command::Chaos { action }) => runtime.block_on(crate::commands::chaos(action)),
         Some(Command::Report { run }) => crate::commands::rerender(&run),
         Some(Command::Compare(args)) => crate::commands::compare(&args),
+        Some(Command::Import { from }) => crate::commands::import(from),
         Some(Command::Completions { shell }) => {
             use clap::CommandFactory;
             clap_complete::generate(

@@ -879,6 +879,17 @@ impl<'a> Converter<'a> {
             (None, Some(count)) => {
                 let total = self.rate(count, &name, "arrivalCount")?;
                 let rate = total / duration.as_secs_f64();
+                if rate > 1_000_000.0 {
+                    return Err(self
+                        .err(
+                            &count.referenced,
+                            format!(
+                                "phase {name:?} has arrivalCount {total} in {}",
+                                duration::format(duration)
+                            ),
+                        )
+                        .expected("at most 1000000 arrivals per second"));
+                }
                 self.notes.push(format!(
                     "# line {}: arrivalCount {total} over {} is a rate of {rate}/s",
                     line_of(&count.referenced),
@@ -1438,7 +1449,7 @@ impl<'a> Converter<'a> {
                         None => step.captures.push((var.clone(), pointer, secret)),
                     }
                     if !scope.captures.contains(&var) {
-                        scope.captures.push(var);
+                        scope.captures.push(var.clone());
                     }
                 }
                 None => self.note(

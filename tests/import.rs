@@ -1,0 +1,102 @@
+//! Coming from Artillery: the imported seed script runs against the bundled gateway with
+//! its flows' expectations met, and 4runr-live.toml sizes its pools for the rate limit.
+
+use proofdeck::engine::{self, EngineOptions};
+use proofdeck::gateway::{self, GatewayConfig, RateLimit};
+use proofdeck::metrics::{ErrorClass, RunStatus};
+use proofdeck::scenario::{self, artillery, setup_iterations};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_imported_seed_script_runs_with_its_expectations_met() {
+    let path = Path::new("tests/fixtures/artillery/gateway-artillery.yml");
+    let conversion = artillery::convert(path, &std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut s = scenario::parse(Path::new("imported.toml"), &conversion.toml).unwrap();
+    s.target = None;
+    let gw = gateway::start_embedded(GatewayConfig {
+        latency_scale: 0.2,
+        rate_limit: None,
+        ..GatewayConfig::default()
+    })
+    .await
+    .unwrap();
+    // The spike phase, rate-scaled down to 20 % (30 arrivals/s) and capped at 8 s.
+    let opts = EngineOptions {
+        rate_scale: 0.2,
+        only_phase: Some("spike".into()),
+        duration_cap: Some(Duration::from_secs(8)),
+        ..EngineOptions::default()
+    };
+    let r = engine::start(Arc::new(s), &gw.url(), opts)
+        .join
+        .await
+        .unwrap();
+    assert_eq!(r.snapshot.status, RunStatus::Finished, "{:?}", r.abort);
+    assert!(r.snapshot.completed > 200, "{}", r.snapshot.completed);
+    for f in &r.snapshot.flows {
+        assert_eq!(
+            f.failed, 0,
+            "flow {} met its expectations ({} iterations)",
+            f.name, f.iterations
+        );
+    }
+    let denial = r
+        .snapshot
+        .flows
+        .iter()
+        .find(|f| f.name == "denial-tests")
+        .unwrap();
+    assert_eq!(denial.correct_denials, denial.iterations);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_runr_live_sizes_its_pools_for_the_rate_limit_and_never_hits_it() {
+    let s = scenario::load_file(Path::new("scenarios/4runr-live.toml")).unwrap();
+    assert!(
+        s.gateway.rate_limit,
+        "runs against the bundled gateway with the limit on"
+    );
+    let scraper = s.setup.iter().find(|g| g.name == "scraper agents").unwrap();
+    let agents = setup_iterations(&s, scraper, 1.0);
+    // Peak 10/s; the scraper pool serves the scraper, denial and security flows (60 %).
+    // 6 calls/s over 5 calls per 60 s per agent is 72 agents, ×1.5 headroom.
+    assert_eq!(agents, 108);
+    assert_eq!(
+        setup_iterations(&s, scraper, 0.5),
+        54,
+        "pools follow --rate-scale"
+    );
+
+    let limited = GatewayConfig {
+        latency_scale: 0.2,
+        rate_limit: Some(RateLimit {
+            calls: 5,
+            window: Duration::from_secs(60),
+        }),
+        ..GatewayConfig::default()
+    };
+    let gw = gateway::start_embedded(limited).await.unwrap();
+    let opts = EngineOptions {
+        only_phase: Some("hold".into()),
+        duration_cap: Some(Duration::from_secs(12)),
+        ..EngineOptions::default()
+    };
+    let r = engine::start(Arc::new(s), &gw.url(), opts)
+        .join
+        .await
+        .unwrap();
+    assert_eq!(r.snapshot.status, RunStatus::Finished, "{:?}", r.abort);
+    assert!(r.snapshot.completed >= 100);
+    let limited: u64 = r
+        .snapshot
+        .tools
+        .iter()
+        .map(|t| t.errors.get(ErrorClass::RateLimited))
+        .sum();
+    assert_eq!(limited, 0, "no agent exceeded 5 calls per minute");
+    for f in &r.snapshot.flows {
+        assert_eq!(f.failed, 0, "flow {}", f.name);
+    }
+}
