@@ -35,6 +35,24 @@ pub async fn run(
     });
     let total_s = scenario.total_duration().as_secs_f64();
     let mut last_line = tokio::time::Instant::now();
+    // SIGUSR1 asks for a report of the run so far, like the cockpit's export key.
+    #[cfg(unix)]
+    let export = {
+        let reporter = session.reporter.clone();
+        tokio::spawn(async move {
+            let Ok(mut usr1) =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::user_defined1())
+            else {
+                return;
+            };
+            while usr1.recv().await.is_some() {
+                match reporter.export_now().await {
+                    Ok(dir) => eprintln!("report so far: {}", dir.display()),
+                    Err(e) => eprintln!("error: mid-run export failed: {e}"),
+                }
+            }
+        })
+    };
     loop {
         tokio::select! {
             changed = snapshots.changed() => {
@@ -66,6 +84,8 @@ pub async fn run(
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
+    #[cfg(unix)]
+    export.abort();
     let outcome = session.finish(interrupted.load(Ordering::SeqCst)).await;
     print!("{}", summary(&outcome.snapshot, &outcome.kpis));
     let rec = &outcome.reconciliation;

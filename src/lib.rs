@@ -2,6 +2,7 @@
 
 pub mod chaos;
 pub mod cli;
+pub mod cockpit;
 pub mod commands;
 pub mod engine;
 pub mod gateway;
@@ -18,3 +19,4 @@ pub mod scrape;
 pub mod screenshot_svg;
 pub mod session;
 pub mod tls;
+pub mod tui;

@@ -28,6 +28,9 @@ pub struct ActiveChaos {
 pub enum EffectVerdict {
     Pending,
     Observed,
+    /// The client saw no change, but the target counted the injected failures: its retries
+    /// or cache absorbed them.
+    Absorbed,
     NoObservedEffect,
     NotEnoughTraffic,
 }

@@ -5,8 +5,9 @@
 use crate::chaos::schedule::{plan, ChaosAction};
 use crate::chaos::{effect, ChaosClient};
 use crate::live::{ChaosView, EffectCheck, EffectVerdict, EventKind, LogEvent, TargetView};
-use crate::metrics::{ErrorClass, RunStatus, Snapshot};
+use crate::metrics::{RunStatus, Snapshot};
 use crate::scenario::Scenario;
+use crate::scrape::derive::BreakerTimeline;
 use crate::scrape::parser;
 use crate::scrape::profile::TargetProfile;
 use crate::scrape::profile_file::Profile;
@@ -39,6 +40,10 @@ pub struct Monitor {
     snapshots: watch::Receiver<Arc<Snapshot>>,
     /// Tools this run put chaos on, cleared when it ends.
     touched: Arc<Mutex<BTreeSet<String>>>,
+    /// Breaker states seen in the target's scrapes, on the run clock.
+    pub breakers: Arc<Mutex<BreakerTimeline>>,
+    base: String,
+    http: reqwest::Client,
 }
 
 impl Monitor {
@@ -64,6 +69,9 @@ impl Monitor {
             ),
             snapshots,
             touched: Arc::default(),
+            breakers: Arc::default(),
+            base: base.to_string(),
+            http: crate::tls::admin_client(crate::session::TARGET_TIMEOUT),
         };
         let tasks = vec![
             tokio::spawn(scrape_loop(
@@ -167,7 +175,20 @@ impl Monitor {
         self.chaos_tx.send_modify(|c| c.last_error = Some(text));
     }
 
+    /// The target's count of injected failures for `tool`, if it exposes one.
+    async fn target_chaos_count(&self, tool: &str) -> Option<f64> {
+        let text = crate::session::fetch_metrics(&self.http, &self.base).await?;
+        let expo = parser::parse(&text);
+        [
+            "gateway_chaos_injections_total",
+            "gateway_chaos_injections_total_total",
+        ]
+        .iter()
+        .find_map(|name| expo.sum(name, &[("tool", tool)]))
+    }
+
     async fn check_effect(self, tool: String, at: f64) {
+        let baseline = self.target_chaos_count(&tool).await;
         let mut snaps = self.snapshots.clone();
         // Wait until the after-window has closed in the per-second series.
         loop {
@@ -192,27 +213,24 @@ impl Monitor {
                 format!("no traffic for tool {tool} in this scenario"),
             );
         };
-        // The series does not split errors per tool; count the classes chaos produces.
-        let errors = |p: &crate::metrics::SecondPoint| {
-            p.errors[ErrorClass::Upstream.index()] + p.errors[ErrorClass::Timeout.index()]
-        };
-        let before = effect::window(
-            &snap.series,
-            index,
-            at - EFFECT_WINDOW_S,
-            at.floor(),
-            errors,
-        );
-        let after = effect::window(
-            &snap.series,
-            index,
-            at.ceil(),
-            at + EFFECT_WINDOW_S + 1.0,
-            errors,
-        );
-        let (verdict, detail) = effect::judge(before, after);
+        let before = effect::window(&snap.series, index, at - EFFECT_WINDOW_S, at.floor());
+        let after = effect::window(&snap.series, index, at.ceil(), at + EFFECT_WINDOW_S + 1.0);
+        let (mut verdict, mut detail) = effect::judge(before, after);
+        if verdict == EffectVerdict::NoObservedEffect {
+            // The client saw nothing; did the target see the failures it injected?
+            let injected = self
+                .target_chaos_count(&tool)
+                .await
+                .zip(baseline)
+                .map(|(now, then)| now - then);
+            if let Some(n) = injected.filter(|n| *n > 0.0) {
+                verdict = EffectVerdict::Absorbed;
+                detail = format!("{detail}; the target counted {n} injected failures (retries or cache absorbed them)");
+            }
+        }
         let text = match verdict {
             EffectVerdict::Observed => format!("{tool}: effect observed — {detail}"),
+            EffectVerdict::Absorbed => format!("{tool}: absorbed by the target — {detail}"),
             EffectVerdict::NoObservedEffect => {
                 format!("{tool}: injected, no observed effect — {detail}")
             }
@@ -314,7 +332,6 @@ async fn scrape_loop(
     let http = crate::tls::admin_client(crate::session::TARGET_TIMEOUT);
     let started = tokio::time::Instant::now();
     let mut prev: Option<(parser::Exposition, f64)> = None;
-    let mut breakers = crate::scrape::derive::BreakerTimeline::new();
     loop {
         let t = started.elapsed().as_secs_f64();
         match crate::session::fetch_metrics(&http, &base).await {
@@ -322,7 +339,12 @@ async fn scrape_loop(
                 let expo = parser::parse(&text);
                 let reading = profile.read(prev.as_ref().map(|(e, t)| (e, *t)), (&expo, t));
                 for (tool, state) in reading.breaker_by_tool.iter().flatten() {
-                    if let Some(tr) = breakers.observe(t, tool, *state) {
+                    let tr = monitor
+                        .breakers
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .observe(t, tool, *state);
+                    if let Some(tr) = tr {
                         monitor.log(
                             EventKind::Breaker,
                             format!(

@@ -5,6 +5,7 @@ use crate::engine::{self, EngineCommand, EngineOptions};
 use crate::gateway::{GatewayConfig, GatewayHandle, RateLimit};
 use crate::scenario::{self, Scenario};
 use clap::{Args, ValueEnum};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -53,6 +54,9 @@ pub struct RunArgs {
     /// Target profile: `4runr` or a profile file (default: the scenario's)
     #[arg(long, env = "PROOFDECK_PROFILE")]
     pub profile: Option<String>,
+    /// Cockpit theme (dark, light, high-contrast, or a user theme)
+    #[arg(long, env = "PROOFDECK_THEME")]
+    pub theme: Option<String>,
     /// Leave chaos this run injected in place when it ends
     #[arg(long, env = "PROOFDECK_KEEP_CHAOS")]
     pub keep_chaos: bool,
@@ -82,7 +86,7 @@ pub struct Target {
 }
 
 pub fn load_scenario(args: &RunArgs) -> Result<Scenario, String> {
-    if args.rate.is_some() || args.connections.is_some() {
+    if args.scenario.is_none() && (args.rate.is_some() || args.connections.is_some()) {
         return Ok(quick_scenario(args));
     }
     match &args.scenario {
@@ -195,7 +199,12 @@ pub async fn main(args: RunArgs) -> i32 {
             return exit::ABORTED;
         }
     };
-    crate::headless::run(Arc::new(scenario), target, profile, &args).await
+    let scenario = Arc::new(scenario);
+    if args.no_tui || !std::io::stdout().is_terminal() {
+        crate::headless::run(scenario, target, profile, &args).await
+    } else {
+        crate::cockpit::run(scenario, target, profile, &args).await
+    }
 }
 
 /// Sends Stop on the first Ctrl-C or SIGTERM, and again on the second (abandoning the drain).

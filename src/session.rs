@@ -2,6 +2,7 @@
 //! target's metrics before and after, the chaos schedule, KPI verdicts and the run directory.
 
 use crate::engine::{self, EngineHandle};
+use crate::metrics::aggregate::FinalHistograms;
 use crate::metrics::Snapshot;
 use crate::report::kpi::{self, KpiResult, TargetEvidence};
 use crate::report::{self, RunReport};
@@ -26,12 +27,9 @@ pub struct Session {
     pub target: Target,
     pub engine: EngineHandle,
     pub args: RunArgs,
-    pub started_at: chrono::DateTime<chrono::Utc>,
-    pub metrics_before: Option<String>,
     pub monitor: crate::monitor::Monitor,
-    pub profile: Profile,
+    pub reporter: Reporter,
     monitor_tasks: Vec<tokio::task::JoinHandle<()>>,
-    http: reqwest::Client,
 }
 
 pub struct Outcome {
@@ -43,6 +41,30 @@ pub struct Outcome {
     pub exit_code: i32,
 }
 
+/// Everything needed to write a report, at the end or mid-run; cheap to clone into the task
+/// that serves "export now".
+#[derive(Clone)]
+pub struct Reporter {
+    scenario: Arc<Scenario>,
+    target_url: String,
+    embedded: bool,
+    started_at: chrono::DateTime<chrono::Utc>,
+    metrics_before: Option<String>,
+    monitor: crate::monitor::Monitor,
+    profile: TargetProfile,
+    snapshots: tokio::sync::watch::Receiver<Arc<Snapshot>>,
+    http: reqwest::Client,
+    pub dir: PathBuf,
+}
+
+/// A written report and what the summary needs from it.
+pub struct Written {
+    pub kpis: Vec<KpiResult>,
+    pub reconciliation: Reconciliation,
+    pub dir: PathBuf,
+    pub error: Option<String>,
+}
+
 impl Session {
     pub async fn start(
         scenario: Arc<Scenario>,
@@ -52,6 +74,7 @@ impl Session {
     ) -> Self {
         let http = crate::tls::admin_client(TARGET_TIMEOUT);
         let metrics_before = fetch_metrics(&http, &target.url).await;
+        let started_at = chrono::Utc::now();
         let engine = engine::start(
             scenario.clone(),
             &target.url,
@@ -63,54 +86,92 @@ impl Session {
             &profile,
             engine.snapshots.clone(),
         );
+        let reporter = Reporter {
+            scenario: scenario.clone(),
+            target_url: target.url.clone(),
+            embedded: target.embedded.is_some(),
+            started_at,
+            metrics_before,
+            monitor: monitor.clone(),
+            profile: profile.metrics,
+            snapshots: engine.snapshots.clone(),
+            http,
+            dir: report::run_dir(args.report_dir.as_deref(), &scenario.name, started_at),
+        };
         Self {
             scenario,
             target,
             engine,
             args: args.clone(),
-            started_at: chrono::Utc::now(),
-            metrics_before,
             monitor,
+            reporter,
             monitor_tasks,
-            profile,
-            http,
         }
     }
 
-    /// Waits for the engine, gathers the evidence, judges the KPIs and writes the report.
+    /// Waits for the engine, clears the chaos this run set, gathers the evidence, judges the
+    /// KPIs and writes the report — also when the engine died.
     pub async fn finish(self, interrupted: bool) -> Outcome {
-        let result = match self.engine.join.await {
-            Ok(r) => r,
-            Err(e) => {
-                eprintln!("error: the engine stopped unexpectedly: {e}");
-                return Outcome {
-                    snapshot: self.engine.snapshots.borrow().clone(),
-                    reconciliation: Reconciliation::default(),
-                    kpis: Vec::new(),
-                    report_dir: None,
-                    report_error: None,
-                    exit_code: crate::cli::exit::ABORTED,
-                };
-            }
-        };
+        let result = self.engine.join.await;
         if !self.args.keep_chaos {
             self.monitor.clear_own().await;
         }
         for task in &self.monitor_tasks {
             task.abort();
         }
-        let metrics_after = fetch_metrics(&self.http, &self.target.url).await;
+        let (snapshot, histograms, abort, stopped) = match result {
+            Ok(r) => (r.snapshot, r.histograms, r.abort, r.stopped_by_command),
+            Err(e) => {
+                let snap = self.reporter.snapshots.borrow().clone();
+                let names: Vec<String> = snap.tools.iter().map(|t| t.name.clone()).collect();
+                (
+                    snap,
+                    FinalHistograms::empty(&names),
+                    Some(format!("the engine failed: {e}")),
+                    false,
+                )
+            }
+        };
+        let interrupted = interrupted || stopped;
+        let partial = interrupted || abort.is_some();
+        let written = self
+            .reporter
+            .write(&snapshot, &histograms, partial, abort, &self.reporter.dir)
+            .await;
+        let exit_code = crate::headless::exit_code(&snapshot, &written.kpis, interrupted);
+        Outcome {
+            snapshot,
+            reconciliation: written.reconciliation,
+            kpis: written.kpis,
+            report_dir: written.error.is_none().then_some(written.dir),
+            report_error: written.error,
+            exit_code,
+        }
+    }
+}
+
+impl Reporter {
+    /// Writes the whole run directory for `snapshot` into `dir`.
+    pub async fn write(
+        &self,
+        snapshot: &Snapshot,
+        histograms: &FinalHistograms,
+        partial: bool,
+        abort: Option<String>,
+        dir: &std::path::Path,
+    ) -> Written {
+        let metrics_after = fetch_metrics(&self.http, &self.target_url).await;
         let evidence = target_evidence(
             self.metrics_before.as_deref(),
             metrics_after.as_deref(),
-            result.snapshot.elapsed_s,
+            snapshot.elapsed_s,
         );
-        let kpis = kpi::evaluate(&self.scenario.kpi, &result.snapshot, &evidence);
+        let kpis = kpi::evaluate(&self.scenario.kpi, snapshot, &evidence);
         let reconciliation = reconcile_run(
-            &result.snapshot,
+            snapshot,
             self.metrics_before.as_deref(),
             metrics_after.as_deref(),
-            &self.profile.metrics,
+            &self.profile,
         );
         for m in reconciliation.mismatches() {
             self.monitor.log(
@@ -118,45 +179,76 @@ impl Session {
                 format!("{}: {}", m.tool, m.note),
             );
         }
-        let interrupted = interrupted || result.stopped_by_command;
-        let exit_code = crate::headless::exit_code(&result.snapshot, &kpis, interrupted);
         let run = RunReport::new(report::RunInputs {
             scenario: &self.scenario,
-            target_url: &self.target.url,
-            embedded_target: self.target.embedded.is_some(),
+            target_url: &self.target_url,
+            embedded_target: self.embedded,
             started_at: self.started_at,
-            snapshot: &result.snapshot,
-            histograms: &result.histograms,
+            snapshot,
+            histograms,
             kpis: &kpis,
             evidence: &evidence,
-            partial: interrupted || result.abort.is_some(),
-            abort: result.abort.clone(),
+            partial,
+            abort,
             chaos: self.monitor.checks(),
             reconciliation: reconciliation.clone(),
+            breakers: breaker_summaries(
+                &self
+                    .monitor
+                    .breakers
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner()),
+            ),
+            target_cpu_pct: self
+                .monitor
+                .target
+                .borrow()
+                .reading
+                .as_ref()
+                .and_then(|r| r.cpu_pct_of_core),
             events: self.monitor.events.borrow().clone(),
         });
-        let dir = report::run_dir(
-            self.args.report_dir.as_deref(),
-            &self.scenario.name,
-            self.started_at,
-        );
-        let written = report::write_all(
+        let error = report::write_all(
             &run,
-            &dir,
+            dir,
             self.metrics_before.as_deref(),
             metrics_after.as_deref(),
-        );
-        let (report_dir, report_error) = match written {
-            Ok(()) => (Some(dir), None),
-            Err(e) => (None, Some(e.to_string())),
-        };
-        Outcome {
-            snapshot: result.snapshot,
-            reconciliation,
+        )
+        .err()
+        .map(|e| e.to_string());
+        Written {
             kpis,
-            report_dir,
-            report_error,
-            exit_code,
+            reconciliation,
+            dir: dir.to_path_buf(),
+            error,
+        }
+    }
+
+    /// A report of the run so far, in `<run dir>/midrun-<seconds>s`; the run goes on.
+    pub async fn export_now(&self) -> Result<PathBuf, String> {
+        let snapshot = self.snapshots.borrow().clone();
+        let names: Vec<String> = snapshot.tools.iter().map(|t| t.name.clone()).collect();
+        let dir = self.dir.join(format!("midrun-{:.0}s", snapshot.elapsed_s));
+        let why = format!(
+            "mid-run export at {:.0} s; the run was still going",
+            snapshot.elapsed_s
+        );
+        let written = self
+            .write(
+                &snapshot,
+                &FinalHistograms::empty(&names),
+                true,
+                Some(why),
+                &dir,
+            )
+            .await;
+        self.monitor.log(
+            crate::live::EventKind::Report,
+            format!("report exported to {}", dir.display()),
+        );
+        match written.error {
+            None => Ok(dir),
+            Some(e) => Err(e),
         }
     }
 }
@@ -242,4 +334,24 @@ pub fn reconcile_run(
         &client,
         RECONCILE_TOLERANCE_PCT,
     )
+}
+
+fn breaker_summaries(
+    timeline: &crate::scrape::derive::BreakerTimeline,
+) -> Vec<report::BreakerSummary> {
+    timeline
+        .tools()
+        .map(|tool| report::BreakerSummary {
+            tool: tool.to_string(),
+            openings: timeline.openings(tool),
+            time_open_s: timeline.time_open(tool),
+            recovery_s: timeline.recovery_times(tool).to_vec(),
+            transitions: timeline
+                .transitions()
+                .iter()
+                .filter(|t| t.tool == tool)
+                .map(|t| (t.t_secs, t.to))
+                .collect(),
+        })
+        .collect()
 }

@@ -62,7 +62,7 @@ fn proof_scenario_carries_the_seed_mix() {
         "time-compressed to a few minutes"
     );
     assert_eq!(s.kpi, scenario::Kpi::default(), "the seed's KPI defaults");
-    assert_eq!(s.chaos.len(), 2);
+    assert_eq!(s.chaos.len(), 3);
 }
 
 fn error_of(name: &str) -> String {

@@ -16,20 +16,14 @@ pub struct Window {
     pub p99_ms: f64,
 }
 
-pub fn window(
-    series: &[SecondPoint],
-    tool: usize,
-    from_s: f64,
-    to_s: f64,
-    tool_errors: impl Fn(&SecondPoint) -> u64,
-) -> Window {
+pub fn window(series: &[SecondPoint], tool: usize, from_s: f64, to_s: f64) -> Window {
     let mut w = Window::default();
     for p in series
         .iter()
         .filter(|p| f64::from(p.t) >= from_s && f64::from(p.t) < to_s)
     {
         w.completed += p.tool_completed.get(tool).copied().unwrap_or(0);
-        w.errors += tool_errors(p);
+        w.errors += p.tool_errors.get(tool).copied().unwrap_or(0);
         w.p99_ms = w.p99_ms.max(p.p99_ms);
     }
     w

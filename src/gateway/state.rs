@@ -105,8 +105,54 @@ impl GatewayState {
             .map(|d| d.as_secs_f64())
             .unwrap_or(0.0);
         let metrics = Registry::default();
+        // Every series exists from the start at zero, so dashboards and rates see a counter
+        // before its first event instead of "no data".
         for tool in super::tools::TOOLS {
             metrics.breaker_state.set(&[tool], 0.0);
+            metrics.breaker_fastfail.add(&[tool], 0.0);
+        }
+        for a in super::tools::ACTIONS.iter().filter(|a| a.idempotent) {
+            metrics.cache_hits.add(&[a.tool, a.action], 0.0);
+            metrics.cache_misses.add(&[a.tool, a.action], 0.0);
+            metrics.retries.add(&[a.tool, a.action, "recovered"], 0.0);
+            metrics.retries.add(&[a.tool, a.action, "exhausted"], 0.0);
+        }
+        for kind in [
+            "policy",
+            "auth",
+            "rate_limited",
+            "upstream",
+            "network",
+            "validation",
+        ] {
+            metrics.errors.add(&[kind], 0.0);
+        }
+        for reason in [
+            "scope",
+            "domain",
+            "intent",
+            "no_policy",
+            "tool_not_in_token",
+        ] {
+            metrics.policy_denials.add(&[reason], 0.0);
+        }
+        for event in [
+            "provenance_mismatch",
+            "token_revocation",
+            "revoked_token_use",
+            "invalid_signature",
+            "expired_token",
+        ] {
+            metrics.security_events.add(&[event], 0.0);
+        }
+        for counter in [
+            &metrics.token_generations,
+            &metrics.token_rotations,
+            &metrics.agent_creations,
+            &metrics.chaos_clearings,
+            &metrics.rate_limited,
+        ] {
+            counter.add(&[], 0.0);
         }
         Self {
             config,

@@ -36,6 +36,20 @@ pub struct FinalHistograms {
     pub fast_fail: Histogram<u64>,
 }
 
+impl FinalHistograms {
+    /// For reports written without the engine's final merge (mid-run, or after a failure).
+    pub fn empty(tools: &[String]) -> Self {
+        Self {
+            tools: tools
+                .iter()
+                .map(|t| (t.clone(), new_histogram(), new_histogram()))
+                .collect(),
+            kpi_latency: new_histogram(),
+            fast_fail: new_histogram(),
+        }
+    }
+}
+
 pub struct Aggregator {
     snapshot: Snapshot,
     latency: Vec<Histogram<u64>>,
@@ -133,6 +147,7 @@ impl Aggregator {
             view.ok += t.ok;
             view.errors.add(&t.errors);
             self.second.tool_completed[i] += n;
+            self.second.tool_errors[i] += t.errors.iter().sum::<u64>();
             for (e, add) in self.second.errors.iter_mut().zip(&t.errors) {
                 *e += add;
             }
@@ -223,5 +238,6 @@ fn empty_point(t: u32, phase: usize, tools: usize) -> SecondPoint {
         p99_ms: 0.0,
         errors: [0; 7],
         tool_completed: vec![0; tools],
+        tool_errors: vec![0; tools],
     }
 }

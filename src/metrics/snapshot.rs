@@ -122,6 +122,8 @@ pub struct SecondPoint {
     pub errors: [u64; 7],
     /// Completions per tool, in the snapshot's tool order.
     pub tool_completed: Vec<u64>,
+    /// Errors per tool, in the same order.
+    pub tool_errors: Vec<u64>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

@@ -72,9 +72,39 @@ pub fn render_all(r: &RunReport) -> Vec<(&'static str, String)> {
         markers: markers(r),
         ..Default::default()
     };
+    let breakers = Chart {
+        title: "Circuit breaker state (target-scraped)".into(),
+        y_unit: String::new(),
+        series: r
+            .breakers
+            .iter()
+            .enumerate()
+            .map(|(i, b)| {
+                // A step line from closed at the start through every transition to the end.
+                let mut points = vec![(0.0, 0.0)];
+                points.extend(b.transitions.iter().map(|(t, s)| (*t, f64::from(*s))));
+                let last = points.last().map_or(0.0, |p| p.1);
+                points.push((r.duration_s, last));
+                Series {
+                    name: b.tool.clone(),
+                    points,
+                    color: PALETTE[i % PALETTE.len()].into(),
+                }
+            })
+            .collect(),
+        markers: markers(r),
+        step: true,
+        y_labels: Some(vec![
+            (0.0, "closed".into()),
+            (1.0, "half-open".into()),
+            (2.0, "open".into()),
+        ]),
+        ..Default::default()
+    };
     vec![
         ("rate.svg", render(&rate, 960, 360)),
         ("latency.svg", render(&latency, 960, 360)),
         ("errors.svg", render(&errors, 960, 360)),
+        ("breakers.svg", render(&breakers, 960, 300)),
     ]
 }

@@ -40,6 +40,7 @@ pub fn render(r: &RunReport) -> String {
     security(r, &mut o);
     chaos(r, &mut o);
     reconciliation(r, &mut o);
+    resources(r, &mut o);
     environment(r, &mut o);
     o
 }
@@ -181,6 +182,65 @@ fn reliability(r: &RunReport, o: &mut String) {
         fmt_opt(ev.retries_exhausted, "")
     );
     let _ = writeln!(o);
+    let opened: Vec<_> = r.breakers.iter().filter(|b| b.openings > 0).collect();
+    if opened.is_empty() {
+        let _ = writeln!(
+            o,
+            "No circuit breaker opened during the run (target-scraped every 2 s)."
+        );
+    } else {
+        let _ = writeln!(o, "Circuit breakers (target-scraped every 2 s):");
+        let _ = writeln!(o);
+        let _ = writeln!(o, "| tool | openings | time open | recovery times |");
+        let _ = writeln!(o, "|---|---:|---:|---|");
+        for b in opened {
+            let rec: Vec<String> = b.recovery_s.iter().map(|s| format!("{s:.1} s")).collect();
+            let rec = if rec.is_empty() {
+                "still open".to_string()
+            } else {
+                rec.join(", ")
+            };
+            let _ = writeln!(
+                o,
+                "| {} | {} | {:.1} s | {rec} |",
+                b.tool, b.openings, b.time_open_s
+            );
+        }
+    }
+    let _ = writeln!(o);
+    let _ = writeln!(o, "![breakers](breakers.svg)");
+    let _ = writeln!(o);
+}
+
+fn resources(r: &RunReport, o: &mut String) {
+    let x = &r.resources;
+    let mib = |b: f64| format!("{:.1} MiB", b / 1024.0 / 1024.0);
+    let _ = writeln!(o, "## Resources");
+    let _ = writeln!(o);
+    let _ = writeln!(o, "| process | CPU (% of one core) | RSS | source |");
+    let _ = writeln!(o, "|---|---:|---:|---|");
+    let target_rss = x.target_rss_bytes.map_or("not measured".into(), mib);
+    let _ = writeln!(
+        o,
+        "| target | {} | {target_rss} | target-scraped |",
+        fmt_opt(x.target_cpu_pct, "%")
+    );
+    let own_rss = x
+        .proofdeck_rss_bytes
+        .map_or("not measured".into(), |b| mib(b as f64));
+    let _ = writeln!(
+        o,
+        "| proofdeck | {} | {own_rss} | /proc of this process |",
+        fmt_opt(x.proofdeck_cpu_pct, "%")
+    );
+    if r.target.embedded {
+        let _ = writeln!(o);
+        let _ = writeln!(
+            o,
+            "The bundled gateway ran inside proofdeck's process, so their figures overlap."
+        );
+    }
+    let _ = writeln!(o);
 }
 
 fn cache(r: &RunReport, o: &mut String) {
@@ -241,6 +301,7 @@ fn chaos(r: &RunReport, o: &mut String) {
         for c in &r.chaos {
             let verdict = match c.verdict {
                 crate::live::EffectVerdict::Observed => "effect observed",
+                crate::live::EffectVerdict::Absorbed => "absorbed by the target",
                 crate::live::EffectVerdict::NoObservedEffect => "**injected, no observed effect**",
                 crate::live::EffectVerdict::NotEnoughTraffic => "not enough traffic",
                 crate::live::EffectVerdict::Pending => "not judged (run ended)",

@@ -44,8 +44,30 @@ pub struct RunReport {
     /// Every injection with its effect check.
     pub chaos: Vec<crate::live::EffectCheck>,
     pub reconciliation: crate::scrape::reconcile::Reconciliation,
+    /// Circuit breakers as the target's scrapes showed them.
+    pub breakers: Vec<BreakerSummary>,
+    pub resources: Resources,
     /// The run's timeline: phases, chaos, breaker transitions, scrape failures.
     pub events: Vec<crate::live::LogEvent>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct BreakerSummary {
+    pub tool: String,
+    pub openings: usize,
+    pub time_open_s: f64,
+    /// Seconds from each opening to the next close.
+    pub recovery_s: Vec<f64>,
+    /// (seconds since the run started, state: 0 closed, 1 half-open, 2 open)
+    pub transitions: Vec<(f64, u8)>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Resources {
+    pub target_cpu_pct: Option<f64>,
+    pub target_rss_bytes: Option<f64>,
+    pub proofdeck_cpu_pct: Option<f64>,
+    pub proofdeck_rss_bytes: Option<u64>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -118,6 +140,8 @@ pub struct RunInputs<'a> {
     pub abort: Option<String>,
     pub chaos: Vec<crate::live::EffectCheck>,
     pub reconciliation: crate::scrape::reconcile::Reconciliation,
+    pub breakers: Vec<BreakerSummary>,
+    pub target_cpu_pct: Option<f64>,
     pub events: Vec<crate::live::LogEvent>,
 }
 
@@ -183,6 +207,13 @@ impl RunReport {
                 .collect(),
             chaos: i.chaos,
             reconciliation: i.reconciliation,
+            breakers: i.breakers,
+            resources: Resources {
+                target_cpu_pct: i.target_cpu_pct,
+                target_rss_bytes: i.evidence.rss_last_bytes,
+                proofdeck_cpu_pct: s.own_cpu_pct,
+                proofdeck_rss_bytes: s.own_rss_bytes,
+            },
             events: i.events,
         }
     }

@@ -41,7 +41,12 @@ pub struct Binding {
 }
 
 impl Binding {
-    const fn key(code: KeyCode, label: &'static str, action: Action, description: &'static str) -> Self {
+    const fn key(
+        code: KeyCode,
+        label: &'static str,
+        action: Action,
+        description: &'static str,
+    ) -> Self {
         Self {
             code,
             modifiers: KeyModifiers::NONE,
@@ -71,35 +76,82 @@ impl Binding {
 use Action as A;
 use KeyCode::{BackTab, Char, Esc, Left, Right, Tab};
 
-/// Every key the cockpit knows, in the order the help overlay and the key bar list them.
+/// Every key the cockpit knows, in the order the help overlay and the key bar list them (the
+/// bar keeps what fits from the left, so the most used keys come first).
 pub static BINDINGS: &[Binding] = &[
-    Binding::key(Char('q'), "q", A::Quit, "quit: stop the load, write the report").in_bar("q", "quit"),
+    Binding::key(
+        Char('q'),
+        "q",
+        A::Quit,
+        "quit: stop the load, write the report",
+    )
+    .in_bar("q", "quit"),
     Binding::key(Char('c'), "Ctrl-C", A::Quit, "quit").ctrl(),
-    Binding::key(Char(' '), "space", A::TogglePause, "pause / resume the load").in_bar("space", "pause"),
+    Binding::key(
+        Char(' '),
+        "space",
+        A::TogglePause,
+        "pause / resume the load",
+    )
+    .in_bar("space", "pause"),
     Binding::key(Char('+'), "+", A::RateUp, "rate ×1.1").in_bar("+/-", "rate"),
     Binding::alias(Char('='), A::RateUp),
     Binding::key(Char('-'), "-", A::RateDown, "rate ÷1.1"),
+    Binding::key(Left, "←/h", A::PrevTool, "select the previous tool").in_bar("←→", "tool"),
+    Binding::alias(Char('h'), A::PrevTool),
+    Binding::key(Right, "→/l", A::NextTool, "select the next tool"),
+    Binding::alias(Char('l'), A::NextTool),
+    Binding::key(
+        Char('c'),
+        "c",
+        A::InjectChaos,
+        "inject chaos on the selected tool…",
+    )
+    .in_bar("c", "chaos"),
+    Binding::key(
+        Char('x'),
+        "x",
+        A::ClearChaos,
+        "clear chaos on the selected tool",
+    )
+    .in_bar("x", "clear"),
+    Binding::key(
+        Char('X'),
+        "X",
+        A::ClearAllChaos,
+        "clear chaos on every tool",
+    ),
     Binding::key(Char('n'), "n", A::NextPhase, "skip to the next phase").in_bar("n", "next phase"),
     Binding::key(Tab, "Tab", A::NextPage, "next page").in_bar("Tab", "page"),
     Binding::key(BackTab, "Shift-Tab", A::PrevPage, "previous page"),
-    Binding::key(Char('1'), "1…6", A::GoToPage(0), "page: Overview Latency Errors Resilience Security Log"),
+    Binding::key(
+        Char('1'),
+        "1…6",
+        A::GoToPage(0),
+        "page: Overview Latency Errors Resilience Security Log",
+    ),
     Binding::alias(Char('2'), A::GoToPage(1)),
     Binding::alias(Char('3'), A::GoToPage(2)),
     Binding::alias(Char('4'), A::GoToPage(3)),
     Binding::alias(Char('5'), A::GoToPage(4)),
     Binding::alias(Char('6'), A::GoToPage(5)),
-    Binding::key(Left, "←/h", A::PrevTool, "select the previous tool").in_bar("←→", "tool"),
-    Binding::alias(Char('h'), A::PrevTool),
-    Binding::key(Right, "→/l", A::NextTool, "select the next tool"),
-    Binding::alias(Char('l'), A::NextTool),
-    Binding::key(Char('c'), "c", A::InjectChaos, "inject chaos on the selected tool…").in_bar("c", "chaos"),
-    Binding::key(Char('x'), "x", A::ClearChaos, "clear chaos on the selected tool").in_bar("x", "clear"),
-    Binding::key(Char('X'), "X", A::ClearAllChaos, "clear chaos on every tool"),
     Binding::key(Char('e'), "e", A::ExportReport, "export the report now").in_bar("e", "export"),
-    Binding::key(Char('s'), "s", A::Screenshot, "save a screenshot (SVG + text)").in_bar("s", "shot"),
+    Binding::key(
+        Char('s'),
+        "s",
+        A::Screenshot,
+        "save a screenshot (SVG + text)",
+    )
+    .in_bar("s", "shot"),
     Binding::key(Char('t'), "t", A::CycleTheme, "next theme").in_bar("t", "theme"),
     Binding::key(Char('L'), "L", A::ToggleLog, "show / hide the event log").in_bar("L", "log"),
-    Binding::key(Char('w'), "w", A::CycleWindow, "chart window: 1m / 5m / whole run").in_bar("w", "window"),
+    Binding::key(
+        Char('w'),
+        "w",
+        A::CycleWindow,
+        "chart window: 1m / 5m / whole run",
+    )
+    .in_bar("w", "window"),
     Binding::key(Char('?'), "?", A::Help, "this help").in_bar("?", "help"),
     Binding::key(Esc, "Esc", A::CloseOverlay, "close help / dialog"),
 ];
@@ -199,7 +251,10 @@ mod tests {
         assert!(help.contains(&("q", "quit: stop the load, write the report")));
         assert!(help.contains(&("Ctrl-C", "quit")));
         assert!(help.iter().all(|(k, d)| !k.is_empty() && !d.is_empty()));
-        assert!(!help.iter().any(|(k, _)| *k == "h"), "aliases are not listed");
+        assert!(
+            !help.iter().any(|(k, _)| *k == "h"),
+            "aliases are not listed"
+        );
         let bar: Vec<_> = bar_entries().collect();
         assert_eq!(bar.first(), Some(&("q", "quit")));
         assert_eq!(bar.last(), Some(&("?", "help")));

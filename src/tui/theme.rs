@@ -11,7 +11,10 @@ use std::path::{Path, PathBuf};
 const BUILTIN: [(&str, &str); 3] = [
     ("dark", include_str!("../../themes/dark.toml")),
     ("light", include_str!("../../themes/light.toml")),
-    ("high-contrast", include_str!("../../themes/high-contrast.toml")),
+    (
+        "high-contrast",
+        include_str!("../../themes/high-contrast.toml"),
+    ),
 ];
 
 pub const DEFAULT_THEME: &str = "dark";
@@ -135,9 +138,9 @@ impl Theme {
             None => base.clone(),
         };
         let pick = |value: &Option<String>, slot: &str, fallback: Color| -> Result<Color, String> {
-            value
-                .as_deref()
-                .map_or(Ok(fallback), |s| parse_color(s).map_err(|e| format!("{slot}: {e}")))
+            value.as_deref().map_or(Ok(fallback), |s| {
+                parse_color(s).map_err(|e| format!("{slot}: {e}"))
+            })
         };
         let series = match &raw.series {
             Some(list) if !list.is_empty() => list
@@ -420,7 +423,12 @@ mod tests {
             let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
             let theme = Theme::from_toml(&text, &stem, &Theme::fallback(), |_| None)
                 .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-            assert_eq!(theme.name, stem, "{}: name matches the file", path.display());
+            assert_eq!(
+                theme.name,
+                stem,
+                "{}: name matches the file",
+                path.display()
+            );
             assert!(!theme.series.is_empty());
         }
     }
@@ -462,7 +470,10 @@ mod tests {
         // still readable: warnings and errors stand out without colour
         assert!(t.style(Slot::Bad).add_modifier.contains(Modifier::REVERSED));
         assert!(t.style(Slot::Warn).add_modifier.contains(Modifier::BOLD));
-        assert!(t.style(Slot::Highlight).add_modifier.contains(Modifier::REVERSED));
+        assert!(t
+            .style(Slot::Highlight)
+            .add_modifier
+            .contains(Modifier::REVERSED));
         assert_ne!(t.series_marker(0), t.series_marker(1));
     }
 
@@ -506,7 +517,10 @@ mod tests {
         let builtin = load_all(None, false).0;
         let dark = find(&themes, "dark").unwrap();
         assert_eq!(dark.accent, Color::Rgb(255, 0, 0));
-        assert_eq!(dark.ok, builtin[0].ok, "unset slots keep the built-in value");
+        assert_eq!(
+            dark.ok, builtin[0].ok,
+            "unset slots keep the built-in value"
+        );
         let mine = find(&themes, "mine").unwrap();
         assert_eq!(mine.bad, Color::Magenta);
         assert_eq!(mine.background, builtin[1].background, "extends light");

@@ -1,0 +1,311 @@
+//! Test data: a fixed run (3 tools and the tool-less "-", 90 seconds over three phases,
+//! flows of every kind, a full target reading, one active chaos with its effect check, a few
+//! events) and helpers that render it into a `TestBackend`.
+
+use super::app::App;
+use super::panels::PanelFn;
+use super::theme::ThemeSet;
+use super::view::{self, ViewData};
+use crate::live::{
+    ActiveChaos, ChaosView, EffectCheck, EffectVerdict, EventKind, LogEvent, TargetView,
+};
+use crate::metrics::{
+    ErrorCounts, FlowView, PhaseView, Quantiles, RunStatus, SecondPoint, Snapshot, ToolView,
+};
+use crate::scenario::FlowKind;
+use crate::scrape::profile::{Breakdown, CounterReading, LatencyReading, TargetReading};
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::Terminal;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+fn q(count: u64, p50: f64, p95: f64, p99: f64, max: f64) -> Quantiles {
+    Quantiles {
+        count,
+        p50_ms: p50,
+        p90_ms: (p50 + p95) / 2.0,
+        p95_ms: p95,
+        p99_ms: p99,
+        max_ms: max,
+        mean_ms: p50 * 1.2,
+    }
+}
+
+fn tool(name: &str, requests: u64, upstream: u64, p99: f64) -> ToolView {
+    let mut errors = ErrorCounts::default();
+    errors.0[3] = upstream;
+    ToolView {
+        name: name.into(),
+        requests,
+        ok: requests - upstream,
+        errors,
+        rps: if requests > 0 { 13.0 } else { 0.0 },
+        latency: q(requests, 12.5, 40.0, p99, p99 * 5.0),
+        service: q(requests, 11.0, 35.0, p99 * 0.8, p99 * 4.0),
+        codes: vec![(200, requests - upstream), (500, upstream)],
+    }
+}
+
+fn flow(name: &str, kind: FlowKind, denied: u64, breaches: u64) -> FlowView {
+    FlowView {
+        name: name.into(),
+        kind,
+        weight: 1.0,
+        iterations: 100 + denied + breaches,
+        ok: 100,
+        failed: 0,
+        correct_denials: denied,
+        breaches,
+    }
+}
+
+pub fn snapshot() -> Snapshot {
+    let series: Vec<SecondPoint> = (0..90u32)
+        .map(|t| {
+            let base = 10 + u64::from(t % 7);
+            let mut errors = [0u64; 7];
+            if (45..55).contains(&t) {
+                errors[3] = 4; // upstream errors while chaos is on
+            }
+            SecondPoint {
+                t,
+                phase: (t / 30) as usize,
+                scheduled: 40,
+                started: 40,
+                completed: 3 * base,
+                dropped: u64::from(t == 70) * 3,
+                p50_ms: 12.0 + f64::from(t % 5),
+                p95_ms: 30.0 + f64::from(t % 9),
+                p99_ms: 55.0 + f64::from(t % 13) * 5.0,
+                errors,
+                tool_completed: vec![base, base, base, 0],
+            }
+        })
+        .collect();
+    Snapshot {
+        elapsed_s: 90.4,
+        status: RunStatus::Running,
+        phase: Some(PhaseView {
+            index: 2,
+            count: 4,
+            name: "soak".into(),
+            elapsed_s: 25.0,
+            duration_s: 60.0,
+            next: Some("cooldown".into()),
+        }),
+        rate_multiplier: 1.0,
+        scheduled_rate: 40.0,
+        achieved_rps: 38.5,
+        arrivals: 3600,
+        started: 3597,
+        dropped: 3,
+        inflight: 12,
+        completed: 4000,
+        tools: vec![
+            tool("serpapi", 1500, 40, 180.0),
+            tool("http_fetch", 1300, 0, 60.0),
+            tool("openai", 1200, 0, 90.0),
+            tool("-", 0, 0, 0.0),
+        ],
+        flows: vec![
+            flow("search", FlowKind::Happy, 0, 0),
+            flow("forbidden-send", FlowKind::Denial, 50, 1),
+            flow("bad-proof", FlowKind::Security, 20, 0),
+        ],
+        kpi_latency: q(3000, 12.0, 38.0, 120.0, 900.0),
+        kpi_ok: 980,
+        kpi_total: 1000,
+        fast_fail: q(12, 1.2, 3.0, 4.5, 6.0),
+        series: Arc::new(series),
+        own_cpu_pct: Some(12.5),
+        own_rss_bytes: Some(50 * 1024 * 1024),
+    }
+}
+
+fn counter(total: f64, rate: f64) -> CounterReading {
+    CounterReading {
+        total,
+        rate_per_sec: Some(rate),
+    }
+}
+
+fn map<V>(items: Vec<(&str, V)>) -> BTreeMap<String, V> {
+    items.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+pub fn target(stale: bool) -> TargetView {
+    let reading = TargetReading {
+        window_secs: Some(2.0),
+        requests: Some(counter(4100.0, 39.0)),
+        requests_by_tool: Some(map(vec![
+            ("serpapi", counter(1550.0, 14.5)),
+            ("http_fetch", counter(1320.0, 12.0)),
+            ("openai", counter(1230.0, 12.5)),
+        ])),
+        success_pct: Some(99.2),
+        latency: Some(LatencyReading {
+            p50_ms: Some(11.0),
+            p95_ms: Some(35.0),
+            p99_ms: Some(170.0),
+            count: 78.0,
+        }),
+        errors_by_type: Some(map(vec![
+            ("upstream_5xx", counter(40.0, 1.5)),
+            ("timeout", counter(3.0, 0.0)),
+        ])),
+        breaker_by_tool: Some(map(vec![("serpapi", 2), ("http_fetch", 0), ("openai", 1)])),
+        cache_hits: Some(counter(400.0, 1.2)),
+        cache_misses: Some(counter(300.0, 0.9)),
+        cache_hit_pct: Some(57.14),
+        token_rotations: Some(counter(42.0, 0.5)),
+        policy_denials: Some(Breakdown {
+            label: "reason".into(),
+            totals: map(vec![
+                ("scope_denied", 120.0),
+                ("time_window", 30.0),
+                ("budget_exceeded", 5.0),
+            ]),
+        }),
+        security_events: Some(Breakdown {
+            label: "event_type".into(),
+            totals: map(vec![("provenance_mismatch", 3.0), ("revocation", 2.0)]),
+        }),
+        cpu_pct_of_core: Some(35.0),
+        rss_bytes: Some(85_144_371.0),
+        ..Default::default()
+    };
+    TargetView {
+        reading: Some(reading),
+        stale,
+        last_error: stale.then(|| "timed out after 3s".to_string()),
+        scrapes_ok: 40,
+        scrapes_failed: u64::from(stale),
+        unreadable_lines: 0,
+    }
+}
+
+pub fn chaos() -> ChaosView {
+    ChaosView {
+        active: vec![ActiveChaos {
+            tool: "serpapi".into(),
+            mode: "500".into(),
+            pct: 25.0,
+        }],
+        checks: vec![EffectCheck {
+            tool: "serpapi".into(),
+            mode: "500".into(),
+            pct: 25.0,
+            injected_at_s: 45.0,
+            verdict: EffectVerdict::Observed,
+            detail: "error rate 0.1% before, 24% after".into(),
+        }],
+        last_error: None,
+    }
+}
+
+pub fn events() -> Vec<LogEvent> {
+    let e = |t_s: f64, kind: EventKind, text: &str| LogEvent {
+        t_s,
+        kind,
+        text: text.into(),
+    };
+    vec![
+        e(30.0, EventKind::Phase, "phase spike started"),
+        e(45.0, EventKind::Chaos, "inject 500 25% on serpapi"),
+        e(50.0, EventKind::Breaker, "serpapi breaker open"),
+        e(60.0, EventKind::Phase, "phase soak started"),
+        e(75.0, EventKind::Scrape, "scrape timed out after 3s"),
+    ]
+}
+
+/// An app that has watched the run: knows its tools, phases and breaker states.
+pub fn app() -> App {
+    let mut app = App::new(ThemeSet::default());
+    app.phase_names.insert(0, "warmup".into());
+    app.phase_names.insert(1, "spike".into());
+    app.observe_snapshot(&snapshot());
+    app.observe_target(&target(false), 60.0);
+    app
+}
+
+/// Owned data behind a `ViewData`, editable by tests.
+pub struct Owned {
+    pub snapshot: Snapshot,
+    pub target: TargetView,
+    pub chaos: ChaosView,
+    pub events: Vec<LogEvent>,
+}
+
+impl Owned {
+    pub fn new(stale: bool) -> Self {
+        Self {
+            snapshot: snapshot(),
+            target: target(stale),
+            chaos: chaos(),
+            events: events(),
+        }
+    }
+
+    pub fn view(&self) -> ViewData<'_> {
+        ViewData {
+            snapshot: &self.snapshot,
+            target: &self.target,
+            chaos: &self.chaos,
+            events: &self.events,
+            scenario: "proof-campaign",
+            target_url: "http://127.0.0.1:3000",
+        }
+    }
+}
+
+pub fn buffer_text(buf: &Buffer) -> String {
+    let area = buf.area;
+    (area.top()..area.bottom())
+        .map(|y| {
+            let row: String = (area.left()..area.right())
+                .map(|x| buf.cell((x, y)).map_or(" ", |c| c.symbol()))
+                .collect();
+            row.trim_end().to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub fn render_buffer(app: &App, owned: &Owned, w: u16, h: u16) -> Buffer {
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("test backend");
+    let data = owned.view();
+    terminal
+        .draw(|f| view::render(f, app, &data))
+        .expect("test backend draws");
+    terminal.backend().buffer().clone()
+}
+
+pub fn render_screen(app: &App, owned: &Owned, w: u16, h: u16) -> String {
+    buffer_text(&render_buffer(app, owned, w, h))
+}
+
+/// One panel alone, filling a `w`×`h` screen.
+pub fn render_panel(panel: PanelFn, w: u16, h: u16, stale: bool) -> String {
+    render_owned(panel, w, h, &Owned::new(stale))
+}
+
+/// One panel alone, on fixture data changed by `edit`.
+pub fn render_panel_with(panel: PanelFn, w: u16, h: u16, edit: impl FnOnce(&mut Owned)) -> String {
+    let mut owned = Owned::new(false);
+    edit(&mut owned);
+    render_owned(panel, w, h, &owned)
+}
+
+fn render_owned(panel: PanelFn, w: u16, h: u16, owned: &Owned) -> String {
+    let app = app();
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("test backend");
+    let data = owned.view();
+    terminal
+        .draw(|f| {
+            let area = f.area();
+            panel(f, area, &app, &data, app.theme());
+        })
+        .expect("test backend draws");
+    buffer_text(terminal.backend().buffer())
+}
