@@ -80,6 +80,7 @@ pub fn snapshot() -> Snapshot {
                 p99_ms: 55.0 + f64::from(t % 13) * 5.0,
                 errors,
                 tool_completed: vec![base, base, base, 0],
+                tool_errors: vec![errors[3], 0, 0, 0],
             }
         })
         .collect();
