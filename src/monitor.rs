@@ -26,7 +26,18 @@ pub const EFFECT_WINDOW_S: f64 = 10.0;
 pub enum Cause {
     Key,
     Schedule,
-    Shell,
+    /// The run ended and cleared what it had set.
+    RunEnd,
+}
+
+impl std::fmt::Display for Cause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Cause::Key => "by key",
+            Cause::Schedule => "by schedule",
+            Cause::RunEnd => "at run end",
+        })
+    }
 }
 
 #[derive(Clone)]
@@ -44,6 +55,8 @@ pub struct Monitor {
     pub breakers: Arc<Mutex<BreakerTimeline>>,
     base: String,
     http: reqwest::Client,
+    /// When this run last changed chaos itself; the poller ignores differences right after.
+    own_change: Arc<Mutex<Option<tokio::time::Instant>>>,
 }
 
 impl Monitor {
@@ -72,6 +85,7 @@ impl Monitor {
             breakers: Arc::default(),
             base: base.to_string(),
             http: crate::tls::admin_client(crate::session::TARGET_TIMEOUT),
+            own_change: Arc::default(),
         };
         let tasks = vec![
             tokio::spawn(scrape_loop(
@@ -103,7 +117,10 @@ impl Monitor {
     }
 
     pub async fn inject(&self, tool: &str, mode: &str, pct: f64, cause: Cause) {
-        match self.client.inject(tool, mode, pct).await {
+        self.mark_own_change();
+        let result = self.client.inject(tool, mode, pct).await;
+        self.mark_own_change();
+        match result {
             Ok(active) => {
                 self.touched
                     .lock()
@@ -111,7 +128,7 @@ impl Monitor {
                     .insert(tool.to_string());
                 self.log(
                     EventKind::Chaos,
-                    format!("inject {tool} {mode} {pct}% ({cause:?})"),
+                    format!("inject {tool} {mode} {pct}% ({cause})"),
                 );
                 let at = self.snapshots.borrow().elapsed_s;
                 self.chaos_tx.send_modify(|c| {
@@ -133,9 +150,16 @@ impl Monitor {
     }
 
     pub async fn clear(&self, tool: &str, cause: Cause) {
-        match self.client.clear(tool).await {
+        self.mark_own_change();
+        let result = self.client.clear(tool).await;
+        self.mark_own_change();
+        match result {
             Ok(active) => {
-                self.log(EventKind::Chaos, format!("clear {tool} ({cause:?})"));
+                self.log(EventKind::Chaos, format!("clear {tool} ({cause})"));
+                self.touched
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(tool);
                 self.chaos_tx.send_modify(|c| c.active = active);
             }
             Err(e) => self.chaos_error(format!("clear {tool} failed: {e}")),
@@ -143,9 +167,16 @@ impl Monitor {
     }
 
     pub async fn clear_all(&self, cause: Cause) {
-        match self.client.clear_all().await {
+        self.mark_own_change();
+        let result = self.client.clear_all().await;
+        self.mark_own_change();
+        match result {
             Ok(active) => {
-                self.log(EventKind::Chaos, format!("clear all ({cause:?})"));
+                self.log(EventKind::Chaos, format!("clear all ({cause})"));
+                self.touched
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .clear();
                 self.chaos_tx.send_modify(|c| c.active = active);
             }
             Err(e) => self.chaos_error(format!("clear all failed: {e}")),
@@ -162,8 +193,13 @@ impl Monitor {
             .cloned()
             .collect();
         for tool in tools {
-            self.clear(&tool, Cause::Schedule).await;
+            self.clear(&tool, Cause::RunEnd).await;
         }
+    }
+
+    fn mark_own_change(&self) {
+        *self.own_change.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some(tokio::time::Instant::now());
     }
 
     pub fn checks(&self) -> Vec<EffectCheck> {
@@ -256,7 +292,31 @@ impl Monitor {
     async fn chaos_poll_loop(self) {
         loop {
             match self.client.status().await {
-                Ok(active) => self.chaos_tx.send_modify(|c| c.active = active),
+                Ok(active) => {
+                    // Our own calls update the view at once, so a difference here was made
+                    // by someone else: the target's state is the truth, and it goes on the log.
+                    let recent = self
+                        .own_change
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .is_some_and(|t| t.elapsed() < SCRAPE_INTERVAL);
+                    if !recent && self.chaos.borrow().active != active {
+                        let now: Vec<String> = active
+                            .iter()
+                            .map(|c| format!("{} {} {}%", c.tool, c.mode, c.pct))
+                            .collect();
+                        let now = if now.is_empty() {
+                            "none".to_string()
+                        } else {
+                            now.join(", ")
+                        };
+                        self.log(
+                            EventKind::Chaos,
+                            format!("chaos changed outside this run; target now has: {now}"),
+                        );
+                    }
+                    self.chaos_tx.send_modify(|c| c.active = active);
+                }
                 Err(e) => self
                     .chaos_tx
                     .send_modify(|c| c.last_error = Some(e.to_string())),

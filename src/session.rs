@@ -4,7 +4,7 @@
 use crate::engine::{self, EngineHandle};
 use crate::metrics::aggregate::FinalHistograms;
 use crate::metrics::Snapshot;
-use crate::report::kpi::{self, KpiResult, TargetEvidence};
+use crate::report::kpi::{self, KpiResult};
 use crate::report::{self, RunReport};
 use crate::run::{RunArgs, Target};
 use crate::scenario::Scenario;
@@ -161,7 +161,8 @@ impl Reporter {
         dir: &std::path::Path,
     ) -> Written {
         let metrics_after = fetch_metrics(&self.http, &self.target_url).await;
-        let evidence = target_evidence(
+        let evidence = crate::scrape::evidence::gather(
+            &self.profile,
             self.metrics_before.as_deref(),
             metrics_after.as_deref(),
             snapshot.elapsed_s,
@@ -199,13 +200,6 @@ impl Reporter {
                     .lock()
                     .unwrap_or_else(|e| e.into_inner()),
             ),
-            target_cpu_pct: self
-                .monitor
-                .target
-                .borrow()
-                .reading
-                .as_ref()
-                .and_then(|r| r.cpu_pct_of_core),
             events: self.monitor.events.borrow().clone(),
         });
         let error = report::write_all(
@@ -263,47 +257,6 @@ pub async fn fetch_metrics(http: &reqwest::Client, base: &str) -> Option<String>
         return None;
     }
     resp.text().await.ok()
-}
-
-/// Counter deltas between the scrapes before and after the run.
-pub fn target_evidence(before: Option<&str>, after: Option<&str>, window_s: f64) -> TargetEvidence {
-    let Some(after) = after.map(parser::parse) else {
-        return TargetEvidence::default();
-    };
-    let before = before.map(parser::parse);
-    let delta = |names: &[&str], filter: &[(&str, &str)]| -> Option<f64> {
-        names.iter().find_map(|name| {
-            let now = after.sum(name, filter)?;
-            let then = before
-                .as_ref()
-                .and_then(|b| b.sum(name, filter))
-                .unwrap_or(0.0);
-            Some(crate::scrape::derive::counter_delta(then, now))
-        })
-    };
-    let rss = |e: &parser::Exposition| e.sum("process_resident_memory_bytes", &[]);
-    TargetEvidence {
-        retries_recovered: delta(&["gateway_retries_total"], &[("outcome", "recovered")]),
-        retries_exhausted: delta(&["gateway_retries_total"], &[("outcome", "exhausted")]),
-        cache_hits: delta(
-            &["gateway_cache_hits_total", "gateway_cache_hits_total_total"],
-            &[],
-        ),
-        cache_misses: delta(
-            &[
-                "gateway_cache_misses_total",
-                "gateway_cache_misses_total_total",
-            ],
-            &[],
-        ),
-        provenance_mismatches: delta(
-            &["gateway_security_events_total"],
-            &[("event_type", "provenance_mismatch")],
-        ),
-        rss_first_bytes: before.as_ref().and_then(rss),
-        rss_last_bytes: rss(&after),
-        rss_window_s: Some(window_s),
-    }
 }
 
 /// The client's per-tool counts against the target's counter deltas over the run.

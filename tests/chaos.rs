@@ -163,7 +163,9 @@ async fn interrupted_run_leaves_no_chaos_behind_and_writes_a_partial_report() {
     let scenario = dir.with_extension("toml");
     let mut text = std::fs::read_to_string("scenarios/proof.toml").unwrap();
     // Chaos one second into the load, then a long phase to interrupt.
-    text = text.replace("at = \"2m\"", "at = \"1s\"");
+    text = text
+        .replace("at = \"2m\"", "at = \"1s\"")
+        .replace("at = \"2m15s\"", "at = \"1s\"");
     std::fs::write(&scenario, text).unwrap();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_proofdeck"))
         .args([

@@ -117,6 +117,7 @@ impl Aggregator {
         }
         let own = crate::procstat::read_self();
         s.own_rss_bytes = own.rss_bytes;
+        s.own_cpu_seconds = own.cpu_seconds;
         if let Some(cpu) = own.cpu_seconds {
             let now = Instant::now();
             if let Some((then, before)) = self.last_cpu {

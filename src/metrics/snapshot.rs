@@ -150,6 +150,8 @@ pub struct Snapshot {
     pub fast_fail: Quantiles,
     pub series: Arc<Vec<SecondPoint>>,
     pub own_cpu_pct: Option<f64>,
+    /// CPU seconds this process has used so far.
+    pub own_cpu_seconds: Option<f64>,
     pub own_rss_bytes: Option<u64>,
 }
 
@@ -187,6 +189,7 @@ impl Snapshot {
             fast_fail: Quantiles::default(),
             series: Arc::new(Vec::new()),
             own_cpu_pct: None,
+            own_cpu_seconds: None,
             own_rss_bytes: None,
         }
     }

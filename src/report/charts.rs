@@ -9,14 +9,32 @@ const PALETTE: [&str; 8] = [
 ];
 
 fn markers(r: &RunReport) -> Vec<Marker> {
-    r.phases
+    let phases = r.phases.iter().map(|p| Marker {
+        x: f64::from(p.start_s),
+        label: p.name.clone(),
+        kind: MarkerKind::Phase,
+    });
+    let chaos = r
+        .events
         .iter()
-        .map(|p| Marker {
-            x: f64::from(p.start_s),
-            label: p.name.clone(),
-            kind: MarkerKind::Phase,
-        })
-        .collect()
+        .filter(|e| e.kind == crate::live::EventKind::Chaos)
+        .filter_map(|e| {
+            // The timeline's own wording: "inject <tool> <mode> <pct>% (…)" and "clear <tool> (…)".
+            let kind = if e.text.starts_with("inject ") {
+                MarkerKind::Chaos
+            } else if e.text.starts_with("clear ") {
+                MarkerKind::ChaosClear
+            } else {
+                return None;
+            };
+            let label = e.text.split(" (").next().unwrap_or(&e.text).to_string();
+            Some(Marker {
+                x: e.t_s,
+                label,
+                kind,
+            })
+        });
+    phases.chain(chaos).collect()
 }
 
 fn series(
@@ -34,8 +52,8 @@ fn series(
 
 pub fn render_all(r: &RunReport) -> Vec<(&'static str, String)> {
     let mut rate = vec![
-        series("scheduled", 0, r, |p| p.scheduled as f64),
-        series("completed", 1, r, |p| p.completed as f64),
+        series("scheduled arrivals", 0, r, |p| p.scheduled as f64),
+        series("completed requests", 1, r, |p| p.completed as f64),
     ];
     for (i, t) in r.tools.iter().enumerate() {
         rate.push(series(&t.name, i + 2, r, move |p| {

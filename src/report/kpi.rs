@@ -65,6 +65,13 @@ pub struct TargetEvidence {
     pub rss_last_bytes: Option<f64>,
     /// The soak evidence needs a run long enough to judge growth.
     pub rss_window_s: Option<f64>,
+    /// CPU seconds the target spent during the run.
+    pub cpu_seconds: Option<f64>,
+    /// Policy denials during the run by the profile's label (`reason`, or `tool` on the real
+    /// gateway), with that label's name.
+    pub denials: Option<(String, std::collections::BTreeMap<String, f64>)>,
+    /// Security events during the run by type.
+    pub security_events: std::collections::BTreeMap<String, f64>,
 }
 
 struct Check {
@@ -287,13 +294,17 @@ pub fn evaluate(kpi: &Kpi, snap: &Snapshot, target: &TargetEvidence) -> Vec<KpiR
         kpi.memory_growth_pct,
         true,
         format!(
-            "target RSS {} → {} over {} s (needs ≥ 600 s)",
-            opt(target.rss_first_bytes),
-            opt(target.rss_last_bytes),
-            opt(target.rss_window_s)
+            "target RSS {} → {} over {:.0} s (needs ≥ 600 s)",
+            mib(target.rss_first_bytes),
+            mib(target.rss_last_bytes),
+            target.rss_window_s.unwrap_or(0.0)
         ),
     ));
     out
+}
+
+fn mib(v: Option<f64>) -> String {
+    v.map_or("n/a".into(), |b| format!("{:.1} MiB", b / 1024.0 / 1024.0))
 }
 
 fn opt(v: Option<f64>) -> String {

@@ -114,8 +114,13 @@ fn latency(r: &RunReport, o: &mut String) {
 fn throughput(r: &RunReport, o: &mut String) {
     let _ = writeln!(o, "## Throughput per phase");
     let _ = writeln!(o);
-    let _ = writeln!(o, "| phase | start | seconds | scheduled rps | achieved rps | requests | errors | error % | dropped |");
-    let _ = writeln!(o, "|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(
+        o,
+        "Arrivals are flow iterations (the open model's unit); a flow may send several requests."
+    );
+    let _ = writeln!(o);
+    let _ = writeln!(o, "| phase | start | seconds | scheduled arrivals/s | started arrivals/s | requests/s | requests | errors | error % | dropped |");
+    let _ = writeln!(o, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for p in &r.phases {
         let pct = if p.requests > 0 {
             p.errors as f64 * 100.0 / p.requests as f64
@@ -124,12 +129,13 @@ fn throughput(r: &RunReport, o: &mut String) {
         };
         let _ = writeln!(
             o,
-            "| {} | {} s | {} | {:.2} | {:.2} | {} | {} | {pct:.2} | {} |",
+            "| {} | {} s | {} | {:.2} | {:.2} | {:.2} | {} | {} | {pct:.2} | {} |",
             p.name,
             p.start_s,
             p.seconds,
             p.scheduled_rps,
-            p.achieved_rps,
+            p.started_rps,
+            p.requests_rps,
             p.requests,
             p.errors,
             p.dropped
@@ -178,8 +184,8 @@ fn reliability(r: &RunReport, o: &mut String) {
     let _ = writeln!(
         o,
         "- Retries (target-scraped): recovered {}, exhausted {}.",
-        fmt_opt(ev.retries_recovered, ""),
-        fmt_opt(ev.retries_exhausted, "")
+        count_opt(ev.retries_recovered),
+        count_opt(ev.retries_exhausted)
     );
     let _ = writeln!(o);
     let opened: Vec<_> = r.breakers.iter().filter(|b| b.openings > 0).collect();
@@ -254,8 +260,8 @@ fn cache(r: &RunReport, o: &mut String) {
     let _ = writeln!(
         o,
         "Hits {} · misses {} · ratio {} (target-scraped, counter deltas over the run).",
-        fmt_opt(ev.cache_hits, ""),
-        fmt_opt(ev.cache_misses, ""),
+        count_opt(ev.cache_hits),
+        count_opt(ev.cache_misses),
         fmt_opt(ratio, "%")
     );
     let _ = writeln!(o);
@@ -263,6 +269,11 @@ fn cache(r: &RunReport, o: &mut String) {
 
 fn security(r: &RunReport, o: &mut String) {
     let _ = writeln!(o, "## Security");
+    let _ = writeln!(o);
+    let attempts: u64 = r.flows.iter().map(|f| f.correct_denials + f.breaches).sum();
+    let blocked: u64 = r.flows.iter().map(|f| f.correct_denials).sum();
+    let breaches: u64 = r.flows.iter().map(|f| f.breaches).sum();
+    let _ = writeln!(o, "Unauthorized attempts blocked: **{blocked} of {attempts}** · policy breaches: **{breaches}** (client-measured).");
     let _ = writeln!(o);
     let _ = writeln!(
         o,
@@ -281,11 +292,35 @@ fn security(r: &RunReport, o: &mut String) {
         );
     }
     let _ = writeln!(o);
-    let _ = writeln!(
-        o,
-        "Provenance mismatches counted by the target: {}.",
-        fmt_opt(r.evidence.provenance_mismatches, "")
-    );
+    match &r.evidence.denials {
+        Some((label, by)) => {
+            let label = if label.is_empty() { "total" } else { label };
+            let _ = writeln!(
+                o,
+                "Policy denials by {label} (target-scraped, during the run):"
+            );
+            let _ = writeln!(o);
+            let _ = writeln!(o, "| {label} | denials |");
+            let _ = writeln!(o, "|---|---:|");
+            for (k, v) in by.iter().filter(|(_, v)| **v > 0.0) {
+                let _ = writeln!(o, "| {k} | {} |", count(*v));
+            }
+        }
+        None => {
+            let _ = writeln!(
+                o,
+                "Policy denials by reason: not measured (the target exposes no denial counter)."
+            );
+        }
+    }
+    let _ = writeln!(o);
+    let events = &r.evidence.security_events;
+    let get = |k: &str| {
+        events
+            .get(k)
+            .map_or("not measured".to_string(), |v| count(*v))
+    };
+    let _ = writeln!(o, "Security events (target-scraped, during the run): provenance mismatches {} · token revocations {} · use of revoked tokens {} · invalid signatures {}.", get("provenance_mismatch"), get("token_revocation"), get("revoked_token_use"), get("invalid_signature"));
     let _ = writeln!(o);
 }
 
@@ -388,6 +423,15 @@ fn unit(u: &str) -> String {
     } else {
         format!(" {u}")
     }
+}
+
+/// A counter value: counters are whole numbers, so no decimals.
+fn count(v: f64) -> String {
+    format!("{v:.0}")
+}
+
+fn count_opt(v: Option<f64>) -> String {
+    v.map_or("not measured".into(), count)
 }
 
 fn fmt_opt(v: Option<f64>, u: &str) -> String {

@@ -64,6 +64,7 @@ pub struct BreakerSummary {
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct Resources {
+    /// Mean over the run, in % of one core.
     pub target_cpu_pct: Option<f64>,
     pub target_rss_bytes: Option<f64>,
     pub proofdeck_cpu_pct: Option<f64>,
@@ -113,8 +114,12 @@ pub struct PhaseSummary {
     pub name: String,
     pub start_s: u32,
     pub seconds: u32,
+    /// Flow arrivals per second the schedule planned.
     pub scheduled_rps: f64,
-    pub achieved_rps: f64,
+    /// Flow arrivals per second actually started (planned minus dropped).
+    pub started_rps: f64,
+    /// HTTP requests per second completed (a flow may send several).
+    pub requests_rps: f64,
     pub requests: u64,
     pub errors: u64,
     pub dropped: u64,
@@ -141,7 +146,6 @@ pub struct RunInputs<'a> {
     pub chaos: Vec<crate::live::EffectCheck>,
     pub reconciliation: crate::scrape::reconcile::Reconciliation,
     pub breakers: Vec<BreakerSummary>,
-    pub target_cpu_pct: Option<f64>,
     pub events: Vec<crate::live::LogEvent>,
 }
 
@@ -209,9 +213,12 @@ impl RunReport {
             reconciliation: i.reconciliation,
             breakers: i.breakers,
             resources: Resources {
-                target_cpu_pct: i.target_cpu_pct,
+                target_cpu_pct: i
+                    .evidence
+                    .cpu_seconds
+                    .map(|c| c * 100.0 / s.elapsed_s.max(1e-9)),
                 target_rss_bytes: i.evidence.rss_last_bytes,
-                proofdeck_cpu_pct: s.own_cpu_pct,
+                proofdeck_cpu_pct: s.own_cpu_seconds.map(|c| c * 100.0 / s.elapsed_s.max(1e-9)),
                 proofdeck_rss_bytes: s.own_rss_bytes,
             },
             events: i.events,
@@ -237,7 +244,8 @@ fn phase_summaries(scenario: &Scenario, series: &[SecondPoint]) -> Vec<PhaseSumm
             start_s: first.t,
             seconds,
             scheduled_rps: sum(|p| p.scheduled) as f64 / f64::from(seconds),
-            achieved_rps: sum(|p| p.completed) as f64 / f64::from(seconds),
+            started_rps: sum(|p| p.started) as f64 / f64::from(seconds),
+            requests_rps: sum(|p| p.completed) as f64 / f64::from(seconds),
             requests: sum(|p| p.completed),
             errors: points.iter().map(|p| p.errors.iter().sum::<u64>()).sum(),
             dropped: sum(|p| p.dropped),

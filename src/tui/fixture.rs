@@ -120,6 +120,7 @@ pub fn snapshot() -> Snapshot {
         fast_fail: q(12, 1.2, 3.0, 4.5, 6.0),
         series: Arc::new(series),
         own_cpu_pct: Some(12.5),
+        own_cpu_seconds: Some(12.0),
         own_rss_bytes: Some(50 * 1024 * 1024),
     }
 }
