@@ -23,19 +23,12 @@ fn main() {
         samples[rounds * 99 / 100],
         count / rounds
     );
-    let before = parser::parse(include_str!(
-        "../tests/fixtures/prometheus/4runr-chaos-after.prom"
-    ));
-    let after = parser::parse(include_str!(
-        "../tests/fixtures/prometheus/4runr-big-after.prom"
-    ));
+    let before = parser::parse(include_str!("../tests/fixtures/prometheus/4runr-chaos-after.prom"));
+    let after = parser::parse(include_str!("../tests/fixtures/prometheus/4runr-big-after.prom"));
     let p = profile::four_runr();
     let t = Instant::now();
     for _ in 0..rounds {
         std::hint::black_box(p.read(Some((&before, 0.0)), (&after, 2.0)));
     }
-    println!(
-        "profile read of two scrapes: {:.1} µs",
-        t.elapsed().as_secs_f64() * 1e6 / rounds as f64
-    );
+    println!("profile read of two scrapes: {:.1} µs", t.elapsed().as_secs_f64() * 1e6 / rounds as f64);
 }

@@ -50,19 +50,19 @@ pub struct GatewayArgs {
     #[arg(long, default_value = "127.0.0.1:3000", env = "PROOFDECK_LISTEN")]
     pub listen: SocketAddr,
     /// Multiply simulated upstream latency (0 answers at once)
-    #[arg(long, default_value_t = 1.0, env = "PROOFDECK_LATENCY_SCALE")]
+    #[arg(long, default_value_t = 1.0, value_parser = non_negative, env = "PROOFDECK_LATENCY_SCALE")]
     pub latency_scale: f64,
     /// Multiply chaos delays (timeout 10 s, jitter 1–6 s) and retry backoff
-    #[arg(long, default_value_t = 1.0, env = "PROOFDECK_CHAOS_SCALE")]
+    #[arg(long, default_value_t = 1.0, value_parser = non_negative, env = "PROOFDECK_CHAOS_SCALE")]
     pub chaos_scale: f64,
     /// Switch the per-agent rate limit (5 calls per 60 s) off
     #[arg(long, env = "PROOFDECK_NO_RATE_LIMIT")]
     pub no_rate_limit: bool,
     /// Seconds a tripped breaker stays open before its half-open probe
-    #[arg(long, default_value_t = 30.0)]
+    #[arg(long, default_value_t = 30.0, value_parser = non_negative, env = "PROOFDECK_BREAKER_OPEN_SECS")]
     pub breaker_open_secs: f64,
     /// Refuse chaos admin calls, like a production gateway
-    #[arg(long)]
+    #[arg(long, env = "PROOFDECK_PRODUCTION")]
     pub production: bool,
 }
 
@@ -72,14 +72,18 @@ impl GatewayArgs {
             latency_scale: self.latency_scale,
             chaos_scale: self.chaos_scale,
             breaker_open_for: std::time::Duration::from_secs_f64(self.breaker_open_secs.max(0.0)),
-            rate_limit: if self.no_rate_limit {
-                None
-            } else {
-                crate::gateway::GatewayConfig::default().rate_limit
-            },
+            rate_limit: if self.no_rate_limit { None } else { crate::gateway::GatewayConfig::default().rate_limit },
             production: self.production,
             ..Default::default()
         }
+    }
+}
+
+/// A finite number ≥ 0 (scales and durations in seconds).
+fn non_negative(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (0.0..=1e6).contains(&v) => Ok(v),
+        _ => Err(format!("{s:?}: expected a number from 0 to 1000000")),
     }
 }
 
@@ -96,19 +100,12 @@ pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() {
-                exit::USAGE
-            } else {
-                exit::OK
-            };
+            let code = if e.use_stderr() { exit::USAGE } else { exit::OK };
             let _ = e.print();
             return code;
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -127,12 +124,7 @@ pub fn main() -> i32 {
         Some(Command::Import { from }) => crate::commands::import(from),
         Some(Command::Completions { shell }) => {
             use clap::CommandFactory;
-            clap_complete::generate(
-                shell,
-                &mut Cli::command(),
-                "proofdeck",
-                &mut std::io::stdout(),
-            );
+            clap_complete::generate(shell, &mut Cli::command(), "proofdeck", &mut std::io::stdout());
             exit::OK
         }
     }
@@ -146,10 +138,7 @@ async fn serve_gateway(args: GatewayArgs) -> i32 {
             return exit::ABORTED;
         }
     };
-    eprintln!(
-        "proofdeck gateway listening on {} (Ctrl-C to stop)",
-        handle.url()
-    );
+    eprintln!("proofdeck gateway listening on {} (Ctrl-C to stop)", handle.url());
     let _ = tokio::signal::ctrl_c().await;
     handle.shutdown();
     exit::OK

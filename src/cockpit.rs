@@ -33,9 +33,7 @@ pub async fn run(scenario: Arc<Scenario>, target: Target, profile: Profile, args
         scenario: scenario.name.clone(),
         target_url: crate::report::redact_url(&target_url),
         theme: args.theme.clone(),
-        screenshot_dir: std::env::current_dir()
-            .unwrap_or_default()
-            .join("screenshots"),
+        screenshot_dir: std::env::current_dir().unwrap_or_default().join("screenshots"),
         engine_done: done_rx,
     };
     let exit = tui::run_cockpit(feeds).await;
@@ -51,10 +49,7 @@ pub async fn run(scenario: Arc<Scenario>, target: Target, profile: Profile, args
     let outcome = session.finish(quit_early).await;
     effects.abort();
     watcher.abort();
-    print!(
-        "{}",
-        crate::headless::summary(&outcome.snapshot, &outcome.kpis)
-    );
+    print!("{}", crate::headless::summary(&outcome.snapshot, &outcome.kpis));
     if let Some(dir) = &outcome.report_dir {
         println!("report: {}", dir.display());
     }
@@ -92,10 +87,7 @@ async fn perform_effects(
                 let (r, m) = (reporter.clone(), monitor.clone());
                 tokio::spawn(async move {
                     if let Err(e) = r.export_now().await {
-                        m.log(
-                            crate::live::EventKind::Report,
-                            format!("report export failed: {e}"),
-                        );
+                        m.log(crate::live::EventKind::Report, format!("report export failed: {e}"));
                     }
                 });
             }
@@ -107,10 +99,7 @@ async fn perform_effects(
     }
 }
 
-async fn watch_done(
-    mut snapshots: watch::Receiver<Arc<crate::metrics::Snapshot>>,
-    done: watch::Sender<bool>,
-) {
+async fn watch_done(mut snapshots: watch::Receiver<Arc<crate::metrics::Snapshot>>, done: watch::Sender<bool>) {
     loop {
         let finished = matches!(
             snapshots.borrow().status,

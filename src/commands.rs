@@ -72,9 +72,7 @@ pub enum ChaosCommand {
 
 pub async fn chaos(cmd: ChaosCommand) -> i32 {
     let on = match &cmd {
-        ChaosCommand::Inject { on, .. }
-        | ChaosCommand::Clear { on, .. }
-        | ChaosCommand::Status { on } => on,
+        ChaosCommand::Inject { on, .. } | ChaosCommand::Clear { on, .. } | ChaosCommand::Status { on } => on,
     };
     let client = match crate::scrape::profile_file::resolve(&on.profile) {
         Ok(p) => ChaosClient::with_routes(&on.target, Duration::from_secs(5), p.chaos),
@@ -84,12 +82,8 @@ pub async fn chaos(cmd: ChaosCommand) -> i32 {
         }
     };
     let result = match &cmd {
-        ChaosCommand::Inject {
-            tool, mode, pct, ..
-        } => client.inject(tool, mode, *pct).await,
-        ChaosCommand::Clear {
-            tool: Some(tool), ..
-        } => client.clear(tool).await,
+        ChaosCommand::Inject { tool, mode, pct, .. } => client.inject(tool, mode, *pct).await,
+        ChaosCommand::Clear { tool: Some(tool), .. } => client.clear(tool).await,
         ChaosCommand::Clear { .. } => client.clear_all().await,
         ChaosCommand::Status { .. } => client.status().await,
     };
@@ -124,10 +118,7 @@ pub fn rerender(dir: &Path) -> i32 {
     };
     match report::render_files(&run, dir) {
         Ok(()) => {
-            println!(
-                "re-rendered report.md, junit.xml, timeseries.csv and charts in {}",
-                dir.display()
-            );
+            println!("re-rendered report.md, junit.xml, timeseries.csv and charts in {}", dir.display());
             exit::OK
         }
         Err(e) => {
@@ -166,29 +157,17 @@ pub fn compare(args: &CompareArgs) -> i32 {
     }
 }
 
-pub fn compare_reports(
-    base: &report::RunReport,
-    new: &report::RunReport,
-    tolerance_pct: f64,
-) -> (String, Vec<String>) {
+pub fn compare_reports(base: &report::RunReport, new: &report::RunReport, tolerance_pct: f64) -> (String, Vec<String>) {
     use std::fmt::Write;
     let mut out = String::new();
     let mut regressions = Vec::new();
-    let _ = writeln!(
-        out,
-        "{:<36} {:>12} {:>12} {:>9}",
-        "KPI", "base", "new", "delta"
-    );
+    let _ = writeln!(out, "{:<36} {:>12} {:>12} {:>9}", "KPI", "base", "new", "delta");
     for k in &new.kpis {
         let Some(b) = base.kpis.iter().find(|b| b.id == k.id) else {
             continue;
         };
         let (bv, nv) = (b.value.unwrap_or(f64::NAN), k.value.unwrap_or(f64::NAN));
-        let delta = if bv.abs() > 1e-9 {
-            (nv - bv) / bv * 100.0
-        } else {
-            0.0
-        };
+        let delta = if bv.abs() > 1e-9 { (nv - bv) / bv * 100.0 } else { 0.0 };
         let _ = writeln!(
             out,
             "{:<36} {:>12.2} {:>12.2} {:>8.1}%  {} → {}",
@@ -206,26 +185,14 @@ pub fn compare_reports(
             regressions.push(format!("{} ({bv:.2} → {nv:.2} {})", k.name, k.unit));
         }
     }
-    let _ = writeln!(
-        out,
-        "\n{:<14} {:>10} {:>10} {:>9}",
-        "tool p99 ms", "base", "new", "delta"
-    );
+    let _ = writeln!(out, "\n{:<14} {:>10} {:>10} {:>9}", "tool p99 ms", "base", "new", "delta");
     for t in &new.tools {
         let Some(b) = base.tools.iter().find(|b| b.name == t.name) else {
             continue;
         };
         let (bv, nv) = (b.latency.p99_ms, t.latency.p99_ms);
-        let delta = if bv > 0.0 {
-            (nv - bv) / bv * 100.0
-        } else {
-            0.0
-        };
-        let _ = writeln!(
-            out,
-            "{:<14} {:>10.2} {:>10.2} {:>8.1}%",
-            t.name, bv, nv, delta
-        );
+        let delta = if bv > 0.0 { (nv - bv) / bv * 100.0 } else { 0.0 };
+        let _ = writeln!(out, "{:<14} {:>10.2} {:>10.2} {:>8.1}%", t.name, bv, nv, delta);
         if delta > tolerance_pct {
             regressions.push(format!("{} p99 ({bv:.2} → {nv:.2} ms)", t.name));
         }
@@ -272,10 +239,7 @@ pub fn import(cmd: ImportCommand) -> i32 {
         None => print!("{}", conversion.toml),
     }
     if !conversion.todos.is_empty() {
-        eprintln!(
-            "{} parts need a human (kept as # TODO comments in the scenario):",
-            conversion.todos.len()
-        );
+        eprintln!("{} parts need a human (kept as # TODO comments in the scenario):", conversion.todos.len());
         for t in &conversion.todos {
             eprintln!("  {}:{}: {}", file.display(), t.line, t.what);
         }

@@ -40,9 +40,7 @@ pub async fn run(
     let export = {
         let reporter = session.reporter.clone();
         tokio::spawn(async move {
-            let Ok(mut usr1) =
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::user_defined1())
-            else {
+            let Ok(mut usr1) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::user_defined1()) else {
                 return;
             };
             while usr1.recv().await.is_some() {
@@ -66,9 +64,7 @@ pub async fn run(
         let snap = snapshots.borrow_and_update().clone();
         match &bar {
             Some(bar) => {
-                bar.set_position(
-                    (load_elapsed(&snap, &scenario) / total_s.max(1e-9) * 1000.0) as u64,
-                );
+                bar.set_position((load_elapsed(&snap, &scenario) / total_s.max(1e-9) * 1000.0) as u64);
                 bar.set_message(progress_line(&snap));
             }
             None if last_line.elapsed() >= LINE_INTERVAL => {
@@ -116,10 +112,7 @@ pub async fn run(
 fn load_elapsed(snap: &Snapshot, scenario: &Scenario) -> f64 {
     match &snap.phase {
         Some(p) => {
-            scenario.phases[..p.index.min(scenario.phases.len())]
-                .iter()
-                .map(|p| p.duration.as_secs_f64())
-                .sum::<f64>()
+            scenario.phases[..p.index.min(scenario.phases.len())].iter().map(|p| p.duration.as_secs_f64()).sum::<f64>()
                 + p.elapsed_s
         }
         None => 0.0,
@@ -130,24 +123,13 @@ pub fn progress_line(s: &Snapshot) -> String {
     let status = match &s.status {
         RunStatus::Setup { done, total } => format!("setup {done}/{total}"),
         RunStatus::Running | RunStatus::Paused => match &s.phase {
-            Some(p) => format!(
-                "{} {}/{} {:.0}/{:.0}s",
-                p.name,
-                p.index + 1,
-                p.count,
-                p.elapsed_s,
-                p.duration_s
-            ),
+            Some(p) => format!("{} {}/{} {:.0}/{:.0}s", p.name, p.index + 1, p.count, p.elapsed_s, p.duration_s),
             None => "running".into(),
         },
         other => format!("{other:?}").to_lowercase(),
     };
     let errors = s.errors().total();
-    let err_pct = if s.completed > 0 {
-        errors as f64 * 100.0 / s.requests().max(1) as f64
-    } else {
-        0.0
-    };
+    let err_pct = if s.completed > 0 { errors as f64 * 100.0 / s.requests().max(1) as f64 } else { 0.0 };
     format!(
         "{:>6.1}s {status} | rate {:.1}/s sched, {:.0}/s done | inflight {} dropped {} | p99 {:.1} ms | errors {:.2}%",
         s.elapsed_s,
@@ -155,7 +137,10 @@ pub fn progress_line(s: &Snapshot) -> String {
         s.achieved_rps,
         s.inflight,
         s.dropped,
-        s.kpi_latency.p99_ms.max(s.tools.iter().map(|t| t.latency.p99_ms).fold(0.0, f64::max) * f64::from(u8::from(s.kpi_latency.count == 0))),
+        s.kpi_latency.p99_ms.max(
+            s.tools.iter().map(|t| t.latency.p99_ms).fold(0.0, f64::max)
+                * f64::from(u8::from(s.kpi_latency.count == 0))
+        ),
         err_pct
     )
 }
@@ -179,11 +164,7 @@ fn progress_json(s: &Snapshot) -> String {
 
 pub fn summary(s: &Snapshot, kpis: &[KpiResult]) -> String {
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "proofdeck summary — {:?} after {:.1} s",
-        s.status, s.elapsed_s
-    );
+    let _ = writeln!(out, "proofdeck summary — {:?} after {:.1} s", s.status, s.elapsed_s);
     let _ = writeln!(
         out,
         "arrivals {}  started {}  dropped {}  requests {}  errors {}",
@@ -199,12 +180,8 @@ pub fn summary(s: &Snapshot, kpis: &[KpiResult]) -> String {
         "tool", "requests", "ok", "p50 ms", "p95 ms", "p99 ms", "max ms"
     );
     for t in &s.tools {
-        let errs: Vec<String> = t
-            .errors
-            .iter()
-            .filter(|(_, n)| *n > 0)
-            .map(|(c, n)| format!("{}={n}", c.name()))
-            .collect();
+        let errs: Vec<String> =
+            t.errors.iter().filter(|(_, n)| *n > 0).map(|(c, n)| format!("{}={n}", c.name())).collect();
         let _ = writeln!(
             out,
             "{:<14} {:>8} {:>8} {:>9.2} {:>9.2} {:>9.2} {:>9.2}  {}",
@@ -215,18 +192,11 @@ pub fn summary(s: &Snapshot, kpis: &[KpiResult]) -> String {
             t.latency.p95_ms,
             t.latency.p99_ms,
             t.latency.max_ms,
-            if errs.is_empty() {
-                "-".into()
-            } else {
-                errs.join(" ")
-            }
+            if errs.is_empty() { "-".into() } else { errs.join(" ") }
         );
     }
-    let _ = writeln!(
-        out,
-        "\n{:<22} {:>9} {:>8} {:>8} {:>9} {:>9}",
-        "flow", "kind", "iters", "ok", "denials", "breaches"
-    );
+    let _ =
+        writeln!(out, "\n{:<22} {:>9} {:>8} {:>8} {:>9} {:>9}", "flow", "kind", "iters", "ok", "denials", "breaches");
     for f in &s.flows {
         let _ = writeln!(
             out,
@@ -242,14 +212,7 @@ pub fn summary(s: &Snapshot, kpis: &[KpiResult]) -> String {
     let _ = writeln!(out, "\nKPIs");
     for k in kpis {
         let value = k.value.map_or("—".to_string(), |v| {
-            format!(
-                "{v:.2}{}",
-                if k.unit.is_empty() {
-                    String::new()
-                } else {
-                    format!(" {}", k.unit)
-                }
-            )
+            format!("{v:.2}{}", if k.unit.is_empty() { String::new() } else { format!(" {}", k.unit) })
         });
         let _ = writeln!(
             out,
@@ -265,9 +228,11 @@ pub fn summary(s: &Snapshot, kpis: &[KpiResult]) -> String {
 }
 
 /// The spec's exit code for a finished session.
-pub fn exit_code(snapshot: &Snapshot, kpis: &[KpiResult], interrupted: bool) -> i32 {
+pub fn exit_code(snapshot: &Snapshot, kpis: &[KpiResult], interrupted: bool, aborted: bool) -> i32 {
     match &snapshot.status {
+        _ if aborted => exit::ABORTED,
         RunStatus::Aborted { .. } => exit::ABORTED,
+
         _ if interrupted => exit::INTERRUPTED,
         _ if kpi::all_held(kpis) => exit::OK,
         _ => exit::KPI_FAILED,

@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod monitor;
 pub mod probe;
 pub mod procstat;
+pub mod redact;
 pub mod report;
 pub mod run;
 pub mod scenario;

@@ -18,6 +18,8 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub const SCRAPE_INTERVAL: Duration = Duration::from_secs(2);
+/// Events kept in the log and the report.
+pub const MAX_EVENTS: usize = 5000;
 /// Seconds compared on each side of an injection by the effect check.
 pub const EFFECT_WINDOW_S: f64 = 10.0;
 
@@ -75,11 +77,7 @@ impl Monitor {
             events,
             chaos_tx: Arc::new(chaos_tx),
             events_tx: Arc::new(events_tx),
-            client: ChaosClient::with_routes(
-                base,
-                crate::session::TARGET_TIMEOUT,
-                profile.chaos.clone(),
-            ),
+            client: ChaosClient::with_routes(base, crate::session::TARGET_TIMEOUT, profile.chaos.clone()),
             snapshots,
             touched: Arc::default(),
             breakers: Arc::default(),
@@ -88,14 +86,9 @@ impl Monitor {
             own_change: Arc::default(),
         };
         let tasks = vec![
-            tokio::spawn(scrape_loop(
-                base.to_string(),
-                profile.metrics.clone(),
-                target_tx,
-                m.clone(),
-            )),
+            tokio::spawn(scrape_loop(base.to_string(), profile.metrics.clone(), target_tx, m.clone())),
             tokio::spawn(m.clone().chaos_poll_loop()),
-            tokio::spawn(m.clone().schedule_loop(plan(&scenario.chaos))),
+            tokio::spawn(m.clone().schedule_loop(plan(&scenario.chaos), phase_offsets(scenario))),
             tokio::spawn(m.clone().phase_log_loop()),
         ];
         (m, tasks)
@@ -104,14 +97,13 @@ impl Monitor {
     pub fn log(&self, kind: EventKind, text: impl Into<String>) {
         let t_s = self.snapshots.borrow().elapsed_s;
         self.events_tx.send_modify(|v| {
-            v.push(LogEvent {
-                t_s,
-                kind,
-                text: text.into(),
-            });
-            // The log is for people; keep it bounded over a 2 h soak.
-            if v.len() > 2000 {
-                v.drain(..500);
+            v.push(LogEvent { t_s, kind, text: text.into() });
+            // Bounded over a 2 h soak; chaos, breaker and phase events are the proof's
+            // timeline, so routine ones (scrapes, controls) go first.
+            if v.len() > MAX_EVENTS {
+                let routine =
+                    v.iter().position(|e| matches!(e.kind, EventKind::Scrape | EventKind::Control | EventKind::Report));
+                v.remove(routine.unwrap_or(0));
             }
         });
     }
@@ -122,14 +114,8 @@ impl Monitor {
         self.mark_own_change();
         match result {
             Ok(active) => {
-                self.touched
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .insert(tool.to_string());
-                self.log(
-                    EventKind::Chaos,
-                    format!("inject {tool} {mode} {pct}% ({cause})"),
-                );
+                self.touched.lock().unwrap_or_else(|e| e.into_inner()).insert(tool.to_string());
+                self.log(EventKind::Chaos, format!("inject {tool} {mode} {pct}% ({cause})"));
                 let at = self.snapshots.borrow().elapsed_s;
                 self.chaos_tx.send_modify(|c| {
                     c.active = active;
@@ -156,10 +142,7 @@ impl Monitor {
         match result {
             Ok(active) => {
                 self.log(EventKind::Chaos, format!("clear {tool} ({cause})"));
-                self.touched
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .remove(tool);
+                self.touched.lock().unwrap_or_else(|e| e.into_inner()).remove(tool);
                 self.chaos_tx.send_modify(|c| c.active = active);
             }
             Err(e) => self.chaos_error(format!("clear {tool} failed: {e}")),
@@ -173,10 +156,7 @@ impl Monitor {
         match result {
             Ok(active) => {
                 self.log(EventKind::Chaos, format!("clear all ({cause})"));
-                self.touched
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .clear();
+                self.touched.lock().unwrap_or_else(|e| e.into_inner()).clear();
                 self.chaos_tx.send_modify(|c| c.active = active);
             }
             Err(e) => self.chaos_error(format!("clear all failed: {e}")),
@@ -185,21 +165,14 @@ impl Monitor {
 
     /// Clears what this run injected, so it never leaves chaos behind on a shared gateway.
     pub async fn clear_own(&self) {
-        let tools: Vec<String> = self
-            .touched
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .cloned()
-            .collect();
+        let tools: Vec<String> = self.touched.lock().unwrap_or_else(|e| e.into_inner()).iter().cloned().collect();
         for tool in tools {
             self.clear(&tool, Cause::RunEnd).await;
         }
     }
 
     fn mark_own_change(&self) {
-        *self.own_change.lock().unwrap_or_else(|e| e.into_inner()) =
-            Some(tokio::time::Instant::now());
+        *self.own_change.lock().unwrap_or_else(|e| e.into_inner()) = Some(tokio::time::Instant::now());
     }
 
     pub fn checks(&self) -> Vec<EffectCheck> {
@@ -215,12 +188,9 @@ impl Monitor {
     async fn target_chaos_count(&self, tool: &str) -> Option<f64> {
         let text = crate::session::fetch_metrics(&self.http, &self.base).await?;
         let expo = parser::parse(&text);
-        [
-            "gateway_chaos_injections_total",
-            "gateway_chaos_injections_total_total",
-        ]
-        .iter()
-        .find_map(|name| expo.sum(name, &[("tool", tool)]))
+        ["gateway_chaos_injections_total", "gateway_chaos_injections_total_total"]
+            .iter()
+            .find_map(|name| expo.sum(name, &[("tool", tool)]))
     }
 
     async fn check_effect(self, tool: String, at: f64) {
@@ -231,10 +201,7 @@ impl Monitor {
             let done = {
                 let s = snaps.borrow();
                 s.elapsed_s >= at + EFFECT_WINDOW_S + 1.5
-                    || matches!(
-                        s.status,
-                        RunStatus::Finished | RunStatus::Interrupted | RunStatus::Aborted { .. }
-                    )
+                    || matches!(s.status, RunStatus::Finished | RunStatus::Interrupted | RunStatus::Aborted { .. })
             };
             if done || snaps.changed().await.is_err() {
                 break;
@@ -254,11 +221,7 @@ impl Monitor {
         let (mut verdict, mut detail) = effect::judge(before, after);
         if verdict == EffectVerdict::NoObservedEffect {
             // The client saw nothing; did the target see the failures it injected?
-            let injected = self
-                .target_chaos_count(&tool)
-                .await
-                .zip(baseline)
-                .map(|(now, then)| now - then);
+            let injected = self.target_chaos_count(&tool).await.zip(baseline).map(|(now, then)| now - then);
             if let Some(n) = injected.filter(|n| *n > 0.0) {
                 verdict = EffectVerdict::Absorbed;
                 detail = format!("{detail}; the target counted {n} injected failures (retries or cache absorbed them)");
@@ -278,11 +241,7 @@ impl Monitor {
 
     fn set_verdict(&self, tool: &str, at: f64, verdict: EffectVerdict, detail: String) {
         self.chaos_tx.send_modify(|c| {
-            if let Some(check) = c
-                .checks
-                .iter_mut()
-                .find(|k| k.tool == tool && k.injected_at_s == at)
-            {
+            if let Some(check) = c.checks.iter_mut().find(|k| k.tool == tool && k.injected_at_s == at) {
                 check.verdict = verdict;
                 check.detail = detail;
             }
@@ -301,62 +260,49 @@ impl Monitor {
                         .unwrap_or_else(|e| e.into_inner())
                         .is_some_and(|t| t.elapsed() < SCRAPE_INTERVAL);
                     if !recent && self.chaos.borrow().active != active {
-                        let now: Vec<String> = active
-                            .iter()
-                            .map(|c| format!("{} {} {}%", c.tool, c.mode, c.pct))
-                            .collect();
-                        let now = if now.is_empty() {
-                            "none".to_string()
-                        } else {
-                            now.join(", ")
-                        };
-                        self.log(
-                            EventKind::Chaos,
-                            format!("chaos changed outside this run; target now has: {now}"),
-                        );
+                        let now: Vec<String> =
+                            active.iter().map(|c| format!("{} {} {}%", c.tool, c.mode, c.pct)).collect();
+                        let now = if now.is_empty() { "none".to_string() } else { now.join(", ") };
+                        self.log(EventKind::Chaos, format!("chaos changed outside this run; target now has: {now}"));
                     }
                     self.chaos_tx.send_modify(|c| c.active = active);
                 }
-                Err(e) => self
-                    .chaos_tx
-                    .send_modify(|c| c.last_error = Some(e.to_string())),
+                Err(e) => self.chaos_tx.send_modify(|c| c.last_error = Some(e.to_string())),
             }
             tokio::time::sleep(SCRAPE_INTERVAL).await;
         }
     }
 
     /// Runs the scenario's chaos plan on the load clock (from the first phase's start).
-    async fn schedule_loop(self, plan: Vec<(f64, ChaosAction)>) {
-        if plan.is_empty() {
-            return;
-        }
+    /// Runs the scenario's chaos plan on the load clock: the planned start of the current
+    /// phase plus the time spent in it, pauses excluded, so chaos stays in its phase when the
+    /// run is paused. Actions fire within a snapshot interval of their time.
+    async fn schedule_loop(self, plan: Vec<(f64, ChaosAction)>, phase_offsets: Vec<f64>) {
         let mut snaps = self.snapshots.clone();
-        let load_start = loop {
-            {
-                let s = snaps.borrow();
-                if s.phase.is_some() {
-                    break tokio::time::Instant::now() - Duration::from_secs_f64(load_elapsed(&s));
-                }
-            }
-            if snaps.changed().await.is_err() {
-                return;
-            }
-        };
         for (at, action) in plan {
-            tokio::time::sleep_until(load_start + Duration::from_secs_f64(at)).await;
-            if matches!(
-                snaps.borrow().status,
-                RunStatus::Draining
-                    | RunStatus::Finished
-                    | RunStatus::Interrupted
-                    | RunStatus::Aborted { .. }
-            ) {
-                return;
+            loop {
+                let clock = {
+                    let s = snaps.borrow();
+                    if matches!(
+                        s.status,
+                        RunStatus::Draining | RunStatus::Finished | RunStatus::Interrupted | RunStatus::Aborted { .. }
+                    ) {
+                        return;
+                    }
+                    s.phase.as_ref().map(|p| phase_offsets.get(p.index).copied().unwrap_or(0.0) + p.elapsed_s)
+                };
+                match clock {
+                    Some(c) if c >= at => break,
+                    Some(c) => tokio::time::sleep(Duration::from_secs_f64((at - c).min(0.25))).await,
+                    None => {
+                        if snaps.changed().await.is_err() {
+                            return;
+                        }
+                    }
+                }
             }
             match action {
-                ChaosAction::Inject { tool, mode, pct } => {
-                    self.inject(&tool, &mode, pct, Cause::Schedule).await
-                }
+                ChaosAction::Inject { tool, mode, pct } => self.inject(&tool, &mode, pct, Cause::Schedule).await,
                 ChaosAction::Clear { tool } => self.clear(&tool, Cause::Schedule).await,
             }
         }
@@ -368,27 +314,14 @@ impl Monitor {
         while snaps.changed().await.is_ok() {
             let name = snaps.borrow().phase.as_ref().map(|p| p.name.clone());
             if name.is_some() && name != last {
-                self.log(
-                    EventKind::Phase,
-                    format!("phase {}", name.clone().unwrap_or_default()),
-                );
+                self.log(EventKind::Phase, format!("phase {}", name.clone().unwrap_or_default()));
                 last = name;
             }
         }
     }
 }
 
-/// Load time since the first phase began (phases before the current one plus its elapsed).
-fn load_elapsed(s: &Snapshot) -> f64 {
-    s.phase.as_ref().map_or(0.0, |p| p.elapsed_s)
-}
-
-async fn scrape_loop(
-    base: String,
-    profile: TargetProfile,
-    tx: watch::Sender<TargetView>,
-    monitor: Monitor,
-) {
+async fn scrape_loop(base: String, profile: TargetProfile, tx: watch::Sender<TargetView>, monitor: Monitor) {
     let http = crate::tls::admin_client(crate::session::TARGET_TIMEOUT);
     let started = tokio::time::Instant::now();
     let mut prev: Option<(parser::Exposition, f64)> = None;
@@ -399,20 +332,11 @@ async fn scrape_loop(
                 let expo = parser::parse(&text);
                 let reading = profile.read(prev.as_ref().map(|(e, t)| (e, *t)), (&expo, t));
                 for (tool, state) in reading.breaker_by_tool.iter().flatten() {
-                    let tr = monitor
-                        .breakers
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .observe(t, tool, *state);
+                    let tr = monitor.breakers.lock().unwrap_or_else(|e| e.into_inner()).observe(t, tool, *state);
                     if let Some(tr) = tr {
                         monitor.log(
                             EventKind::Breaker,
-                            format!(
-                                "breaker {}: {} → {}",
-                                tr.tool,
-                                state_name(tr.from),
-                                state_name(tr.to)
-                            ),
+                            format!("breaker {}: {} → {}", tr.tool, state_name(tr.from), state_name(tr.to)),
                         );
                     }
                 }
@@ -431,12 +355,12 @@ async fn scrape_loop(
                 tx.send_modify(|v| {
                     v.stale = true;
                     v.scrapes_failed += 1;
-                    v.last_error = Some(format!("scrape of {base}/metrics failed"));
+                    v.last_error = Some(format!("scrape of {}/metrics failed", crate::redact::url(&base)));
                 });
                 if !was_stale {
                     monitor.log(
                         EventKind::Scrape,
-                        format!("scrape of {base}/metrics failed; target panels are stale"),
+                        format!("scrape of {}/metrics failed; target panels are stale", crate::redact::url(&base)),
                     );
                 }
             }
@@ -451,4 +375,17 @@ fn state_name(s: u8) -> &'static str {
         1 => "half-open",
         _ => "open",
     }
+}
+
+/// Where each phase starts on the load clock, as planned.
+fn phase_offsets(scenario: &Scenario) -> Vec<f64> {
+    scenario
+        .phases
+        .iter()
+        .scan(0.0, |start, p| {
+            let this = *start;
+            *start += p.duration.as_secs_f64();
+            Some(this)
+        })
+        .collect()
 }

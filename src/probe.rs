@@ -10,11 +10,7 @@ use std::path::PathBuf;
 #[derive(Args, Debug)]
 pub struct ProbeArgs {
     /// Target base URL
-    #[arg(
-        long,
-        env = "PROOFDECK_TARGET",
-        required_unless_present = "metrics_file"
-    )]
+    #[arg(long, env = "PROOFDECK_TARGET", required_unless_present = "metrics_file")]
     pub target: Option<String>,
     /// Read an exposition from a file instead of a target
     #[arg(long)]
@@ -45,30 +41,20 @@ pub async fn run(args: ProbeArgs) -> i32 {
         },
         (None, Some(target)) => {
             let http = crate::tls::admin_client(crate::session::TARGET_TIMEOUT);
-            let health = http
-                .get(format!("{}/health", target.trim_end_matches('/')))
-                .send()
-                .await;
+            let health = http.get(format!("{}/health", target.trim_end_matches('/'))).send().await;
             checks.push((
                 "health",
-                health.as_ref().map_or_else(
-                    |e| format!("unreachable: {e}"),
-                    |r| format!("HTTP {}", r.status().as_u16()),
-                ),
+                health
+                    .as_ref()
+                    .map_or_else(|e| format!("unreachable: {e}"), |r| format!("HTTP {}", r.status().as_u16())),
             ));
-            let chaos = crate::chaos::ChaosClient::with_routes(
-                target,
-                crate::session::TARGET_TIMEOUT,
-                profile.chaos.clone(),
-            )
-            .status()
-            .await;
+            let chaos =
+                crate::chaos::ChaosClient::with_routes(target, crate::session::TARGET_TIMEOUT, profile.chaos.clone())
+                    .status()
+                    .await;
             checks.push((
                 "chaos admin",
-                chaos.map_or_else(
-                    |e| e.to_string(),
-                    |a| format!("reachable, {} tools under chaos", a.len()),
-                ),
+                chaos.map_or_else(|e| e.to_string(), |a| format!("reachable, {} tools under chaos", a.len())),
             ));
             crate::session::fetch_metrics(&http, target).await
         }
@@ -117,11 +103,7 @@ fn print_report(
     for r in &inputs {
         match &r.found {
             Some(name) => println!("  ✔ {:<14} {name} ({} series)", r.input.name(), r.series),
-            None => println!(
-                "  ✘ {:<14} missing (tried {})",
-                r.input.name(),
-                r.tried.join(", ")
-            ),
+            None => println!("  ✘ {:<14} missing (tried {})", r.input.name(), r.tried.join(", ")),
         }
     }
     for w in expo.warnings.iter().take(20) {

@@ -7,10 +7,7 @@ pub struct ProcessStat {
 }
 
 pub fn read_self() -> ProcessStat {
-    ProcessStat {
-        cpu_seconds: cpu_seconds(),
-        rss_bytes: rss_bytes(),
-    }
+    ProcessStat { cpu_seconds: cpu_seconds(), rss_bytes: rss_bytes() }
 }
 
 fn cpu_seconds() -> Option<f64> {

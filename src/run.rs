@@ -61,22 +61,21 @@ pub struct RunArgs {
     #[arg(long, env = "PROOFDECK_KEEP_CHAOS")]
     pub keep_chaos: bool,
     /// Quick run: path to request, without a scenario file
-    #[arg(long)]
+    #[arg(long, env = "PROOFDECK_PATH")]
     pub path: Option<String>,
     /// Quick run: HTTP method
-    #[arg(long, default_value = "GET")]
+    #[arg(long, default_value = "GET", env = "PROOFDECK_METHOD")]
     pub method: String,
     /// Quick run: arrivals per second (open model)
-    #[arg(long)]
+    #[arg(long, env = "PROOFDECK_RATE")]
     pub rate: Option<f64>,
     /// Quick run: closed loop with this many connections (maximum throughput)
-    #[arg(long)]
+    #[arg(long, env = "PROOFDECK_CONNECTIONS")]
     pub connections: Option<usize>,
 }
 
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    scenario::duration::parse(s)
-        .ok_or_else(|| format!("invalid duration {s:?}: expected e.g. 90s, 10m, 1h30m"))
+    scenario::duration::parse(s).ok_or_else(|| format!("invalid duration {s:?}: expected e.g. 90s, 10m, 1h30m"))
 }
 
 /// Where the load goes, and the in-process gateway when there is one.
@@ -86,59 +85,74 @@ pub struct Target {
 }
 
 pub fn load_scenario(args: &RunArgs) -> Result<Scenario, String> {
-    if args.scenario.is_none() && (args.rate.is_some() || args.connections.is_some()) {
-        return Ok(quick_scenario(args));
+    let quick = args.rate.is_some() || args.connections.is_some();
+    if args.scenario.is_none() && quick {
+        return quick_scenario(args);
+    }
+    if args.path.is_some() && !quick {
+        return Err(
+            "error: --path makes a quick run and needs --rate N (open model) or --connections C (closed loop)".into()
+        );
     }
     match &args.scenario {
         Some(path) => scenario::load_file(path).map_err(|e| e.to_string()),
-        None => scenario::parse(std::path::Path::new("scenarios/proof.toml"), PROOF_SCENARIO)
-            .map_err(|e| e.to_string()),
+        None => {
+            scenario::parse(std::path::Path::new("scenarios/proof.toml"), PROOF_SCENARIO).map_err(|e| e.to_string())
+        }
     }
 }
 
-/// One flow, one step, like oha's and hey's one-liners.
-fn quick_scenario(args: &RunArgs) -> Scenario {
+/// One flow, one step, like oha's and hey's one-liners; built as scenario text so it goes
+/// through the same checks as a file, with every flag checked first.
+fn quick_scenario(args: &RunArgs) -> Result<Scenario, String> {
     let path = args.path.clone().unwrap_or_else(|| "/".into());
     let duration = args.duration.unwrap_or(Duration::from_secs(10));
     let rate = args.rate.unwrap_or(0.0);
+    if !(0.0..=1_000_000.0).contains(&rate) {
+        return Err(format!("error: --rate {rate}: expected arrivals per second from 0 to 1000000"));
+    }
+    if duration.is_zero() {
+        return Err("error: --duration must be above 0".into());
+    }
+    if args.connections == Some(0) {
+        return Err("error: --connections must be at least 1".into());
+    }
+    let method = args.method.to_ascii_uppercase();
+    if !["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"].contains(&method.as_str()) {
+        return Err(format!(
+            "error: --method {}: expected GET, POST, PUT, PATCH, DELETE, HEAD or OPTIONS",
+            args.method
+        ));
+    }
+    if !path.starts_with('/') {
+        return Err(format!("error: --path {path:?} must start with /"));
+    }
+    let quoted = |s: &str| toml::Value::String(s.to_string()).to_string();
     let text = format!(
-        "name = \"quick\"\n[defaults]\nmax_inflight = {}\n[[phase]]\nname = \"quick\"\nduration = \"{}\"\nrate = {rate}\n[[flow]]\nname = \"{} {}\"\nweight = 1\n[[flow.step]]\nmethod = \"{}\"\npath = {}\ntool = \"quick\"\nexpect = [200]\n",
-        args.max_inflight.unwrap_or(10_000),
-        scenario::duration::format(duration),
-        args.method,
-        path.replace('"', "'"),
-        args.method,
-        toml::Value::String(path.clone()),
+        "name = \"quick\"\n[defaults]\nmax_inflight = {}\n[[phase]]\nname = \"quick\"\nduration = {}\nrate = {rate}\n[[flow]]\nname = {}\nweight = 1\n[[flow.step]]\nmethod = \"{method}\"\npath = {}\ntool = \"quick\"\nexpect = [200]\n",
+        args.max_inflight.unwrap_or(10_000).max(1),
+        quoted(&scenario::duration::format(duration)),
+        quoted(&format!("{method} {path}")),
+        quoted(&path),
     );
-    scenario::parse(std::path::Path::new("<quick run>"), &text)
-        .expect("the quick scenario is valid")
+    scenario::parse(std::path::Path::new("<quick run>"), &text).map_err(|e| e.to_string())
 }
 
 pub async fn resolve_target(args: &RunArgs, scenario: &Scenario) -> Result<Target, String> {
     if let Some(url) = args.target.clone().or_else(|| scenario.target.clone()) {
-        return Ok(Target {
-            url,
-            embedded: None,
-        });
+        return Ok(Target { url, embedded: None });
     }
     let g = &scenario.gateway;
     let config = GatewayConfig {
         latency_scale: g.latency_scale,
         chaos_scale: g.chaos_scale,
         breaker_open_for: g.breaker_open,
-        rate_limit: g.rate_limit.then_some(RateLimit {
-            calls: 5,
-            window: Duration::from_secs(60),
-        }),
+        rate_limit: g.rate_limit.then_some(RateLimit { calls: 5, window: Duration::from_secs(60) }),
         ..GatewayConfig::default()
     };
-    let handle = crate::gateway::start_embedded(config)
-        .await
-        .map_err(|e| format!("cannot start the bundled gateway: {e}"))?;
-    Ok(Target {
-        url: handle.url(),
-        embedded: Some(handle),
-    })
+    let handle =
+        crate::gateway::start_embedded(config).await.map_err(|e| format!("cannot start the bundled gateway: {e}"))?;
+    Ok(Target { url: handle.url(), embedded: Some(handle) })
 }
 
 pub fn engine_options(args: &RunArgs) -> EngineOptions {
@@ -148,11 +162,7 @@ pub fn engine_options(args: &RunArgs) -> EngineOptions {
         only_phase: args.phase.clone(),
         max_inflight: args.max_inflight,
         seed: args.seed,
-        connections: if args.rate.is_none() {
-            args.connections
-        } else {
-            None
-        },
+        connections: if args.rate.is_none() { args.connections } else { None },
     }
 }
 
@@ -170,21 +180,19 @@ pub async fn main(args: RunArgs) -> i32 {
     if let Some(phase) = &args.phase {
         if !scenario.phases.iter().any(|p| &p.name == phase) {
             let names: Vec<_> = scenario.phases.iter().map(|p| p.name.as_str()).collect();
-            eprintln!(
-                "error: no phase named {phase:?}; the scenario has: {}",
-                names.join(", ")
-            );
+            eprintln!("error: no phase named {phase:?}; the scenario has: {}", names.join(", "));
             return exit::USAGE;
         }
+    }
+    if args.max_inflight == Some(0) {
+        eprintln!("error: --max-inflight must be at least 1");
+        return exit::USAGE;
     }
     if !(args.rate_scale.is_finite() && args.rate_scale > 0.0) {
         eprintln!("error: --rate-scale must be a number above 0");
         return exit::USAGE;
     }
-    let profile_name = args
-        .profile
-        .clone()
-        .unwrap_or_else(|| scenario.profile.clone());
+    let profile_name = args.profile.clone().unwrap_or_else(|| scenario.profile.clone());
     let profile = match crate::scrape::profile_file::resolve(&profile_name) {
         Ok(p) => p,
         Err(e) => {
@@ -199,11 +207,31 @@ pub async fn main(args: RunArgs) -> i32 {
             return exit::ABORTED;
         }
     };
+    if target.embedded.is_none() {
+        if let Err(e) = preflight(&target.url).await {
+            eprintln!("error: target {} unreachable: {e}", crate::report::redact_url(&target.url));
+            return exit::ABORTED;
+        }
+    }
     let scenario = Arc::new(scenario);
     if args.no_tui || !std::io::stdout().is_terminal() {
         crate::headless::run(scenario, target, profile, &args).await
     } else {
         crate::cockpit::run(scenario, target, profile, &args).await
+    }
+}
+
+/// Can a TCP connection to the target be opened at all? A wrong URL fails here, clearly,
+/// instead of as a run full of connect errors.
+async fn preflight(url: &str) -> Result<(), String> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| format!("invalid URL: {e}"))?;
+    let host = parsed.host_str().ok_or("the URL has no host")?.trim_matches(['[', ']']).to_string();
+    let port = parsed.port_or_known_default().ok_or("the URL has no port")?;
+    let connect = tokio::net::TcpStream::connect((host.as_str(), port));
+    match tokio::time::timeout(crate::session::TARGET_TIMEOUT, connect).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err(format!("no connection within {} s", crate::session::TARGET_TIMEOUT.as_secs())),
     }
 }
 
@@ -240,10 +268,6 @@ async fn wait_signal() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
-pub fn start_engine(
-    scenario: Arc<Scenario>,
-    target: &Target,
-    args: &RunArgs,
-) -> engine::EngineHandle {
+pub fn start_engine(scenario: Arc<Scenario>, target: &Target, args: &RunArgs) -> engine::EngineHandle {
     engine::start(scenario, &target.url, engine_options(args))
 }

@@ -44,8 +44,7 @@ pub const CELL_H: f64 = 17.0;
 const PAD: f64 = 12.0;
 const FONT_SIZE: f64 = 14.0;
 const BASELINE: f64 = 13.0;
-const FONT: &str =
-    "'DejaVu Sans Mono', 'SF Mono', Menlo, Consolas, 'Cascadia Mono', 'Liberation Mono', monospace";
+const FONT: &str = "'DejaVu Sans Mono', 'SF Mono', Menlo, Consolas, 'Cascadia Mono', 'Liberation Mono', monospace";
 const LIGHT: f64 = 1.0;
 const HEAVY: f64 = 2.0;
 const DOUBLE_OFFSET: f64 = 1.5;
@@ -59,11 +58,7 @@ macro_rules! out {
 }
 
 /// Renders the frame as a standalone SVG 1.1 document.
-pub fn frame_to_svg(
-    cells: &[Vec<Cell>],
-    default_fg: (u8, u8, u8),
-    default_bg: (u8, u8, u8),
-) -> String {
+pub fn frame_to_svg(cells: &[Vec<Cell>], default_fg: (u8, u8, u8), default_bg: (u8, u8, u8)) -> String {
     let rows = cells.len();
     let cols = cells.iter().map(Vec::len).max().unwrap_or(0);
     let w = num(2.0 * PAD + cols as f64 * CELL_W);
@@ -76,10 +71,7 @@ pub fn frame_to_svg(
 
     for (r, row) in cells.iter().enumerate() {
         let y0 = PAD + r as f64 * CELL_H;
-        let styles: Vec<Style> = row
-            .iter()
-            .map(|c| Style::resolve(c, default_fg, default_bg))
-            .collect();
+        let styles: Vec<Style> = row.iter().map(|c| Style::resolve(c, default_fg, default_bg)).collect();
 
         // Backgrounds: one rect per run of equal colour (the default is the canvas).
         let mut c = 0;
@@ -138,11 +130,7 @@ pub fn frame_to_svg(
                     }
                 }
                 Kind::Blank | Kind::Text => {
-                    let symbol = if cell.symbol.is_empty() {
-                        " "
-                    } else {
-                        cell.symbol.as_str()
-                    };
+                    let symbol = if cell.symbol.is_empty() { " " } else { cell.symbol.as_str() };
                     let key = st.text_key();
                     if run.as_ref().is_some_and(|open| open.style != key) {
                         flush(&mut run, y0, default_fg, &mut texts);
@@ -171,11 +159,7 @@ pub fn frame_to_svg(
         s,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\">\n"
     );
-    out!(
-        s,
-        "<rect x=\"0\" y=\"0\" width=\"{w}\" height=\"{h}\" rx=\"6\" ry=\"6\" fill=\"{}\"/>\n",
-        hex(default_bg)
-    );
+    out!(s, "<rect x=\"0\" y=\"0\" width=\"{w}\" height=\"{h}\" rx=\"6\" ry=\"6\" fill=\"{}\"/>\n", hex(default_bg));
     if !bgs.is_empty() {
         out!(s, "<g shape-rendering=\"crispEdges\">\n{bgs}</g>\n");
     }
@@ -252,22 +236,11 @@ impl Style {
         if c.dim {
             fg = blend(fg, bg);
         }
-        Style {
-            fg,
-            bg,
-            bold: c.bold,
-            italic: c.italic,
-            underline: c.underline,
-        }
+        Style { fg, bg, bold: c.bold, italic: c.italic, underline: c.underline }
     }
 
     fn text_key(&self) -> TextKey {
-        TextKey {
-            fg: self.fg,
-            bold: self.bold,
-            italic: self.italic,
-            underline: self.underline,
-        }
+        TextKey { fg: self.fg, bold: self.bold, italic: self.italic, underline: self.underline }
     }
 }
 
@@ -295,18 +268,9 @@ fn flush(run: &mut Option<Run>, y0: f64, default_fg: Rgb, out: &mut String) {
     if r.cells == 0 || r.text.is_empty() {
         return;
     }
-    out!(
-        out,
-        "<text x=\"{}\" y=\"{}\"",
-        num(col_x(r.col)),
-        num(y0 + BASELINE)
-    );
+    out!(out, "<text x=\"{}\" y=\"{}\"", num(col_x(r.col)), num(y0 + BASELINE));
     if r.cells > 1 {
-        out!(
-            out,
-            " textLength=\"{}\" lengthAdjust=\"spacing\"",
-            num(r.cells as f64 * CELL_W)
-        );
+        out!(out, " textLength=\"{}\" lengthAdjust=\"spacing\"", num(r.cells as f64 * CELL_W));
     }
     if r.style.fg != default_fg {
         out!(out, " fill=\"{}\"", hex(r.style.fg));
@@ -400,21 +364,10 @@ fn geometry(c: char, x0: f64, y0: f64, d: &mut String) -> Option<u8> {
     if (0x2580..=0x259F).contains(&u) {
         // (left, top, right, bottom) as fractions of the cell
         let frac = |d: &mut String, l: f64, t: f64, r: f64, b: f64| {
-            rect(
-                d,
-                x0 + l * CELL_W,
-                y0 + t * CELL_H,
-                x0 + r * CELL_W,
-                y0 + b * CELL_H,
-            );
+            rect(d, x0 + l * CELL_W, y0 + t * CELL_H, x0 + r * CELL_W, y0 + b * CELL_H);
         };
         let quads = |d: &mut String, ul: bool, ur: bool, ll: bool, lr: bool| {
-            for (on, l, t) in [
-                (ul, 0.0, 0.0),
-                (ur, 0.5, 0.0),
-                (ll, 0.0, 0.5),
-                (lr, 0.5, 0.5),
-            ] {
+            for (on, l, t) in [(ul, 0.0, 0.0), (ur, 0.5, 0.0), (ll, 0.0, 0.5), (lr, 0.5, 0.5)] {
                 if on {
                     frac(d, l, t, l + 0.5, t + 0.5);
                 }
@@ -448,27 +401,12 @@ fn geometry(c: char, x0: f64, y0: f64, d: &mut String) -> Option<u8> {
     if (0x2801..=0x28FF).contains(&u) {
         let bits = u - 0x2800;
         // dot n (1-based) → (column, row)
-        const DOTS: [(u32, u32); 8] = [
-            (0, 0),
-            (0, 1),
-            (0, 2),
-            (1, 0),
-            (1, 1),
-            (1, 2),
-            (0, 3),
-            (1, 3),
-        ];
+        const DOTS: [(u32, u32); 8] = [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2), (0, 3), (1, 3)];
         for (i, (col, row)) in DOTS.iter().enumerate() {
             if bits & (1 << i) != 0 {
                 let cx = x0 + CELL_W * (0.25 + 0.5 * f64::from(*col));
                 let cy = y0 + CELL_H * (0.125 + 0.25 * f64::from(*row));
-                rect(
-                    d,
-                    cx - DOT / 2.0,
-                    cy - DOT / 2.0,
-                    cx + DOT / 2.0,
-                    cy + DOT / 2.0,
-                );
+                rect(d, cx - DOT / 2.0, cy - DOT / 2.0, cx + DOT / 2.0, cy + DOT / 2.0);
             }
         }
         return Some(0);
@@ -614,13 +552,7 @@ fn single_lines(arms: [u8; 4], x0: f64, y0: f64, d: &mut String) {
         rect(d, x0, cy - left / 2.0, cx + ext(left, vt), cy + left / 2.0);
     }
     if right > 0.0 {
-        rect(
-            d,
-            cx - ext(right, vt),
-            cy - right / 2.0,
-            x1,
-            cy + right / 2.0,
-        );
+        rect(d, cx - ext(right, vt), cy - right / 2.0, x1, cy + right / 2.0);
     }
 }
 
@@ -740,10 +672,7 @@ mod tests {
     const BG: Rgb = (16, 16, 24);
 
     fn cell(s: &str) -> Cell {
-        Cell {
-            symbol: s.to_string(),
-            ..Cell::default()
-        }
+        Cell { symbol: s.to_string(), ..Cell::default() }
     }
 
     fn line(s: &str) -> Vec<Cell> {
@@ -769,16 +698,14 @@ mod tests {
                 let after = &rest[p + 1..];
                 let end = after.find(';').ok_or("unterminated entity")?;
                 let ent = &after[..end];
-                let ok = matches!(ent, "amp" | "lt" | "gt" | "quot" | "apos")
-                    || (ent.starts_with('#') && ent.len() > 1);
+                let ok =
+                    matches!(ent, "amp" | "lt" | "gt" | "quot" | "apos") || (ent.starts_with('#') && ent.len() > 1);
                 if !ok {
                     return Err(format!("bad entity &{ent};"));
                 }
                 rest = &after[end + 1..];
             }
-            if t.chars()
-                .any(|c| (c as u32) < 0x20 && !"\t\n\r".contains(c))
-            {
+            if t.chars().any(|c| (c as u32) < 0x20 && !"\t\n\r".contains(c)) {
                 return Err("control character".into());
             }
             Ok(())
@@ -823,19 +750,13 @@ mod tests {
             let body = tag.trim_end_matches('/');
             let name_end = body.find(|c: char| c.is_whitespace()).unwrap_or(body.len());
             let name = &body[..name_end];
-            if name.is_empty()
-                || !name
-                    .chars()
-                    .all(|c| c.is_alphanumeric() || ":-_".contains(c))
-            {
+            if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || ":-_".contains(c)) {
                 return Err(format!("bad tag name {name:?}"));
             }
             let mut a = body[name_end..].trim();
             let mut seen = Vec::new();
             while !a.is_empty() {
-                let eq = a
-                    .find('=')
-                    .ok_or(format!("attr without value in <{name}>"))?;
+                let eq = a.find('=').ok_or(format!("attr without value in <{name}>"))?;
                 let an = a[..eq].trim();
                 if an.is_empty() || an.contains(char::is_whitespace) {
                     return Err(format!("bad attr name {an:?}"));
@@ -879,10 +800,7 @@ mod tests {
     }
 
     fn texts(svg: &str) -> Vec<&str> {
-        svg.split("<text ")
-            .skip(1)
-            .map(|t| &t[t.find('>').unwrap() + 1..t.find("</text>").unwrap()])
-            .collect()
+        svg.split("<text ").skip(1).map(|t| &t[t.find('>').unwrap() + 1..t.find("</text>").unwrap()]).collect()
     }
 
     fn attr<'a>(elem: &'a str, name: &str) -> Option<&'a str> {
@@ -932,11 +850,7 @@ mod tests {
         assert_eq!(attr(elems[1], "font-weight"), Some("bold"));
         assert_eq!(attr(elems[2], "x"), Some(num(col_x(17)).as_str()));
         assert_eq!(attr(elems[2], "textLength"), Some("16.8"));
-        assert_eq!(
-            attr(elems[0], "fill"),
-            None,
-            "default colour comes from the group"
-        );
+        assert_eq!(attr(elems[0], "fill"), None, "default colour comes from the group");
         assert!(svg.contains("xml:space=\"preserve\""));
     }
 
@@ -966,12 +880,8 @@ mod tests {
         // canvas + 3 runs per row
         assert_eq!(svg.matches("<rect").count(), 1 + 3 * 2);
         assert_eq!(svg.matches("fill=\"#c80000\"").count(), 4);
-        assert!(
-            svg.contains("<rect x=\"12\" y=\"12\" width=\"84\" height=\"17\" fill=\"#c80000\"/>")
-        );
-        assert!(
-            svg.contains("<rect x=\"96\" y=\"12\" width=\"42\" height=\"17\" fill=\"#0000c8\"/>")
-        );
+        assert!(svg.contains("<rect x=\"12\" y=\"12\" width=\"84\" height=\"17\" fill=\"#c80000\"/>"));
+        assert!(svg.contains("<rect x=\"96\" y=\"12\" width=\"42\" height=\"17\" fill=\"#0000c8\"/>"));
         // default background is not repeated per cell
         assert!(!svg.contains("fill=\"#101018\"/>\n<rect x=\"138\""));
     }
@@ -997,12 +907,8 @@ mod tests {
 
     #[test]
     fn box_drawing_and_blocks_are_geometry() {
-        let frame = vec![
-            line("┌──┬─┐╭─╮╔═╗┏━┓"),
-            line("│ab│ │╰─╯╚═╝┗━┛"),
-            line("├──┼─┤▁▂▃▄▅▆▇█░"),
-            line("└──┴─┘▀▐▌▖▗▘▙▚┄"),
-        ];
+        let frame =
+            vec![line("┌──┬─┐╭─╮╔═╗┏━┓"), line("│ab│ │╰─╯╚═╝┗━┛"), line("├──┼─┤▁▂▃▄▅▆▇█░"), line("└──┴─┘▀▐▌▖▗▘▙▚┄")];
         let svg = svg_of(&frame);
         assert_eq!(texts(&svg), vec!["ab"]);
         assert!(svg.contains("<path fill=\"#dcdcdc\" d=\"M"));
@@ -1010,14 +916,7 @@ mod tests {
         // the full block is exactly its cell
         let x = col_x(13);
         let y = PAD + 2.0 * CELL_H;
-        let full = format!(
-            "M{} {}H{}V{}H{}z",
-            num(x),
-            num(y),
-            num(x + CELL_W),
-            num(y + CELL_H),
-            num(x)
-        );
+        let full = format!("M{} {}H{}V{}H{}z", num(x), num(y), num(x + CELL_W), num(y + CELL_H), num(x));
         assert!(svg.contains(&full), "{full}");
         // horizontal lines span their cells edge to edge, so they join the neighbours
         let mut d = String::new();

@@ -19,6 +19,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// How a mid-run export's report says what it is.
+const MIDRUN: &str = "mid-run export";
+
 /// Scrapes and admin calls give up after this long; a slow target never stalls a run.
 pub const TARGET_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -66,26 +69,13 @@ pub struct Written {
 }
 
 impl Session {
-    pub async fn start(
-        scenario: Arc<Scenario>,
-        target: Target,
-        profile: Profile,
-        args: &RunArgs,
-    ) -> Self {
+    pub async fn start(scenario: Arc<Scenario>, target: Target, profile: Profile, args: &RunArgs) -> Self {
         let http = crate::tls::admin_client(TARGET_TIMEOUT);
         let metrics_before = fetch_metrics(&http, &target.url).await;
         let started_at = chrono::Utc::now();
-        let engine = engine::start(
-            scenario.clone(),
-            &target.url,
-            crate::run::engine_options(args),
-        );
-        let (monitor, monitor_tasks) = crate::monitor::Monitor::start(
-            &target.url,
-            &scenario,
-            &profile,
-            engine.snapshots.clone(),
-        );
+        let engine = engine::start(scenario.clone(), &target.url, crate::run::engine_options(args));
+        let (monitor, monitor_tasks) =
+            crate::monitor::Monitor::start(&target.url, &scenario, &profile, engine.snapshots.clone());
         let reporter = Reporter {
             scenario: scenario.clone(),
             target_url: target.url.clone(),
@@ -98,15 +88,7 @@ impl Session {
             http,
             dir: report::run_dir(args.report_dir.as_deref(), &scenario.name, started_at),
         };
-        Self {
-            scenario,
-            target,
-            engine,
-            args: args.clone(),
-            monitor,
-            reporter,
-            monitor_tasks,
-        }
+        Self { scenario, target, engine, args: args.clone(), monitor, reporter, monitor_tasks }
     }
 
     /// Waits for the engine, clears the chaos this run set, gathers the evidence, judges the
@@ -124,21 +106,15 @@ impl Session {
             Err(e) => {
                 let snap = self.reporter.snapshots.borrow().clone();
                 let names: Vec<String> = snap.tools.iter().map(|t| t.name.clone()).collect();
-                (
-                    snap,
-                    FinalHistograms::empty(&names),
-                    Some(format!("the engine failed: {e}")),
-                    false,
-                )
+                (snap, FinalHistograms::empty(&names), Some(format!("the engine failed: {e}")), false)
             }
         };
         let interrupted = interrupted || stopped;
         let partial = interrupted || abort.is_some();
-        let written = self
-            .reporter
-            .write(&snapshot, &histograms, partial, abort, &self.reporter.dir)
-            .await;
-        let exit_code = crate::headless::exit_code(&snapshot, &written.kpis, interrupted);
+        let aborted = abort.is_some();
+        let written = self.reporter.write(&snapshot, &histograms, partial, abort, &self.reporter.dir).await;
+        let exit_code = crate::headless::exit_code(&snapshot, &written.kpis, interrupted, aborted);
+
         Outcome {
             snapshot,
             reconciliation: written.reconciliation,
@@ -168,17 +144,14 @@ impl Reporter {
             snapshot.elapsed_s,
         );
         let kpis = kpi::evaluate(&self.scenario.kpi, snapshot, &evidence);
-        let reconciliation = reconcile_run(
-            snapshot,
-            self.metrics_before.as_deref(),
-            metrics_after.as_deref(),
-            &self.profile,
-        );
-        for m in reconciliation.mismatches() {
-            self.monitor.log(
-                crate::live::EventKind::Reconcile,
-                format!("{}: {}", m.tool, m.note),
-            );
+        let reconciliation =
+            reconcile_run(snapshot, self.metrics_before.as_deref(), metrics_after.as_deref(), &self.profile);
+        // Only the final report's reconciliation is an event: mid-run, requests in flight
+        // make the two sides differ by design.
+        if !partial || abort.as_deref().is_some_and(|a| !a.starts_with(MIDRUN)) {
+            for m in reconciliation.mismatches() {
+                self.monitor.log(crate::live::EventKind::Reconcile, format!("{}: {}", m.tool, m.note));
+            }
         }
         let run = RunReport::new(report::RunInputs {
             scenario: &self.scenario,
@@ -193,53 +166,30 @@ impl Reporter {
             abort,
             chaos: self.monitor.checks(),
             reconciliation: reconciliation.clone(),
-            breakers: breaker_summaries(
-                &self
-                    .monitor
-                    .breakers
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner()),
-            ),
+            breakers: breaker_summaries(&self.monitor.breakers.lock().unwrap_or_else(|e| e.into_inner())),
             events: self.monitor.events.borrow().clone(),
         });
         let error = report::write_all(
             &run,
             dir,
+            &self.scenario.source,
             self.metrics_before.as_deref(),
             metrics_after.as_deref(),
         )
         .err()
         .map(|e| e.to_string());
-        Written {
-            kpis,
-            reconciliation,
-            dir: dir.to_path_buf(),
-            error,
-        }
+        Written { kpis, reconciliation, dir: dir.to_path_buf(), error }
     }
 
     /// A report of the run so far, in `<run dir>/midrun-<seconds>s`; the run goes on.
     pub async fn export_now(&self) -> Result<PathBuf, String> {
         let snapshot = self.snapshots.borrow().clone();
         let names: Vec<String> = snapshot.tools.iter().map(|t| t.name.clone()).collect();
-        let dir = self.dir.join(format!("midrun-{:.0}s", snapshot.elapsed_s));
-        let why = format!(
-            "mid-run export at {:.0} s; the run was still going",
-            snapshot.elapsed_s
-        );
-        let written = self
-            .write(
-                &snapshot,
-                &FinalHistograms::empty(&names),
-                true,
-                Some(why),
-                &dir,
-            )
-            .await;
-        self.monitor.log(
-            crate::live::EventKind::Report,
-            format!("report exported to {}", dir.display()),
-        );
+        let dir = self.dir.join(format!("midrun-{:.1}s", snapshot.elapsed_s));
+
+        let why = format!("{MIDRUN} at {:.0} s; the run was still going", snapshot.elapsed_s);
+        let written = self.write(&snapshot, &FinalHistograms::empty(&names), true, Some(why), &dir).await;
+        self.monitor.log(crate::live::EventKind::Report, format!("report exported to {}", dir.display()));
         match written.error {
             None => Ok(dir),
             Some(e) => Err(e),
@@ -248,11 +198,7 @@ impl Reporter {
 }
 
 pub async fn fetch_metrics(http: &reqwest::Client, base: &str) -> Option<String> {
-    let resp = http
-        .get(format!("{}/metrics", base.trim_end_matches('/')))
-        .send()
-        .await
-        .ok()?;
+    let resp = http.get(format!("{}/metrics", base.trim_end_matches('/'))).send().await.ok()?;
     if !resp.status().is_success() {
         return None;
     }
@@ -274,24 +220,12 @@ pub fn reconcile_run(
         .tools
         .iter()
         .filter(|t| t.name != "-")
-        .map(|t| ClientCounts {
-            tool: &t.name,
-            requests: t.requests,
-            codes: &t.codes,
-        })
+        .map(|t| ClientCounts { tool: &t.name, requests: t.requests, codes: &t.codes })
         .collect();
-    reconcile::reconcile(
-        profile,
-        before.as_ref(),
-        &after,
-        &client,
-        RECONCILE_TOLERANCE_PCT,
-    )
+    reconcile::reconcile(profile, before.as_ref(), &after, &client, RECONCILE_TOLERANCE_PCT)
 }
 
-fn breaker_summaries(
-    timeline: &crate::scrape::derive::BreakerTimeline,
-) -> Vec<report::BreakerSummary> {
+fn breaker_summaries(timeline: &crate::scrape::derive::BreakerTimeline) -> Vec<report::BreakerSummary> {
     timeline
         .tools()
         .map(|tool| report::BreakerSummary {
@@ -299,12 +233,7 @@ fn breaker_summaries(
             openings: timeline.openings(tool),
             time_open_s: timeline.time_open(tool),
             recovery_s: timeline.recovery_times(tool).to_vec(),
-            transitions: timeline
-                .transitions()
-                .iter()
-                .filter(|t| t.tool == tool)
-                .map(|t| (t.t_secs, t.to))
-                .collect(),
+            transitions: timeline.transitions().iter().filter(|t| t.tool == tool).map(|t| (t.t_secs, t.to)).collect(),
         })
         .collect()
 }

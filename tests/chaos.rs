@@ -27,12 +27,7 @@ fn fourrunr() -> proofdeck::scrape::profile_file::Profile {
 async fn wait_verdict(m: &Monitor, tool: &str) -> (EffectVerdict, String) {
     let mut chaos = m.chaos.clone();
     loop {
-        if let Some(c) = chaos
-            .borrow()
-            .checks
-            .iter()
-            .find(|c| c.tool == tool && c.verdict != EffectVerdict::Pending)
-        {
+        if let Some(c) = chaos.borrow().checks.iter().find(|c| c.tool == tool && c.verdict != EffectVerdict::Pending) {
             return (c.verdict.clone(), c.detail.clone());
         }
         chaos.changed().await.unwrap();
@@ -41,33 +36,15 @@ async fn wait_verdict(m: &Monitor, tool: &str) -> (EffectVerdict, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn injected_500s_show_an_observed_effect_on_that_tool_and_clearing_restores_it() {
-    let gw = gateway::start_embedded(GatewayConfig {
-        breaker_threshold: 1_000_000,
-        ..fast_config()
-    })
-    .await
-    .unwrap();
-    let c = common::Client {
-        base: gw.url(),
-        http: proofdeck::tls::admin_client(Duration::from_secs(5)),
-    };
-    c.policy("ai", &["openai:chat", "serpapi:search"], &[])
-        .await;
+    let gw = gateway::start_embedded(GatewayConfig { breaker_threshold: 1_000_000, ..fast_config() }).await.unwrap();
+    let c = common::Client { base: gw.url(), http: proofdeck::tls::admin_client(Duration::from_secs(5)) };
+    c.policy("ai", &["openai:chat", "serpapi:search"], &[]).await;
     let token = c.agent_with_token("ai", &["openai", "serpapi"]).await.2;
     let body = format!(
         "[[flow.step]]\npath = \"/api/proxy-request\"\ntool = \"openai\"\nexpect = [200]\nbody = {{ agent_token = \"{token}\", tool = \"openai\", action = \"chat\", params = {{ model = \"m\" }} }}\n"
     );
-    let handle = engine::start(
-        Arc::new(scenario_text(&body, 30)),
-        &gw.url(),
-        EngineOptions::default(),
-    );
-    let (m, _tasks) = Monitor::start(
-        &gw.url(),
-        &scenario_text(&body, 30),
-        &fourrunr(),
-        handle.snapshots.clone(),
-    );
+    let handle = engine::start(Arc::new(scenario_text(&body, 30)), &gw.url(), EngineOptions::default());
+    let (m, _tasks) = Monitor::start(&gw.url(), &scenario_text(&body, 30), &fourrunr(), handle.snapshots.clone());
     let mut snaps = handle.snapshots.clone();
     while snaps.borrow().elapsed_s < 11.0 {
         snaps.changed().await.unwrap();
@@ -93,20 +70,13 @@ async fn injected_500s_show_an_observed_effect_on_that_tool_and_clearing_restore
     wait_until(cleared_at + 1.0).await;
     let errors_at_clear = snaps.borrow().errors().total();
     wait_until(cleared_at + 4.0).await;
-    assert_eq!(
-        snaps.borrow().errors().total(),
-        errors_at_clear,
-        "no new errors after clearing"
-    );
+    assert_eq!(snaps.borrow().errors().total(), errors_at_clear, "no new errors after clearing");
     handle.commands.send(engine::EngineCommand::Stop).unwrap();
     handle.join.await.unwrap();
 }
 
 fn json_reply(body: &'static str) -> ([(axum::http::HeaderName, &'static str); 1], &'static str) {
-    (
-        [(axum::http::header::CONTENT_TYPE, "application/json")],
-        body,
-    )
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], body)
 }
 
 /// A target that accepts chaos injections and changes nothing.
@@ -114,22 +84,12 @@ async fn inert_target() -> String {
     use axum::routing::{delete, get, post};
     let app = axum::Router::new()
         .route("/hit", get(|| async { "ok" }))
-        .route(
-            "/api/admin/chaos",
-            get(|| async { json_reply(r#"{"activeChaos": []}"#) }),
-        )
+        .route("/api/admin/chaos", get(|| async { json_reply(r#"{"activeChaos": []}"#) }))
         .route(
             "/api/admin/chaos/tool",
-            post(|| async {
-                json_reply(
-                    r#"{"message": "ok", "activeChaos": [["t", {"mode": "500", "pct": 100}]]}"#,
-                )
-            }),
+            post(|| async { json_reply(r#"{"message": "ok", "activeChaos": [["t", {"mode": "500", "pct": 100}]]}"#) }),
         )
-        .route(
-            "/api/admin/chaos/tool/{tool}",
-            delete(|| async { json_reply(r#"{"activeChaos": []}"#) }),
-        );
+        .route("/api/admin/chaos/tool/{tool}", delete(|| async { json_reply(r#"{"activeChaos": []}"#) }));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -139,10 +99,7 @@ async fn inert_target() -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_chaos_endpoint_that_does_nothing_is_reported_as_no_observed_effect() {
     let base = inert_target().await;
-    let s = scenario_text(
-        "[[flow.step]]\npath = \"/hit\"\ntool = \"t\"\nexpect = [200]\n",
-        25,
-    );
+    let s = scenario_text("[[flow.step]]\npath = \"/hit\"\ntool = \"t\"\nexpect = [200]\n", 25);
     let handle = engine::start(Arc::new(s.clone()), &base, EngineOptions::default());
     let (m, _tasks) = Monitor::start(&base, &s, &fourrunr(), handle.snapshots.clone());
     let mut snaps = handle.snapshots.clone();
@@ -163,9 +120,7 @@ async fn interrupted_run_leaves_no_chaos_behind_and_writes_a_partial_report() {
     let scenario = dir.with_extension("toml");
     let mut text = std::fs::read_to_string("scenarios/proof.toml").unwrap();
     // Chaos one second into the load, then a long phase to interrupt.
-    text = text
-        .replace("at = \"2m\"", "at = \"1s\"")
-        .replace("at = \"2m15s\"", "at = \"1s\"");
+    text = text.replace("at = \"2m\"", "at = \"1s\"").replace("at = \"2m15s\"", "at = \"1s\"");
     std::fs::write(&scenario, text).unwrap();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_proofdeck"))
         .args([
@@ -181,37 +136,22 @@ async fn interrupted_run_leaves_no_chaos_behind_and_writes_a_partial_report() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let c = common::Client {
-        base: gw.url(),
-        http: proofdeck::tls::admin_client(Duration::from_secs(5)),
-    };
+    let c = common::Client { base: gw.url(), http: proofdeck::tls::admin_client(Duration::from_secs(5)) };
     // Wait (bounded) until the schedule's injections are live on the gateway.
     let mut active = 0;
     for _ in 0..300 {
-        active = c.get("/api/admin/chaos").await.body["activeChaos"]
-            .as_array()
-            .map_or(0, Vec::len);
+        active = c.get("/api/admin/chaos").await.body["activeChaos"].as_array().map_or(0, Vec::len);
         if active == 2 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(active, 2, "the schedule injected chaos");
-    std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    let status = tokio::task::spawn_blocking(move || child.wait())
-        .await
-        .unwrap()
-        .unwrap();
+    std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let status = tokio::task::spawn_blocking(move || child.wait()).await.unwrap().unwrap();
     assert_eq!(status.code(), Some(130));
     let after = c.get("/api/admin/chaos").await;
-    assert_eq!(
-        after.body["activeChaos"],
-        serde_json::json!([]),
-        "Ctrl-C cleared the chaos it set"
-    );
+    assert_eq!(after.body["activeChaos"], serde_json::json!([]), "Ctrl-C cleared the chaos it set");
     let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
     assert!(md.contains("PARTIAL REPORT"));
     let _ = std::fs::remove_dir_all(&dir);

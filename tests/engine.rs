@@ -14,7 +14,7 @@ use std::time::Duration;
 
 fn quick(path: &str, rate: f64, secs: u32, max_inflight: usize) -> Scenario {
     let text = format!(
-        "[defaults]\nmax_inflight = {max_inflight}\ntimeout = \"5s\"\n[[phase]]\nname = \"p\"\nduration = \"{secs}s\"\nrate = {rate}\n[[flow]]\nname = \"f\"\nweight = 1\n[[flow.step]]\npath = \"{path}\"\ntool = \"t\"\nexpect = [200]\n"
+        "[defaults]\nmax_inflight = {max_inflight}\ntimeout = \"10s\"\n[[phase]]\nname = \"p\"\nduration = \"{secs}s\"\nrate = {rate}\n[[flow]]\nname = \"f\"\nweight = 1\n[[flow.step]]\npath = \"{path}\"\ntool = \"t\"\nexpect = [200]\n"
     );
     scenario::parse(Path::new("quick.toml"), &text).unwrap()
 }
@@ -30,12 +30,7 @@ fn compressed_proof() -> Scenario {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn proof_run_reconciles_with_the_gateway_and_denies_everything_it_should() {
-    let gw = gateway::start_embedded(GatewayConfig {
-        latency_scale: 0.2,
-        ..fast_config()
-    })
-    .await
-    .unwrap();
+    let gw = gateway::start_embedded(GatewayConfig { latency_scale: 0.2, ..fast_config() }).await.unwrap();
     let scenario = Arc::new(compressed_proof());
     let admin = proofdeck::tls::admin_client(Duration::from_secs(5));
     let before = proofdeck::session::fetch_metrics(&admin, &gw.url()).await;
@@ -44,55 +39,24 @@ async fn proof_run_reconciles_with_the_gateway_and_denies_everything_it_should()
     let s = &result.snapshot;
     assert_eq!(s.status, RunStatus::Finished, "{:?}", result.abort);
     assert_eq!(s.dropped, 0);
-    assert!(
-        s.requests() > 500,
-        "a real amount of load: {}",
-        s.requests()
-    );
+    assert!(s.requests() > 500, "a real amount of load: {}", s.requests());
 
-    let text = proofdeck::session::fetch_metrics(&admin, &gw.url())
-        .await
-        .unwrap();
-    let rec = proofdeck::session::reconcile_run(
-        s,
-        before.as_deref(),
-        Some(&text),
-        &proofdeck::scrape::profile::four_runr(),
-    );
+    let text = proofdeck::session::fetch_metrics(&admin, &gw.url()).await.unwrap();
+    let rec =
+        proofdeck::session::reconcile_run(s, before.as_deref(), Some(&text), &proofdeck::scrape::profile::four_runr());
     assert_eq!(rec.tools.len(), 4);
     assert_eq!(rec.mismatches().count(), 0, "{:?}", rec.tools);
     for tool in ["serpapi", "http_fetch", "openai", "gmail_send"] {
         let client = s.tool(tool).unwrap().requests as f64;
         let target = metric_sum(&text, "gateway_requests_total", &[("tool", tool)]);
-        assert_eq!(
-            client, target,
-            "{tool}: client sent {client}, gateway counted {target}"
-        );
+        assert_eq!(client, target, "{tool}: client sent {client}, gateway counted {target}");
     }
-    for flow in s
-        .flows
-        .iter()
-        .filter(|f| f.name == "denial" || f.name == "security")
-    {
-        assert!(
-            flow.iterations > 10,
-            "{} ran {} times",
-            flow.name,
-            flow.iterations
-        );
-        assert_eq!(
-            flow.correct_denials, flow.iterations,
-            "{}: every attempt denied",
-            flow.name
-        );
+    for flow in s.flows.iter().filter(|f| f.name == "denial" || f.name == "security") {
+        assert!(flow.iterations > 10, "{} ran {} times", flow.name, flow.iterations);
+        assert_eq!(flow.correct_denials, flow.iterations, "{}: every attempt denied", flow.name);
         assert_eq!(flow.breaches, 0);
     }
-    let happy_failed: u64 = s
-        .flows
-        .iter()
-        .filter(|f| f.kind == scenario::FlowKind::Happy)
-        .map(|f| f.failed)
-        .sum();
+    let happy_failed: u64 = s.flows.iter().filter(|f| f.kind == scenario::FlowKind::Happy).map(|f| f.failed).sum();
     assert_eq!(happy_failed, 0);
     let planned: u64 = s.series.iter().map(|p| p.scheduled).sum();
     let completed: u64 = s.series.iter().map(|p| p.completed).sum();
@@ -104,17 +68,10 @@ async fn proof_run_reconciles_with_the_gateway_and_denies_everything_it_should()
 fn latency_counts_a_client_stall_from_the_intended_start_but_service_time_does_not() {
     // A current-thread runtime that the test blocks for 300 ms: arrivals due during the stall
     // go out late. Their latency must include the wait; their service time must not.
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
         let gw = gateway::start_embedded(fast_config()).await.unwrap();
-        let handle = engine::start(
-            Arc::new(quick("/health", 100.0, 2, 1000)),
-            &gw.url(),
-            EngineOptions::default(),
-        );
+        let handle = engine::start(Arc::new(quick("/health", 100.0, 2, 1000)), &gw.url(), EngineOptions::default());
         let mut snaps = handle.snapshots.clone();
         while snaps.borrow().completed < 20 {
             snaps.changed().await.unwrap();
@@ -123,78 +80,37 @@ fn latency_counts_a_client_stall_from_the_intended_start_but_service_time_does_n
         let r = handle.join.await.unwrap();
         let t = r.snapshot.tool("t").unwrap();
         // ~30 of 200 arrivals fell in the stall and waited 0–300 ms before being sent.
-        assert!(
-            t.latency.max_ms >= 250.0,
-            "the stall shows in latency: max {} ms",
-            t.latency.max_ms
-        );
-        assert!(
-            t.latency.p95_ms >= 100.0,
-            "p95 sees the stalled arrivals: {}",
-            t.latency.p95_ms
-        );
-        assert!(
-            t.service.p95_ms < 50.0,
-            "service time excludes the wait: p95 {} ms",
-            t.service.p95_ms
-        );
+        assert!(t.latency.max_ms >= 250.0, "the stall shows in latency: max {} ms", t.latency.max_ms);
+        assert!(t.latency.p95_ms >= 100.0, "p95 sees the stalled arrivals: {}", t.latency.p95_ms);
+        assert!(t.service.p95_ms < 50.0, "service time excludes the wait: p95 {} ms", t.service.p95_ms);
     });
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stalled_target_fills_the_inflight_cap_and_arrivals_are_dropped_not_delayed() {
-    let gw = gateway::start_embedded(GatewayConfig {
-        chaos_scale: 0.1,
-        breaker_threshold: 1_000_000,
-        ..fast_config()
-    })
-    .await
-    .unwrap();
-    let c = common::Client {
-        base: gw.url(),
-        http: proofdeck::tls::admin_client(Duration::from_secs(5)),
-    };
+    let gw = gateway::start_embedded(GatewayConfig { chaos_scale: 0.1, breaker_threshold: 1_000_000, ..fast_config() })
+        .await
+        .unwrap();
+    let c = common::Client { base: gw.url(), http: proofdeck::tls::admin_client(Duration::from_secs(5)) };
     let token = c.scraper().await;
-    c.post(
-        "/api/admin/chaos/tool",
-        serde_json::json!({"tool": "serpapi", "mode": "timeout", "pct": 100}),
-    )
-    .await;
+    c.post("/api/admin/chaos/tool", serde_json::json!({"tool": "serpapi", "mode": "timeout", "pct": 100})).await;
     let text = format!(
         "[defaults]\nmax_inflight = 5\n[[phase]]\nname = \"p\"\nduration = \"2s\"\nrate = 50\n[[flow]]\nname = \"f\"\nweight = 1\n[[flow.step]]\npath = \"/api/proxy-request\"\ntool = \"serpapi\"\nexpect = [200]\nbody = {{ agent_token = \"{token}\", tool = \"serpapi\", action = \"search\", params = {{ q = \"{{{{ uuid }}}}\" }} }}\n"
     );
     let s = scenario::parse(Path::new("stall.toml"), &text).unwrap();
-    let r = engine::start(Arc::new(s), &gw.url(), EngineOptions::default())
-        .join
-        .await
-        .unwrap();
+    let r = engine::start(Arc::new(s), &gw.url(), EngineOptions::default()).join.await.unwrap();
     let snap = &r.snapshot;
-    assert_eq!(
-        snap.arrivals, 100,
-        "the schedule ran regardless of the stall"
-    );
-    assert!(
-        snap.dropped >= 80,
-        "arrivals beyond the cap are counted as dropped: {}",
-        snap.dropped
-    );
+    assert_eq!(snap.arrivals, 100, "the schedule ran regardless of the stall");
+    assert!(snap.dropped >= 80, "arrivals beyond the cap are counted as dropped: {}", snap.dropped);
     assert_eq!(snap.started + snap.dropped, snap.arrivals);
     let t = snap.tool("serpapi").unwrap();
     assert_eq!(t.requests, snap.started);
-    assert!(
-        t.latency.p99_ms >= 900.0,
-        "each started call held ~1 s: p99 {}",
-        t.latency.p99_ms
-    );
-    assert_eq!(
-        t.errors.get(proofdeck::metrics::ErrorClass::Upstream),
-        t.requests,
-        "504s are upstream errors"
-    );
+    assert!(t.latency.p99_ms >= 900.0, "each started call held ~1 s: p99 {}", t.latency.p99_ms);
+    assert_eq!(t.errors.get(proofdeck::metrics::ErrorClass::Upstream), t.requests, "504s are upstream errors");
 }
 
-/// A server whose i-th answer waits 1 + 2·frac(i·φ) s: a uniform 1–3 s distribution, wide
-/// enough that timer and scheduling overhead (a few ms on a busy machine) stay far below 1 %.
+/// A server whose i-th answer waits 2 + 4·frac(i·φ) s: a uniform 2–6 s distribution, wide
+/// enough that timer and scheduling overhead (tens of ms on a busy machine) stay below 1 %.
 async fn scripted_latency_server() -> std::net::SocketAddr {
     use std::sync::atomic::{AtomicU64, Ordering};
     let counter = Arc::new(AtomicU64::new(0));
@@ -204,7 +120,7 @@ async fn scripted_latency_server() -> std::net::SocketAddr {
             let i = counter.fetch_add(1, Ordering::Relaxed) as f64;
             async move {
                 let u = (i * 0.618_033_988_749_895).fract();
-                tokio::time::sleep(Duration::from_secs_f64(1.0 + 2.0 * u)).await;
+                tokio::time::sleep(Duration::from_secs_f64(2.0 + 4.0 * u)).await;
                 "ok"
             }
         }),
@@ -218,29 +134,19 @@ async fn scripted_latency_server() -> std::net::SocketAddr {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reported_percentiles_match_a_known_distribution_within_one_percent() {
     let addr = scripted_latency_server().await;
-    let r = engine::start(
-        Arc::new(quick("/", 100.0, 4, 1000)),
-        &format!("http://{addr}"),
-        EngineOptions::default(),
-    )
-    .join
-    .await
-    .unwrap();
+    let r = engine::start(Arc::new(quick("/", 100.0, 4, 1000)), &format!("http://{addr}"), EngineOptions::default())
+        .join
+        .await
+        .unwrap();
     let t = r.snapshot.tool("t").unwrap();
     assert_eq!(t.requests, 400);
     assert_eq!(t.ok, 400);
-    // Uniform on [1000, 3000] ms: p50 = 2000, p95 = 2900, p99 = 2980.
-    for (name, got, want) in [
-        ("p50", t.latency.p50_ms, 2000.0),
-        ("p95", t.latency.p95_ms, 2900.0),
-        ("p99", t.latency.p99_ms, 2980.0),
-    ] {
+    // Uniform on [2000, 6000] ms: p50 = 4000, p95 = 5800, p99 = 5960.
+    for (name, got, want) in
+        [("p50", t.latency.p50_ms, 4000.0), ("p95", t.latency.p95_ms, 5800.0), ("p99", t.latency.p99_ms, 5960.0)]
+    {
         let err = (got - want).abs() / want;
-        assert!(
-            err <= 0.01,
-            "{name}: measured {got:.2} ms, distribution {want} ms ({:.2} % off)",
-            err * 100.0
-        );
+        assert!(err <= 0.01, "{name}: measured {got:.2} ms, distribution {want} ms ({:.2} % off)", err * 100.0);
     }
 }
 
@@ -251,10 +157,7 @@ async fn setup_failure_aborts_with_the_reason_and_a_dead_target_is_not_a_crash()
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let dead = format!("http://{}", listener.local_addr().unwrap());
     drop(listener);
-    let r = engine::start(Arc::new(s), &dead, EngineOptions::default())
-        .join
-        .await
-        .unwrap();
+    let r = engine::start(Arc::new(s), &dead, EngineOptions::default()).join.await.unwrap();
     match &r.snapshot.status {
         RunStatus::Aborted { reason } => assert!(reason.contains("setup \"policies\""), "{reason}"),
         other => panic!("expected an abort, got {other:?}"),
@@ -264,19 +167,12 @@ async fn setup_failure_aborts_with_the_reason_and_a_dead_target_is_not_a_crash()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn live_control_pauses_scales_and_stops() {
     let gw = gateway::start_embedded(fast_config()).await.unwrap();
-    let handle = engine::start(
-        Arc::new(quick("/health", 50.0, 60, 1000)),
-        &gw.url(),
-        EngineOptions::default(),
-    );
+    let handle = engine::start(Arc::new(quick("/health", 50.0, 60, 1000)), &gw.url(), EngineOptions::default());
     let mut snaps = handle.snapshots.clone();
     while snaps.borrow().completed < 10 {
         snaps.changed().await.unwrap();
     }
-    handle
-        .commands
-        .send(engine::EngineCommand::SetMultiplier(2.0))
-        .unwrap();
+    handle.commands.send(engine::EngineCommand::SetMultiplier(2.0)).unwrap();
     handle.commands.send(engine::EngineCommand::Pause).unwrap();
     loop {
         snaps.changed().await.unwrap();

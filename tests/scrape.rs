@@ -21,19 +21,13 @@ fn quick(path: &str, tool: &str, rate: f64, secs: u32, body: &str) -> scenario::
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn derived_rates_and_quantiles_agree_with_the_client() {
-    let gw = gateway::start_embedded(GatewayConfig {
-        latency_scale: 3.0,
-        ..fast_config()
-    })
-    .await
-    .unwrap();
-    let c = common::Client {
-        base: gw.url(),
-        http: proofdeck::tls::admin_client(Duration::from_secs(5)),
-    };
+    let gw = gateway::start_embedded(GatewayConfig { latency_scale: 3.0, ..fast_config() }).await.unwrap();
+    let c = common::Client { base: gw.url(), http: proofdeck::tls::admin_client(Duration::from_secs(5)) };
     c.policy("ai", &["openai:chat"], &[]).await;
     let token = c.agent_with_token("ai", &["openai"]).await.2;
-    let body = format!("body = {{ agent_token = \"{token}\", tool = \"openai\", action = \"chat\", params = {{ model = \"m\" }} }}\n");
+    let body = format!(
+        "body = {{ agent_token = \"{token}\", tool = \"openai\", action = \"chat\", params = {{ model = \"m\" }} }}\n"
+    );
     let before_text = c.metrics_text().await;
     let t0 = std::time::Instant::now();
     let r = engine::start(
@@ -49,15 +43,9 @@ async fn derived_rates_and_quantiles_agree_with_the_client() {
     let (before, after) = (parser::parse(&before_text), parser::parse(&after_text));
     let reading = profile::four_runr().read(Some((&before, 0.0)), (&after, window));
     let client = r.snapshot.tool("openai").unwrap();
-    let target_rate = reading.requests_by_tool.unwrap()["openai"]
-        .rate_per_sec
-        .unwrap();
+    let target_rate = reading.requests_by_tool.unwrap()["openai"].rate_per_sec.unwrap();
     let target_count = target_rate * window;
-    assert!(
-        (target_count - client.requests as f64).abs() < 0.5,
-        "target {target_count} vs client {}",
-        client.requests
-    );
+    assert!((target_count - client.requests as f64).abs() < 0.5, "target {target_count} vs client {}", client.requests);
     // openai: log-normal around 18 ms × 3. The gateway's histogram has coarse buckets, so the
     // interpolated quantile is compared with a tolerance; the client adds loopback time only.
     let target_p50 = reading.latency_by_tool.unwrap()["openai"].p50_ms.unwrap();
@@ -85,9 +73,7 @@ async fn double_counting_target() -> String {
             "/metrics",
             axum::routing::get(move || {
                 let n = hits.load(Ordering::Relaxed) * 2;
-                async move {
-                    format!("gateway_requests_total{{tool=\"t\",action=\"a\",code=\"200\"}} {n}\n")
-                }
+                async move { format!("gateway_requests_total{{tool=\"t\",action=\"a\",code=\"200\"}} {n}\n") }
             }),
         );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -101,32 +87,16 @@ async fn a_double_counting_target_is_flagged_with_both_numbers() {
     let base = double_counting_target().await;
     let http = proofdeck::tls::admin_client(Duration::from_secs(5));
     let before = proofdeck::session::fetch_metrics(&http, &base).await;
-    let r = engine::start(
-        Arc::new(quick("/hit", "t", 50.0, 1, "")),
-        &base,
-        EngineOptions::default(),
-    )
-    .join
-    .await
-    .unwrap();
+    let r =
+        engine::start(Arc::new(quick("/hit", "t", 50.0, 1, "")), &base, EngineOptions::default()).join.await.unwrap();
     let after = proofdeck::session::fetch_metrics(&http, &base).await;
-    let rec = proofdeck::session::reconcile_run(
-        &r.snapshot,
-        before.as_deref(),
-        after.as_deref(),
-        &profile::four_runr(),
-    );
+    let rec =
+        proofdeck::session::reconcile_run(&r.snapshot, before.as_deref(), after.as_deref(), &profile::four_runr());
     let flagged: Vec<_> = rec.mismatches().collect();
     assert_eq!(flagged.len(), 1);
     assert_eq!(flagged[0].client, 50);
     assert_eq!(flagged[0].target, Some(100.0));
-    assert!(
-        flagged[0]
-            .note
-            .contains("client 50 (answered 50) vs target 100"),
-        "{}",
-        flagged[0].note
-    );
+    assert!(flagged[0].note.contains("client 50 (answered 50) vs target 100"), "{}", flagged[0].note);
 }
 
 #[test]
@@ -141,32 +111,16 @@ fn probe_reads_every_fixture_and_names_what_it_lights() {
                 "✘ cache_hits",
             ],
         ),
-        (
-            "4runr-run-during.prom",
-            &["4 samples", "✘ requests", "✘ token_rotations"],
-        ),
+        ("4runr-run-during.prom", &["4 samples", "✘ requests", "✘ token_rotations"]),
         (
             "4runr-chaos-after.prom",
-            &[
-                "✔ policy_denials gateway_policy_denials_total_total (2 series)",
-                "✔ token_rotations",
-            ],
+            &["✔ policy_denials gateway_policy_denials_total_total (2 series)", "✔ token_rotations"],
         ),
-        (
-            "4runr-big-after.prom",
-            &[
-                "✔ policy_denials gateway_policy_denials_total_total (6 series)",
-                "✘ latency",
-            ],
-        ),
+        ("4runr-big-after.prom", &["✔ policy_denials gateway_policy_denials_total_total (6 series)", "✘ latency"]),
     ];
     for (file, needles) in expected {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_proofdeck"))
-            .args([
-                "probe",
-                "--metrics-file",
-                &format!("tests/fixtures/prometheus/{file}"),
-            ])
+            .args(["probe", "--metrics-file", &format!("tests/fixtures/prometheus/{file}")])
             .output()
             .unwrap();
         let text = String::from_utf8_lossy(&out.stdout);
@@ -176,19 +130,10 @@ fn probe_reads_every_fixture_and_names_what_it_lights() {
         }
     }
     let json = std::process::Command::new(env!("CARGO_BIN_EXE_proofdeck"))
-        .args([
-            "probe",
-            "--metrics-file",
-            "tests/fixtures/prometheus/4runr-live-sample.prom",
-            "--format",
-            "json",
-        ])
+        .args(["probe", "--metrics-file", "tests/fixtures/prometheus/4runr-live-sample.prom", "--format", "json"])
         .output()
         .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(v["samples"], 171);
-    assert!(
-        v["repairs"].as_u64().unwrap() >= 63,
-        "le-outside-braces lines repaired"
-    );
+    assert!(v["repairs"].as_u64().unwrap() >= 63, "le-outside-braces lines repaired");
 }

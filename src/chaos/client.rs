@@ -17,10 +17,7 @@ impl ChaosRoutes {
     pub fn four_runr() -> Self {
         Self {
             inject: (reqwest::Method::POST, "/api/admin/chaos/tool".into()),
-            clear: (
-                reqwest::Method::DELETE,
-                "/api/admin/chaos/tool/{tool}".into(),
-            ),
+            clear: (reqwest::Method::DELETE, "/api/admin/chaos/tool/{tool}".into()),
             status: (reqwest::Method::GET, "/api/admin/chaos".into()),
         }
     }
@@ -28,10 +25,7 @@ impl ChaosRoutes {
     /// Reads routes written as `"METHOD /path"`.
     pub fn parse(inject: &str, clear: &str, status: &str) -> Result<Self, String> {
         let one = |s: &str| -> Result<(reqwest::Method, String), String> {
-            let (m, p) = s
-                .trim()
-                .split_once(' ')
-                .ok_or_else(|| format!("route {s:?}: expected \"METHOD /path\""))?;
+            let (m, p) = s.trim().split_once(' ').ok_or_else(|| format!("route {s:?}: expected \"METHOD /path\""))?;
             let method = match m {
                 "GET" | "POST" | "PUT" | "PATCH" | "DELETE" => {
                     reqwest::Method::from_bytes(m.as_bytes()).map_err(|e| e.to_string())?
@@ -40,11 +34,7 @@ impl ChaosRoutes {
             };
             Ok((method, p.trim().to_string()))
         };
-        Ok(Self {
-            inject: one(inject)?,
-            clear: one(clear)?,
-            status: one(status)?,
-        })
+        Ok(Self { inject: one(inject)?, clear: one(clear)?, status: one(status)? })
     }
 
     pub fn clear_path(&self, tool: &str) -> String {
@@ -74,24 +64,14 @@ impl ChaosClient {
     }
 
     pub fn with_routes(base: &str, timeout: Duration, routes: ChaosRoutes) -> Self {
-        Self {
-            base: base.trim_end_matches('/').to_string(),
-            http: crate::tls::admin_client(timeout),
-            routes,
-        }
+        Self { base: base.trim_end_matches('/').to_string(), http: crate::tls::admin_client(timeout), routes }
     }
 
     fn request(&self, route: &(reqwest::Method, String), path: &str) -> reqwest::RequestBuilder {
-        self.http
-            .request(route.0.clone(), format!("{}{path}", self.base))
+        self.http.request(route.0.clone(), format!("{}{path}", self.base))
     }
 
-    pub async fn inject(
-        &self,
-        tool: &str,
-        mode: &str,
-        pct: f64,
-    ) -> Result<Vec<ActiveChaos>, ChaosError> {
+    pub async fn inject(&self, tool: &str, mode: &str, pct: f64) -> Result<Vec<ActiveChaos>, ChaosError> {
         let req = self
             .request(&self.routes.inject, &self.routes.inject.1)
             .header("content-type", "application/json")
@@ -114,31 +94,27 @@ impl ChaosClient {
     }
 
     pub async fn status(&self) -> Result<Vec<ActiveChaos>, ChaosError> {
-        active(
-            self.call(self.request(&self.routes.status, &self.routes.status.1))
-                .await?,
-        )
+        active(self.call(self.request(&self.routes.status, &self.routes.status.1)).await?)
     }
 
     async fn call(&self, req: reqwest::RequestBuilder) -> Result<Value, ChaosError> {
         let resp = req
             .send()
             .await
-            .map_err(|e| ChaosError(format!("chaos admin unreachable: {}", root_cause(&e))))?;
+            .map_err(|e| ChaosError(format!("chaos admin unreachable: {}", root_cause(&e.without_url()))))?;
         let status = resp.status();
         let text = resp.text().await.unwrap_or_default();
-        let body: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
         if !status.is_success() {
+            // The gateway's own error text, or its body with anything secret masked.
             let msg = body
                 .get("error")
                 .and_then(Value::as_str)
-                .map(str::to_string)
-                .unwrap_or_else(|| body.to_string());
-            let hint = if status.as_u16() == 403 {
-                " (the gateway refuses chaos, e.g. in production mode)"
-            } else {
-                ""
-            };
+                .map(|e| e.chars().take(200).collect())
+                .unwrap_or_else(|| crate::redact::body(text.as_bytes(), 200));
+
+            let hint =
+                if status.as_u16() == 403 { " (the gateway refuses chaos, e.g. in production mode)" } else { "" };
             return Err(ChaosError(format!("HTTP {}: {msg}{hint}", status.as_u16())));
         }
         Ok(body)
@@ -171,11 +147,7 @@ fn active(body: Value) -> Result<Vec<ActiveChaos>, ChaosError> {
                 Value::String(s) => s.clone(),
                 other => other.to_string(),
             };
-            Some(ActiveChaos {
-                tool,
-                mode,
-                pct: setting.get("pct").and_then(Value::as_f64).unwrap_or(0.0),
-            })
+            Some(ActiveChaos { tool, mode, pct: setting.get("pct").and_then(Value::as_f64).unwrap_or(0.0) })
         })
         .collect())
 }

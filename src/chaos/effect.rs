@@ -12,19 +12,16 @@ pub const MIN_SAMPLES: u64 = 20;
 pub struct Window {
     pub completed: u64,
     pub errors: u64,
-    /// Largest per-second p99 in the window (all tools; the series keeps no per-tool latency).
+    /// Largest per-second p99 of this tool in the window.
     pub p99_ms: f64,
 }
 
 pub fn window(series: &[SecondPoint], tool: usize, from_s: f64, to_s: f64) -> Window {
     let mut w = Window::default();
-    for p in series
-        .iter()
-        .filter(|p| f64::from(p.t) >= from_s && f64::from(p.t) < to_s)
-    {
+    for p in series.iter().filter(|p| f64::from(p.t) >= from_s && f64::from(p.t) < to_s) {
         w.completed += p.tool_completed.get(tool).copied().unwrap_or(0);
         w.errors += p.tool_errors.get(tool).copied().unwrap_or(0);
-        w.p99_ms = w.p99_ms.max(p.p99_ms);
+        w.p99_ms = w.p99_ms.max(p.tool_p99_ms.get(tool).copied().unwrap_or(0.0));
     }
     w
 }
@@ -61,33 +58,15 @@ mod tests {
     use super::*;
 
     fn w(completed: u64, errors: u64, p99_ms: f64) -> Window {
-        Window {
-            completed,
-            errors,
-            p99_ms,
-        }
+        Window { completed, errors, p99_ms }
     }
 
     #[test]
     fn verdicts() {
-        assert_eq!(
-            judge(w(100, 0, 20.0), w(100, 30, 20.0)).0,
-            EffectVerdict::Observed
-        );
-        assert_eq!(
-            judge(w(100, 0, 20.0), w(100, 0, 900.0)).0,
-            EffectVerdict::Observed
-        );
-        assert_eq!(
-            judge(w(100, 1, 20.0), w(100, 2, 25.0)).0,
-            EffectVerdict::NoObservedEffect
-        );
-        assert_eq!(
-            judge(w(5, 0, 20.0), w(100, 50, 20.0)).0,
-            EffectVerdict::NotEnoughTraffic
-        );
-        assert!(judge(w(100, 0, 20.0), w(100, 30, 20.0))
-            .1
-            .contains("0.0% → 30.0%"));
+        assert_eq!(judge(w(100, 0, 20.0), w(100, 30, 20.0)).0, EffectVerdict::Observed);
+        assert_eq!(judge(w(100, 0, 20.0), w(100, 0, 900.0)).0, EffectVerdict::Observed);
+        assert_eq!(judge(w(100, 1, 20.0), w(100, 2, 25.0)).0, EffectVerdict::NoObservedEffect);
+        assert_eq!(judge(w(5, 0, 20.0), w(100, 50, 20.0)).0, EffectVerdict::NotEnoughTraffic);
+        assert!(judge(w(100, 0, 20.0), w(100, 30, 20.0)).1.contains("0.0% → 30.0%"));
     }
 }

@@ -5,14 +5,8 @@ use crate::scenario::ChaosEntry;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum ChaosAction {
-    Inject {
-        tool: String,
-        mode: String,
-        pct: f64,
-    },
-    Clear {
-        tool: String,
-    },
+    Inject { tool: String, mode: String, pct: f64 },
+    Clear { tool: String },
 }
 
 /// Actions sorted by time.
@@ -20,21 +14,9 @@ pub fn plan(entries: &[ChaosEntry]) -> Vec<(f64, ChaosAction)> {
     let mut out = Vec::new();
     for e in entries {
         let at = e.at.as_secs_f64();
-        out.push((
-            at,
-            ChaosAction::Inject {
-                tool: e.tool.clone(),
-                mode: e.mode.clone(),
-                pct: e.pct,
-            },
-        ));
+        out.push((at, ChaosAction::Inject { tool: e.tool.clone(), mode: e.mode.clone(), pct: e.pct }));
         if let Some(d) = e.duration {
-            out.push((
-                at + d.as_secs_f64(),
-                ChaosAction::Clear {
-                    tool: e.tool.clone(),
-                },
-            ));
+            out.push((at + d.as_secs_f64(), ChaosAction::Clear { tool: e.tool.clone() }));
         }
     }
     out.sort_by(|a, b| a.0.total_cmp(&b.0));

@@ -11,6 +11,9 @@ use std::time::Duration;
 
 pub type HttpsConnector = hyper_rustls::HttpsConnector<HttpConnector>;
 
+/// Largest answer body read; bigger ones fail the request (captures need the body, nothing else).
+pub const MAX_BODY: usize = 4 * 1024 * 1024;
+
 #[derive(Clone)]
 pub struct LoadClient {
     inner: Client<HttpsConnector, Full<Bytes>>,
@@ -25,6 +28,8 @@ pub enum Answer {
     Timeout,
     /// Refused, reset or otherwise broken before an answer.
     Connect(String),
+    /// The request could not be built (a rendered header or path is not valid HTTP).
+    Invalid(String),
 }
 
 impl LoadClient {
@@ -48,18 +53,15 @@ impl LoadClient {
 
     pub async fn send(&self, request: Request<Full<Bytes>>, timeout: Duration) -> Answer {
         let exchange = async {
-            let response = self
-                .inner
-                .request(request)
-                .await
-                .map_err(|e| error_text(&e))?;
+            let response = self.inner.request(request).await.map_err(|e| error_text(&e))?;
             let status = response.status().as_u16();
-            let body = response
-                .into_body()
+            // Bounded: at 10k in flight, an unbounded body per request could exhaust memory.
+            let body = http_body_util::Limited::new(response.into_body(), MAX_BODY)
                 .collect()
                 .await
-                .map_err(|e| e.to_string())?
+                .map_err(|e| format!("reading the answer: {e}"))?
                 .to_bytes();
+
             Ok::<_, String>((status, body))
         };
         match tokio::time::timeout(timeout, exchange).await {

@@ -28,6 +28,9 @@ pub struct Context {
     pub pools: RwLock<Vec<Vec<Vec<Value>>>>,
     pub pool_cursor: Vec<AtomicUsize>,
     pub seq: AtomicU64,
+    /// Values of captures marked secret, scrubbed from every error text.
+    pub secrets: std::sync::Mutex<Vec<String>>,
+
     pub headers: Vec<(http::HeaderName, http::HeaderValue)>,
 }
 
@@ -53,15 +56,13 @@ impl Resolve for Vars<'_> {
                 if entries.is_empty() {
                     return Value::Null;
                 }
-                let entry = *self.pool_entry[*p].get_or_insert_with(|| {
-                    self.ctx.pool_cursor[*p].fetch_add(1, Ordering::Relaxed) % entries.len()
-                });
+                let entry = *self.pool_entry[*p]
+                    .get_or_insert_with(|| self.ctx.pool_cursor[*p].fetch_add(1, Ordering::Relaxed) % entries.len());
                 entries[entry].get(*f).cloned().unwrap_or(Value::Null)
             }
             VarRef::Uuid => Value::String(uuid::Uuid::from_u128(self.rng.random()).to_string()),
             VarRef::Now(offset) => {
-                let t =
-                    chrono::Utc::now() + chrono::Duration::from_std(*offset).unwrap_or_default();
+                let t = chrono::Utc::now() + chrono::Duration::from_std(*offset).unwrap_or_default();
                 Value::String(t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
             }
             VarRef::Seq => Value::from(self.ctx.seq.fetch_add(1, Ordering::Relaxed)),
@@ -71,12 +72,7 @@ impl Resolve for Vars<'_> {
 
 impl<'a> Vars<'a> {
     pub fn new(ctx: &'a Context, slots: usize, rng: SmallRng) -> Self {
-        Self {
-            ctx,
-            captures: vec![Value::Null; slots],
-            pool_entry: vec![None; ctx.scenario.pools.len()],
-            rng,
-        }
+        Self { ctx, captures: vec![Value::Null; slots], pool_entry: vec![None; ctx.scenario.pools.len()], rng }
     }
 }
 
@@ -87,67 +83,51 @@ pub struct StepResult {
     pub body: Bytes,
     pub service_us: u64,
     pub latency_us: u64,
-    /// Why it failed, for setup errors and the log.
-    pub detail: String,
+    /// Why no answer came (timeout, connection, invalid request); `None` when one did.
+    pub failure: Option<String>,
+    /// Captures whose JSON pointer found nothing in a successful answer.
+    pub missing_captures: Vec<String>,
 }
 
-pub async fn send_step(
-    ctx: &Context,
-    step: &Step,
-    vars: &mut Vars<'_>,
-    intended: Instant,
-) -> StepResult {
+pub async fn send_step(ctx: &Context, step: &Step, vars: &mut Vars<'_>, intended: Instant) -> StepResult {
     let request = build_request(ctx, step, vars);
     let sent = Instant::now();
     let answer = match request {
         Ok(r) => ctx.client.send(r, ctx.scenario.defaults.timeout).await,
-        Err(e) => Answer::Connect(e),
+        Err(e) => Answer::Invalid(e),
     };
     let done = Instant::now();
     let service_us = done.duration_since(sent).as_micros() as u64;
     let latency_us = done.duration_since(intended).as_micros() as u64;
-    let (status, body, error, detail) = match answer {
-        Answer::Response { status, body } => {
-            let error = classify(step, status, &body);
-            let detail = if error.is_some() {
-                String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned()
-            } else {
-                String::new()
-            };
-            (status, body, error, detail)
-        }
-        Answer::Timeout => (
-            0,
-            Bytes::new(),
-            Some(ErrorClass::Timeout),
-            "timed out".into(),
-        ),
-        Answer::Connect(e) => (0, Bytes::new(), Some(ErrorClass::Connect), e),
+    let (status, error, body, failure) = match answer {
+        Answer::Response { status, body } => (status, classify(step, status, &body), body, None),
+        Answer::Timeout => (0, Some(ErrorClass::Timeout), Bytes::new(), Some("timed out".to_string())),
+        Answer::Connect(e) => (0, Some(ErrorClass::Connect), Bytes::new(), Some(e)),
+        Answer::Invalid(e) => (0, Some(ErrorClass::Unexpected), Bytes::new(), Some(e)),
     };
-    if error.is_none() && !step.captures.is_empty() {
-        capture(step, &body, vars);
-    }
-    StepResult {
-        status,
-        error,
-        body,
-        service_us,
-        latency_us,
-        detail,
+    let missing_captures =
+        if error.is_none() && !step.captures.is_empty() { capture(ctx, step, &body, vars) } else { Vec::new() };
+    StepResult { status, error, body, service_us, latency_us, failure, missing_captures }
+}
+
+impl StepResult {
+    /// Why the step failed, fit for output: masked JSON body, secrets this run captured removed.
+    pub fn detail(&self, ctx: &Context) -> String {
+        let text = match &self.failure {
+            Some(f) => f.clone(),
+            None => format!("HTTP {} {}", self.status, crate::redact::body(&self.body, 300)),
+        };
+        let secrets = ctx.secrets.lock().unwrap_or_else(|e| e.into_inner());
+        secrets.iter().fold(text, |t, s| t.replace(s.as_str(), "***"))
     }
 }
 
-fn build_request(
-    ctx: &Context,
-    step: &Step,
-    vars: &mut Vars<'_>,
-) -> Result<http::Request<Full<Bytes>>, String> {
+fn build_request(ctx: &Context, step: &Step, vars: &mut Vars<'_>) -> Result<http::Request<Full<Bytes>>, String> {
     let mut uri = String::with_capacity(ctx.base.len() + 32);
     uri.push_str(&ctx.base);
-    step.path.render(vars, &mut uri);
-    let mut builder = http::Request::builder()
-        .method(step.method.clone())
-        .uri(uri);
+    step.path.render(&mut PathVars(vars), &mut uri);
+
+    let mut builder = http::Request::builder().method(step.method.clone()).uri(uri);
     for (k, v) in &ctx.headers {
         builder = builder.header(k, v);
     }
@@ -158,14 +138,8 @@ fn build_request(
         Some(b) => {
             let mut s = String::with_capacity(256);
             b.render(vars, &mut s);
-            if !ctx
-                .headers
-                .iter()
-                .any(|(k, _)| k == http::header::CONTENT_TYPE)
-                && !step
-                    .headers
-                    .iter()
-                    .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+            if !ctx.headers.iter().any(|(k, _)| k == http::header::CONTENT_TYPE)
+                && !step.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
             {
                 builder = builder.header(http::header::CONTENT_TYPE, "application/json");
             }
@@ -173,9 +147,7 @@ fn build_request(
         }
         None => Bytes::new(),
     };
-    builder
-        .body(Full::new(body))
-        .map_err(|e| format!("invalid request: {e}"))
+    builder.body(Full::new(body)).map_err(|e| format!("invalid request: {e}"))
 }
 
 /// The error class of an answer, or `None` when the status is one the step expects.
@@ -197,32 +169,42 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
 
-fn capture(step: &Step, body: &[u8], vars: &mut Vars<'_>) {
-    let Ok(json) = serde_json::from_slice::<Value>(body) else {
-        return;
-    };
+/// Stores the step's captures; returns the pointers that found nothing.
+fn capture(ctx: &Context, step: &Step, body: &[u8], vars: &mut Vars<'_>) -> Vec<String> {
+    let json = serde_json::from_slice::<Value>(body).unwrap_or(Value::Null);
+    let mut missing = Vec::new();
     for c in &step.captures {
-        if let Some(v) = json.pointer(&c.pointer) {
-            vars.captures[c.slot] = v.clone();
+        match json.pointer(&c.pointer) {
+            Some(v) => {
+                if let (true, Some(s)) = (c.secret, v.as_str()) {
+                    remember_secret(ctx, s);
+                }
+                vars.captures[c.slot] = v.clone();
+            }
+            None => missing.push(c.pointer.clone()),
         }
+    }
+    missing
+}
+
+/// Keeps captured secrets (bounded) so error texts can be scrubbed of them.
+fn remember_secret(ctx: &Context, value: &str) {
+    let mut secrets = ctx.secrets.lock().unwrap_or_else(|e| e.into_inner());
+    if secrets.len() < MAX_REMEMBERED_SECRETS && !value.is_empty() {
+        secrets.push(value.to_string());
     }
 }
 
+const MAX_REMEMBERED_SECRETS: usize = 10_000;
+
 /// Runs every step of flow `flow` for an arrival scheduled at `intended`, and records it.
-pub async fn run_flow(
-    ctx: Arc<Context>,
-    flow: usize,
-    intended: Instant,
-    kpi_phase: bool,
-    rng: SmallRng,
-) {
+pub async fn run_flow(ctx: Arc<Context>, flow: usize, intended: Instant, kpi_phase: bool, rng: SmallRng) {
     let spec = &ctx.scenario.flows[flow];
     let mut vars = Vars::new(&ctx, spec.slots, rng);
     let mut outcome = FlowOutcome::Ok;
     let mut step_start = intended;
     for (i, step) in spec.steps.iter().enumerate() {
         let r = send_step(&ctx, step, &mut vars, step_start).await;
-        ctx.recorder.sent.fetch_add(1, Ordering::Relaxed);
         let fast_fail = r.status == 502 && contains(&r.body, b"Circuit breaker is OPEN");
         ctx.recorder.record_step(StepRecord {
             tool: ctx.step_tools[flow][i],
@@ -248,4 +230,26 @@ pub async fn run_flow(
         step_start = Instant::now();
     }
     ctx.recorder.record_flow(flow, outcome);
+}
+
+/// Renders variables into a URL path percent-encoded, so a captured value with spaces or
+/// `?&=/` stays one value instead of breaking or rewriting the request line.
+struct PathVars<'a, 'b>(&'a mut Vars<'b>);
+
+impl Resolve for PathVars<'_, '_> {
+    fn value(&mut self, var: &VarRef) -> Value {
+        self.0.value(var)
+    }
+
+    fn write_text(&mut self, var: &VarRef, out: &mut String) {
+        let mut raw = String::new();
+        self.0.write_text(var, &mut raw);
+        for b in raw.bytes() {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+                out.push(b as char);
+            } else {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+    }
 }

@@ -40,14 +40,7 @@ pub struct EngineOptions {
 
 impl Default for EngineOptions {
     fn default() -> Self {
-        Self {
-            rate_scale: 1.0,
-            duration_cap: None,
-            only_phase: None,
-            max_inflight: None,
-            seed: 1,
-            connections: None,
-        }
+        Self { rate_scale: 1.0, duration_cap: None, only_phase: None, max_inflight: None, seed: 1, connections: None }
     }
 }
 
@@ -128,19 +121,15 @@ pub fn start(scenario: Arc<Scenario>, base_url: &str, opts: EngineOptions) -> En
         .headers
         .iter()
         .filter_map(|(k, v)| {
-            Some((
-                http::HeaderName::from_bytes(k.as_bytes()).ok()?,
-                http::HeaderValue::from_str(v).ok()?,
-            ))
+            Some((http::HeaderName::from_bytes(k.as_bytes()).ok()?, http::HeaderValue::from_str(v).ok()?))
         })
         .collect();
     let max_inflight = opts.max_inflight.unwrap_or(scenario.defaults.max_inflight);
     let ctx = Arc::new(Context {
         pools: RwLock::new(vec![Vec::new(); scenario.pools.len()]),
-        pool_cursor: (0..scenario.pools.len())
-            .map(|_| AtomicUsize::new(0))
-            .collect(),
+        pool_cursor: (0..scenario.pools.len()).map(|_| AtomicUsize::new(0)).collect(),
         seq: Default::default(),
+        secrets: Default::default(),
         scenario,
         client: client::LoadClient::new(max_inflight.min(4096)),
         base: base_url.trim_end_matches('/').to_string(),
@@ -151,11 +140,7 @@ pub fn start(scenario: Arc<Scenario>, base_url: &str, opts: EngineOptions) -> En
     let (snap_tx, snap_rx) = watch::channel(Arc::new(Snapshot::empty(&tools, &flows)));
     let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
     let join = tokio::spawn(run(ctx, opts, max_inflight, tools, flows, snap_tx, cmd_rx));
-    EngineHandle {
-        snapshots: snap_rx,
-        commands: cmd_tx,
-        join,
-    }
+    EngineHandle { snapshots: snap_rx, commands: cmd_tx, join }
 }
 
 async fn run(
@@ -171,12 +156,8 @@ async fn run(
     let progress = Arc::new(Mutex::new(Progress::default()));
     let aggregator = Arc::new(Mutex::new(Aggregator::new(&tools, &flows)));
     let publisher = {
-        let (progress, aggregator, recorder, tx) = (
-            progress.clone(),
-            aggregator.clone(),
-            ctx.recorder.clone(),
-            snap_tx.clone(),
-        );
+        let (progress, aggregator, recorder, tx) =
+            (progress.clone(), aggregator.clone(), ctx.recorder.clone(), snap_tx.clone());
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(SNAPSHOT_INTERVAL);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -216,6 +197,8 @@ async fn run(
             rng: SmallRng::seed_from_u64(opts.seed),
             multiplier: 1.0,
             paused: false,
+            commands_open: true,
+            weights: ctx.scenario.flows.iter().map(|f| f.weight).collect(),
         };
         stopped = match opts.connections {
             Some(c) => driver.closed_loop(c).await,
@@ -225,29 +208,22 @@ async fn run(
         drain(&ctx, &mut commands).await;
     }
     let status = match (&abort, stopped) {
-        (Some(reason), _) => RunStatus::Aborted {
-            reason: reason.clone(),
-        },
+        (Some(reason), _) => RunStatus::Aborted { reason: reason.clone() },
         (None, true) => RunStatus::Interrupted,
         (None, false) => RunStatus::Finished,
     };
     set_status(status);
+    // Wait for the publisher to be gone, so no late tick can overwrite the final snapshot.
     publisher.abort();
+    let _ = publisher.await;
     let p = lock(&progress).clone();
-    let snapshot = lock(&aggregator).close(&ctx.recorder, &p, started.elapsed().as_secs_f64());
+    let (snapshot, histograms) = {
+        let mut agg = lock(&aggregator);
+        let snapshot = agg.close(&ctx.recorder, &p, started.elapsed().as_secs_f64());
+        (snapshot, agg.take_final())
+    };
     let _ = snap_tx.send(snapshot.clone());
-    let aggregator = Arc::try_unwrap(aggregator)
-        .ok()
-        .map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()));
-    let histograms = aggregator
-        .map(Aggregator::finish)
-        .unwrap_or_else(|| Aggregator::new(&tools, &flows).finish());
-    EngineResult {
-        snapshot,
-        histograms,
-        abort,
-        stopped_by_command: stopped,
-    }
+    EngineResult { snapshot, histograms, abort, stopped_by_command: stopped }
 }
 
 async fn wait_for_stop(commands: &mut mpsc::UnboundedReceiver<EngineCommand>) {
@@ -283,6 +259,9 @@ struct Driver<'a> {
     rng: SmallRng,
     multiplier: f64,
     paused: bool,
+    commands_open: bool,
+    /// Flow weights, for the weighted pick of each arrival's flow.
+    weights: Vec<f64>,
 }
 
 /// Decrements the in-flight count however the iteration ends.
@@ -294,28 +273,15 @@ impl Drop for InflightGuard {
 }
 
 impl Driver<'_> {
-    fn pick_flow(&mut self) -> usize {
-        let flows = &self.ctx.scenario.flows;
-        let total: f64 = flows.iter().map(|f| f.weight).sum();
-        let mut x = self.rng.random_range(0.0..total);
-        for (i, f) in flows.iter().enumerate() {
-            if x < f.weight {
-                return i;
-            }
-            x -= f.weight;
-        }
-        flows.len() - 1
-    }
-
     fn dispatch(&mut self, intended: Instant, kpi: bool) {
         let rec = &self.ctx.recorder;
-        rec.arrivals.fetch_add(1, Ordering::Relaxed);
+        rec.arrivals.fetch_add(1, Ordering::Release);
         if rec.inflight.load(Ordering::Acquire) >= self.max_inflight as u64 {
-            rec.dropped.fetch_add(1, Ordering::Relaxed);
+            rec.dropped.fetch_add(1, Ordering::Release);
             return;
         }
         rec.inflight.fetch_add(1, Ordering::AcqRel);
-        let flow = self.pick_flow();
+        let flow = weighted(&self.weights, &mut self.rng);
         let rng = SmallRng::seed_from_u64(self.rng.random());
         let ctx = self.ctx.clone();
         tokio::spawn(async move {
@@ -371,6 +337,9 @@ impl Driver<'_> {
             .collect();
         let load_start = Instant::now();
         let cap = self.opts.duration_cap;
+        // A phase that ran its course hands its exact end to the next, so boundaries do not
+        // drift by the wake-up latency; a skipped one hands over "now".
+        let mut next_start: Option<Instant> = None;
         for (pos, (index, phase)) in phases.iter().enumerate() {
             let duration_s = phase.duration.as_secs_f64();
             let curve = RateCurve {
@@ -379,7 +348,7 @@ impl Driver<'_> {
                 duration_s,
             };
             let mut sched = PhaseSchedule::new(curve, self.multiplier);
-            let mut phase_start = Instant::now();
+            let mut phase_start = next_start.take().unwrap_or_else(Instant::now);
             let mut paused_at: Option<Instant> = None;
             let next = phases.get(pos + 1).map(|(_, p)| p.name.clone());
             loop {
@@ -406,15 +375,12 @@ impl Driver<'_> {
                     }
                 }
                 if tau >= duration_s {
+                    next_start = Some(phase_start + phase.duration);
                     break;
                 }
                 {
                     let mut p = lock(self.progress);
-                    p.status = if self.paused {
-                        RunStatus::Paused
-                    } else {
-                        RunStatus::Running
-                    };
+                    p.status = if self.paused { RunStatus::Paused } else { RunStatus::Running };
                     p.rate_multiplier = self.multiplier;
                     p.scheduled_rate = if self.paused { 0.0 } else { sched.rate_at(tau) };
                     p.phase = Some(PhaseView {
@@ -428,16 +394,19 @@ impl Driver<'_> {
                 }
                 let wake = match (self.paused, sched.peek()) {
                     (true, _) => now + Duration::from_millis(100),
-                    (false, Some(t)) => (phase_start + Duration::from_secs_f64(t))
-                        .min(now + Duration::from_millis(100)),
-                    (false, None) => {
-                        (phase_start + phase.duration).min(now + Duration::from_millis(100))
+                    (false, Some(t)) => {
+                        (phase_start + Duration::from_secs_f64(t)).min(now + Duration::from_millis(100))
                     }
+                    (false, None) => (phase_start + phase.duration).min(now + Duration::from_millis(100)),
                 };
                 tokio::select! {
                     _ = tokio::time::sleep_until(wake) => {}
-                    c = self.commands.recv() => {
-                        let Some(c) = c else { continue };
+                    c = self.commands.recv(), if self.commands_open => {
+                        let Some(c) = c else {
+                            // Nobody can send commands any more; stop listening, keep the plan.
+                            self.commands_open = false;
+                            continue;
+                        };
                         let (stop, skip) = self.command(c, &mut sched, tau, &mut phase_start, &mut paused_at);
                         if stop {
                             return true;
@@ -455,12 +424,8 @@ impl Driver<'_> {
     /// Closed loop for maximum throughput: `connections` workers, each sending its next
     /// iteration as soon as the last one finished, for the scenario's (or capped) duration.
     async fn closed_loop(&mut self, connections: usize) -> bool {
-        let total = self
-            .opts
-            .duration_cap
-            .unwrap_or_else(|| self.ctx.scenario.total_duration());
+        let total = self.opts.duration_cap.unwrap_or_else(|| self.ctx.scenario.total_duration());
         let deadline = Instant::now() + total;
-        let stop = Arc::new(tokio::sync::Notify::new());
         let stopped = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let mut workers = Vec::new();
         for _ in 0..connections.max(1) {
@@ -496,7 +461,11 @@ impl Driver<'_> {
         loop {
             tokio::select! {
                 _ = tokio::time::sleep_until(deadline.min(Instant::now() + Duration::from_millis(200))) => {}
-                c = self.commands.recv() => if c == Some(EngineCommand::Stop) { by_command = true; break },
+                c = self.commands.recv(), if self.commands_open => match c {
+                    Some(EngineCommand::Stop) => { by_command = true; break }
+                    Some(_) => {}
+                    None => self.commands_open = false,
+                },
             }
             if let Some(p) = lock(self.progress).phase.as_mut() {
                 p.elapsed_s = started.elapsed().as_secs_f64();
@@ -506,7 +475,6 @@ impl Driver<'_> {
             }
         }
         stopped.store(true, Ordering::Relaxed);
-        stop.notify_waiters();
         for w in workers {
             let _ = w.await;
         }

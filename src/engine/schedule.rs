@@ -61,14 +61,7 @@ pub struct PhaseSchedule {
 
 impl PhaseSchedule {
     pub fn new(curve: RateCurve, multiplier: f64) -> Self {
-        Self {
-            curve,
-            multiplier,
-            seg_tau: 0.0,
-            seg_base: 0.0,
-            seg_scaled: 0.0,
-            issued: 0,
-        }
+        Self { curve, multiplier, seg_tau: 0.0, seg_base: 0.0, seg_scaled: 0.0, issued: 0 }
     }
 
     /// The phase time of the next arrival, without consuming it.
@@ -76,8 +69,7 @@ impl PhaseSchedule {
         if self.multiplier <= 0.0 {
             return None;
         }
-        let base =
-            self.seg_base + (self.issued as f64 - self.seg_scaled).max(0.0) / self.multiplier;
+        let base = self.seg_base + (self.issued as f64 - self.seg_scaled).max(0.0) / self.multiplier;
         self.curve.time_of(base).map(|t| t.max(self.seg_tau))
     }
 
@@ -118,46 +110,22 @@ mod tests {
 
     #[test]
     fn constant_rate_is_exact_over_hours() {
-        let s = PhaseSchedule::new(
-            RateCurve {
-                start: 15.0,
-                end: 15.0,
-                duration_s: 7200.0,
-            },
-            1.0,
-        );
+        let s = PhaseSchedule::new(RateCurve { start: 15.0, end: 15.0, duration_s: 7200.0 }, 1.0);
         assert_eq!(count(s).0, 15 * 7200);
     }
 
     #[test]
     fn linear_ramp_counts_the_area_under_the_curve() {
         // 0 → 50 over 600 s: 15 000 arrivals; the last one near the end, not early.
-        let s = PhaseSchedule::new(
-            RateCurve {
-                start: 0.0,
-                end: 50.0,
-                duration_s: 600.0,
-            },
-            1.0,
-        );
+        let s = PhaseSchedule::new(RateCurve { start: 0.0, end: 50.0, duration_s: 600.0 }, 1.0);
         let (n, last) = count(s);
         assert_eq!(n, 15_000);
-        assert!(
-            last > 599.0,
-            "the ramp runs to its end, last arrival at {last}"
-        );
+        assert!(last > 599.0, "the ramp runs to its end, last arrival at {last}");
     }
 
     #[test]
     fn multiplier_change_mid_phase() {
-        let mut s = PhaseSchedule::new(
-            RateCurve {
-                start: 10.0,
-                end: 10.0,
-                duration_s: 10.0,
-            },
-            1.0,
-        );
+        let mut s = PhaseSchedule::new(RateCurve { start: 10.0, end: 10.0, duration_s: 10.0 }, 1.0);
         let mut n = 0;
         while s.peek().is_some_and(|t| t < 5.0) {
             s.advance();

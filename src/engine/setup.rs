@@ -16,11 +16,7 @@ const SETUP_CONCURRENCY: usize = 8;
 pub fn iterations(scenario: &Scenario, group: &SetupGroup, rate_scale: f64) -> usize {
     match group.repeat {
         Repeat::Count(n) => n,
-        Repeat::Auto {
-            calls,
-            window,
-            headroom,
-        } => {
+        Repeat::Auto { calls, window } => {
             let Some(pool) = group.pool else { return 1 };
             let total_weight: f64 = scenario.flows.iter().map(|f| f.weight).sum();
             // Calls per second that draw on this pool at peak: each flow's share of arrivals
@@ -28,16 +24,35 @@ pub fn iterations(scenario: &Scenario, group: &SetupGroup, rate_scale: f64) -> u
             let calls_per_arrival: f64 = scenario
                 .flows
                 .iter()
-                .map(|f| {
-                    f.weight / total_weight
-                        * f.steps.iter().filter(|s| s.pools.contains(&pool)).count() as f64
-                })
+                .map(|f| f.weight / total_weight * f.steps.iter().filter(|s| s.pools.contains(&pool)).count() as f64)
                 .sum();
-            let peak = scenario.peak_rate() * rate_scale * calls_per_arrival;
-            let per_agent = f64::from(calls) / window.as_secs_f64();
-            ((peak / per_agent) * headroom).ceil().max(1.0) as usize
+            // Flows are picked at random, so the pool's calls in a window are about Poisson
+            // with mean μ; round-robin splits them evenly (±1) over the agents. Sizing for the
+            // count exceeded once in a million windows keeps every agent under the limit.
+            let mean = scenario.peak_rate() * rate_scale * calls_per_arrival * window.as_secs_f64();
+            let per_agent = f64::from(calls.saturating_sub(1).max(1));
+            (poisson_quantile(mean, 1e-6) as f64 / per_agent).ceil().max(1.0) as usize
         }
     }
+}
+
+/// The smallest k with P(X > k) ≤ `tail` for X ~ Poisson(mean).
+fn poisson_quantile(mean: f64, tail: f64) -> u64 {
+    if mean <= 0.0 {
+        return 0;
+    }
+    let mut cdf = 0.0;
+    let mut log_fact = 0.0;
+    for k in 0u64.. {
+        if k > 0 {
+            log_fact += (k as f64).ln();
+        }
+        cdf += (-mean + k as f64 * mean.ln() - log_fact).exp();
+        if 1.0 - cdf <= tail || k as f64 > mean + 50.0 * mean.sqrt() + 100.0 {
+            return k;
+        }
+    }
+    unreachable!("the loop returns")
 }
 
 #[derive(Debug)]
@@ -49,11 +64,7 @@ pub struct SetupError {
 
 impl std::fmt::Display for SetupError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "setup {:?}, step {:?} failed: {}",
-            self.group, self.step, self.detail
-        )
+        write!(f, "setup {:?}, step {:?} failed: {}", self.group, self.step, self.detail)
     }
 }
 
@@ -65,11 +76,7 @@ pub async fn run(
     progress: &(dyn Fn(u64, u64) + Sync),
 ) -> Result<(), SetupError> {
     let scenario = ctx.scenario.clone();
-    let counts: Vec<usize> = scenario
-        .setup
-        .iter()
-        .map(|g| iterations(&scenario, g, rate_scale))
-        .collect();
+    let counts: Vec<usize> = scenario.setup.iter().map(|g| iterations(&scenario, g, rate_scale)).collect();
     let total: u64 = counts.iter().map(|n| *n as u64).sum();
     let mut done = 0u64;
     progress(0, total);
@@ -77,8 +84,8 @@ pub async fn run(
         let mut next = 0usize;
         while next < counts[gi] {
             let batch = (counts[gi] - next).min(SETUP_CONCURRENCY);
-            let iterations = (0..batch)
-                .map(|k| run_iteration(ctx, group, seed ^ ((gi as u64) << 32) ^ (next + k) as u64));
+            let iterations =
+                (0..batch).map(|k| run_iteration(ctx, group, seed ^ ((gi as u64) << 32) ^ (next + k) as u64));
             for result in futures_join_all(iterations).await {
                 let entry = result?;
                 if let Some(p) = group.pool {
@@ -101,26 +108,21 @@ async fn run_iteration(
     let mut vars = Vars::new(ctx, group.slots, SmallRng::seed_from_u64(seed));
     for step in &group.steps {
         let r = send_step(ctx, step, &mut vars, Instant::now()).await;
-        if r.error.is_some() {
-            let status = if r.status == 0 {
-                String::new()
-            } else {
-                format!("HTTP {} ", r.status)
-            };
-            return Err(SetupError {
-                group: group.name.clone(),
-                step: step.name.clone(),
-                detail: format!("{status}{}", r.detail),
-            });
-        }
+        let detail = if r.error.is_some() {
+            r.detail(ctx)
+        } else if !r.missing_captures.is_empty() {
+            // An empty pool entry would send null tokens later and look like the target's fault.
+            format!("the answer has nothing at {} to capture", r.missing_captures.join(", "))
+        } else {
+            continue;
+        };
+        return Err(SetupError { group: group.name.clone(), step: step.name.clone(), detail });
     }
     Ok(vars.captures)
 }
 
 /// Awaits futures concurrently on this task, keeping their order.
-async fn futures_join_all<F: std::future::Future>(
-    futures: impl Iterator<Item = F>,
-) -> Vec<F::Output> {
+async fn futures_join_all<F: std::future::Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output> {
     let mut set: Vec<std::pin::Pin<Box<F>>> = futures.map(Box::pin).collect();
     let mut out: Vec<Option<F::Output>> = (0..set.len()).map(|_| None).collect();
     std::future::poll_fn(|cx| {
@@ -140,7 +142,18 @@ async fn futures_join_all<F: std::future::Future>(
         }
     })
     .await;
-    out.into_iter()
-        .map(|v| v.expect("every future finished"))
-        .collect()
+    out.into_iter().map(|v| v.expect("every future finished")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::poisson_quantile;
+
+    #[test]
+    fn poisson_quantiles() {
+        // Reference values from the exact distribution.
+        assert_eq!(poisson_quantile(3.0, 1e-6), 14);
+        assert_eq!(poisson_quantile(360.0, 1e-6), 454);
+        assert_eq!(poisson_quantile(0.0, 1e-6), 0);
+    }
 }

@@ -48,13 +48,7 @@ pub enum Admission {
 
 impl Breaker {
     pub fn new(config: BreakerConfig) -> Self {
-        Self {
-            config,
-            state: BreakerState::Closed,
-            failures: VecDeque::new(),
-            opened_at: None,
-            probe_in_flight: false,
-        }
+        Self { config, state: BreakerState::Closed, failures: VecDeque::new(), opened_at: None, probe_in_flight: false }
     }
 
     pub fn state(&self) -> BreakerState {
@@ -127,11 +121,7 @@ mod tests {
 
     #[test]
     fn opens_fast_fails_probes_and_closes() {
-        let config = BreakerConfig {
-            threshold: 3,
-            window: Duration::from_secs(10),
-            open_for: Duration::from_secs(5),
-        };
+        let config = BreakerConfig { threshold: 3, window: Duration::from_secs(10), open_for: Duration::from_secs(5) };
         let mut b = Breaker::new(config);
         let t0 = Instant::now();
         for i in 0..3 {
@@ -143,11 +133,7 @@ mod tests {
         let later = t0 + Duration::from_secs(6);
         assert_eq!(b.admit(later), Admission::Probe);
         assert_eq!(b.state(), BreakerState::HalfOpen);
-        assert_eq!(
-            b.admit(later),
-            Admission::FastFail,
-            "only one probe at a time"
-        );
+        assert_eq!(b.admit(later), Admission::FastFail, "only one probe at a time");
         b.record(later, false, true);
         assert_eq!(b.state(), BreakerState::Open, "failed probe reopens");
         let much_later = later + Duration::from_secs(6);
@@ -158,11 +144,7 @@ mod tests {
 
     #[test]
     fn old_failures_fall_out_of_the_window() {
-        let config = BreakerConfig {
-            threshold: 3,
-            window: Duration::from_secs(1),
-            open_for: Duration::from_secs(5),
-        };
+        let config = BreakerConfig { threshold: 3, window: Duration::from_secs(1), open_for: Duration::from_secs(5) };
         let mut b = Breaker::new(config);
         let t0 = Instant::now();
         b.record(t0, false, false);

@@ -7,8 +7,8 @@ use std::sync::Mutex;
 
 /// Upper bounds (seconds) of the duration histogram; fine below 100 ms where the KPIs live.
 pub const DURATION_BUCKETS: [f64; 20] = [
-    0.001, 0.0025, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.025, 0.035, 0.05, 0.06, 0.075, 0.1, 0.25,
-    0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+    0.001, 0.0025, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.025, 0.035, 0.05, 0.06, 0.075, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+    10.0, 30.0,
 ];
 
 pub struct CounterVec {
@@ -19,17 +19,8 @@ pub struct CounterVec {
 }
 
 impl CounterVec {
-    pub const fn new(
-        name: &'static str,
-        help: &'static str,
-        labels: &'static [&'static str],
-    ) -> Self {
-        Self {
-            name,
-            help,
-            labels,
-            values: Mutex::new(BTreeMap::new()),
-        }
+    pub const fn new(name: &'static str, help: &'static str, labels: &'static [&'static str]) -> Self {
+        Self { name, help, labels, values: Mutex::new(BTreeMap::new()) }
     }
 
     pub fn inc(&self, label_values: &[&str]) {
@@ -51,13 +42,7 @@ impl CounterVec {
         let _ = writeln!(out, "# HELP {} {}", self.name, self.help);
         let _ = writeln!(out, "# TYPE {} {}", self.name, kind);
         for (key, value) in lock(&self.values).iter() {
-            let _ = writeln!(
-                out,
-                "{}{} {}",
-                self.name,
-                label_text(self.labels, key, None),
-                fmt_value(*value)
-            );
+            let _ = writeln!(out, "{}{} {}", self.name, label_text(self.labels, key, None), fmt_value(*value));
         }
     }
 }
@@ -66,11 +51,7 @@ impl CounterVec {
 pub struct GaugeVec(CounterVec);
 
 impl GaugeVec {
-    pub const fn new(
-        name: &'static str,
-        help: &'static str,
-        labels: &'static [&'static str],
-    ) -> Self {
+    pub const fn new(name: &'static str, help: &'static str, labels: &'static [&'static str]) -> Self {
         Self(CounterVec::new(name, help, labels))
     }
 
@@ -99,26 +80,16 @@ pub struct HistogramVec {
 }
 
 impl HistogramVec {
-    pub const fn new(
-        name: &'static str,
-        help: &'static str,
-        labels: &'static [&'static str],
-    ) -> Self {
-        Self {
-            name,
-            help,
-            labels,
-            values: Mutex::new(BTreeMap::new()),
-        }
+    pub const fn new(name: &'static str, help: &'static str, labels: &'static [&'static str]) -> Self {
+        Self { name, help, labels, values: Mutex::new(BTreeMap::new()) }
     }
 
     pub fn observe(&self, label_values: &[&str], seconds: f64) {
         let key: Vec<String> = label_values.iter().map(|v| v.to_string()).collect();
         let mut values = lock(&self.values);
-        let data = values.entry(key).or_insert_with(|| HistogramData {
-            buckets: vec![0; DURATION_BUCKETS.len()],
-            ..Default::default()
-        });
+        let data = values
+            .entry(key)
+            .or_insert_with(|| HistogramData { buckets: vec![0; DURATION_BUCKETS.len()], ..Default::default() });
         if let Some(i) = DURATION_BUCKETS.iter().position(|le| seconds <= *le) {
             data.buckets[i] += 1;
         }
@@ -184,11 +155,7 @@ impl Default for Registry {
                 "Proxy request duration in seconds.",
                 &["tool", "action"],
             ),
-            errors: CounterVec::new(
-                "gateway_errors_total",
-                "Proxy errors by type.",
-                &["error_type"],
-            ),
+            errors: CounterVec::new("gateway_errors_total", "Proxy errors by type.", &["error_type"]),
             breaker_state: GaugeVec::new(
                 "gateway_circuit_breaker_state",
                 "Circuit breaker state per tool (0 closed, 1 half-open, 2 open).",
@@ -204,21 +171,13 @@ impl Default for Registry {
                 "Upstream retries by tool, action and outcome.",
                 &["tool", "action", "outcome"],
             ),
-            cache_hits: CounterVec::new(
-                "gateway_cache_hits_total",
-                "Response cache hits.",
-                &["tool", "action"],
-            ),
+            cache_hits: CounterVec::new("gateway_cache_hits_total", "Response cache hits.", &["tool", "action"]),
             cache_misses: CounterVec::new(
                 "gateway_cache_misses_total",
                 "Response cache misses on cacheable actions.",
                 &["tool", "action"],
             ),
-            token_generations: CounterVec::new(
-                "gateway_token_generations_total",
-                "Tokens issued.",
-                &[],
-            ),
+            token_generations: CounterVec::new("gateway_token_generations_total", "Tokens issued.", &[]),
             token_rotations: CounterVec::new(
                 "gateway_token_rotations_total",
                 "Tokens issued to agents that already held one.",
@@ -229,31 +188,19 @@ impl Default for Registry {
                 "Token validations by outcome.",
                 &["success"],
             ),
-            policy_denials: CounterVec::new(
-                "gateway_policy_denials_total",
-                "Policy denials by reason.",
-                &["reason"],
-            ),
+            policy_denials: CounterVec::new("gateway_policy_denials_total", "Policy denials by reason.", &["reason"]),
             security_events: CounterVec::new(
                 "gateway_security_events_total",
                 "Security events by type.",
                 &["event_type"],
             ),
-            agent_creations: CounterVec::new(
-                "gateway_agent_creations_total",
-                "Agents created.",
-                &[],
-            ),
+            agent_creations: CounterVec::new("gateway_agent_creations_total", "Agents created.", &[]),
             chaos_injections: CounterVec::new(
                 "gateway_chaos_injections_total",
                 "Calls affected by injected chaos.",
                 &["tool", "error_type"],
             ),
-            chaos_clearings: CounterVec::new(
-                "gateway_chaos_clearings_total",
-                "Chaos clearings.",
-                &[],
-            ),
+            chaos_clearings: CounterVec::new("gateway_chaos_clearings_total", "Chaos clearings.", &[]),
             rate_limited: CounterVec::new(
                 "gateway_rate_limited_total",
                 "Calls refused by the per-agent rate limit.",
@@ -290,28 +237,19 @@ impl Registry {
         self.duration.write(&mut out);
         let process = crate::procstat::read_self();
         if let Some(cpu) = process.cpu_seconds {
-            let _ = writeln!(
-                out,
-                "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds."
-            );
+            let _ = writeln!(out, "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.");
             let _ = writeln!(out, "# TYPE process_cpu_seconds_total counter");
             let _ = writeln!(out, "process_cpu_seconds_total {}", fmt_value(cpu));
         }
         if let Some(rss) = process.rss_bytes {
-            let _ = writeln!(
-                out,
-                "# HELP process_resident_memory_bytes Resident memory size in bytes."
-            );
+            let _ = writeln!(out, "# HELP process_resident_memory_bytes Resident memory size in bytes.");
             let _ = writeln!(out, "# TYPE process_resident_memory_bytes gauge");
             let _ = writeln!(out, "process_resident_memory_bytes {rss}");
         }
-        let _ = writeln!(out, "# HELP process_start_time_seconds Start time of the process since unix epoch in seconds.");
+        let _ =
+            writeln!(out, "# HELP process_start_time_seconds Start time of the process since unix epoch in seconds.");
         let _ = writeln!(out, "# TYPE process_start_time_seconds gauge");
-        let _ = writeln!(
-            out,
-            "process_start_time_seconds {}",
-            fmt_value(start_time_secs)
-        );
+        let _ = writeln!(out, "process_start_time_seconds {}", fmt_value(start_time_secs));
         out
     }
 }
@@ -343,9 +281,7 @@ fn label_text(names: &[&str], values: &[String], le: Option<&str>) -> String {
 }
 
 fn escape_label(v: &str) -> String {
-    v.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
+    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
 fn fmt_value(v: f64) -> String {

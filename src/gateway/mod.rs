@@ -48,10 +48,7 @@ impl Default for GatewayConfig {
             breaker_window: Duration::from_secs(10),
             breaker_open_for: Duration::from_secs(30),
             cache_ttl: Duration::from_secs(60),
-            rate_limit: Some(RateLimit {
-                calls: 5,
-                window: Duration::from_secs(60),
-            }),
+            rate_limit: Some(RateLimit { calls: 5, window: Duration::from_secs(60) }),
             production: false,
         }
     }
@@ -96,10 +93,7 @@ pub async fn start(listen: SocketAddr, config: GatewayConfig) -> std::io::Result
             })
             .await;
     });
-    Ok(GatewayHandle {
-        addr,
-        shutdown: Some(tx),
-    })
+    Ok(GatewayHandle { addr, shutdown: Some(tx) })
 }
 
 /// Starts the gateway in-process on an ephemeral loopback port, for runs without a target.

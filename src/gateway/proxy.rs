@@ -26,16 +26,13 @@ pub async fn handle(state: Arc<GatewayState>, body: &[u8]) -> Reply {
     let m = &state.metrics;
     let code = reply.status.as_u16().to_string();
     m.requests.inc(&[&tool, &action, &code]);
-    m.duration
-        .observe(&[&tool, &action], started.elapsed().as_secs_f64());
+    m.duration.observe(&[&tool, &action], started.elapsed().as_secs_f64());
     if let Some(kind) = error_type(&reply) {
         m.errors.inc(&[kind]);
     }
     let correlation = uuid::Uuid::new_v4().to_string();
     if let Ok(v) = HeaderValue::from_str(&correlation) {
-        reply
-            .headers
-            .push((HeaderName::from_static("x-correlation-id"), v));
+        reply.headers.push((HeaderName::from_static("x-correlation-id"), v));
     }
     reply
 }
@@ -43,11 +40,7 @@ pub async fn handle(state: Arc<GatewayState>, body: &[u8]) -> Reply {
 type Labels = (String, String);
 
 fn error_type(reply: &Reply) -> Option<&'static str> {
-    let error = reply
-        .body
-        .get("error")
-        .and_then(Value::as_str)
-        .unwrap_or("");
+    let error = reply.body.get("error").and_then(Value::as_str).unwrap_or("");
     match reply.status.as_u16() {
         200..=399 => None,
         429 => Some("rate_limited"),
@@ -59,20 +52,12 @@ fn error_type(reply: &Reply) -> Option<&'static str> {
     }
 }
 
-async fn evaluate(
-    state: &Arc<GatewayState>,
-    body: &[u8],
-) -> Result<(Labels, Reply), (Labels, Reply)> {
+async fn evaluate(state: &Arc<GatewayState>, body: &[u8]) -> Result<(Labels, Reply), (Labels, Reply)> {
     let unknown = || ("unknown".to_string(), "unknown".to_string());
     let req = object(body).map_err(|r| (unknown(), r))?;
     let labels = (
         label_of(req.get("tool"), tools::TOOLS.as_slice()),
-        label_of(
-            req.get("action"),
-            &[
-                "search", "get", "head", "chat", "complete", "send", "profile",
-            ],
-        ),
+        label_of(req.get("action"), &["search", "get", "head", "chat", "complete", "send", "profile"]),
     );
     let fail = |r: Reply| (labels.clone(), r);
     let token = required_str(&req, "agent_token").map_err(fail)?;
@@ -116,10 +101,7 @@ async fn evaluate(
         }),
     );
     if claims.exp_ms - GatewayState::now_ms() <= ROTATION_WINDOW_MS {
-        reply.headers.push((
-            HeaderName::from_static("x-token-rotation-recommended"),
-            HeaderValue::from_static("true"),
-        ));
+        reply.headers.push((HeaderName::from_static("x-token-rotation-recommended"), HeaderValue::from_static("true")));
     }
     Ok((labels, reply))
 }
@@ -133,11 +115,7 @@ fn label_of(value: Option<&Value>, known: &[&str]) -> String {
     }
 }
 
-fn authenticate(
-    state: &GatewayState,
-    req: &Map<String, Value>,
-    token: &str,
-) -> Result<Claims, Reply> {
+fn authenticate(state: &GatewayState, req: &Map<String, Value>, token: &str) -> Result<Claims, Reply> {
     let m = &state.metrics;
     let forbidden = |msg: &str| Reply::error(StatusCode::FORBIDDEN, msg);
     let claims = match tokens::verify(&state.secret, token) {
@@ -161,9 +139,7 @@ fn authenticate(
         Some(other) => Some(other.to_string()),
     };
     if token_id.is_some() && proof.is_none() {
-        return Err(Reply::bad_request(
-            "proof_payload is required with token_id",
-        ));
+        return Err(Reply::bad_request("proof_payload is required with token_id"));
     }
     let registry_id = token_id.unwrap_or(&claims.token_id);
     let record = lock(&state.tokens).get(registry_id).cloned();
@@ -177,9 +153,7 @@ fn authenticate(
         return Err(forbidden("Token has been revoked"));
     }
     if let Some(proof) = proof {
-        let key = lock(&state.agents)
-            .get(&claims.agent_id)
-            .map(|a| a.private_key.clone());
+        let key = lock(&state.agents).get(&claims.agent_id).map(|a| a.private_key.clone());
         let expected = key.map(|k| tokens::proof(&k, registry_id, &claims.agent_id));
         let matches = registry_id == claims.token_id
             && record.agent_id == claims.agent_id
@@ -194,37 +168,20 @@ fn authenticate(
     Ok(claims)
 }
 
-fn authorize(
-    state: &GatewayState,
-    claims: &Claims,
-    spec: &ActionSpec,
-    params: &Value,
-) -> Result<(), Reply> {
+fn authorize(state: &GatewayState, claims: &Claims, spec: &ActionSpec, params: &Value) -> Result<(), Reply> {
     let deny = |reason_label: &str, reason: String| {
         state.metrics.policy_denials.inc(&[reason_label]);
-        Reply::json(
-            StatusCode::FORBIDDEN,
-            json!({"error": "Policy denied", "reason": reason}),
-        )
+        Reply::json(StatusCode::FORBIDDEN, json!({"error": "Policy denied", "reason": reason}))
     };
     let scope = format!("{}:{}", spec.tool, spec.action);
     if !claims.tools.iter().any(|t| t == spec.tool) {
-        return Err(deny(
-            "tool_not_in_token",
-            format!("Tool '{}' not in token claims", spec.tool),
-        ));
+        return Err(deny("tool_not_in_token", format!("Tool '{}' not in token claims", spec.tool)));
     }
-    let role = lock(&state.agents)
-        .get(&claims.agent_id)
-        .map(|a| a.role.clone());
+    let role = lock(&state.agents).get(&claims.agent_id).map(|a| a.role.clone());
     let Some(role) = role else {
         return Err(deny("no_policy", "Agent not found".to_string()));
     };
-    let policies: Vec<_> = lock(&state.policies)
-        .iter()
-        .filter(|p| p.role == role)
-        .cloned()
-        .collect();
+    let policies: Vec<_> = lock(&state.policies).iter().filter(|p| p.role == role).cloned().collect();
     if policies.is_empty() {
         return Err(deny("no_policy", format!("No policy for role '{role}'")));
     }
@@ -241,26 +198,15 @@ fn authorize(
     if let Some(url) = params.get("url").and_then(Value::as_str) {
         if !policy.allowed_domains.is_empty() {
             let host = host_of(url);
-            let allowed = policy
-                .allowed_domains
-                .iter()
-                .any(|d| host == *d || host.ends_with(&format!(".{d}")));
+            let allowed = policy.allowed_domains.iter().any(|d| host == *d || host.ends_with(&format!(".{d}")));
             if !allowed {
-                return Err(deny(
-                    "domain",
-                    format!("Domain '{host}' not in allowed list"),
-                ));
+                return Err(deny("domain", format!("Domain '{host}' not in allowed list")));
             }
         }
     }
-    if let (Some(intent), Some(asked)) =
-        (&policy.intent, params.get("intent").and_then(Value::as_str))
-    {
+    if let (Some(intent), Some(asked)) = (&policy.intent, params.get("intent").and_then(Value::as_str)) {
         if intent != asked {
-            return Err(deny(
-                "intent",
-                format!("Intent '{asked}' does not match policy intent '{intent}'"),
-            ));
+            return Err(deny("intent", format!("Intent '{asked}' does not match policy intent '{intent}'")));
         }
     }
     Ok(())
@@ -290,15 +236,9 @@ enum UpstreamError {
     TimedOut,
 }
 
-async fn call(
-    state: &Arc<GatewayState>,
-    spec: &ActionSpec,
-    params: &Value,
-) -> Result<Value, Reply> {
+async fn call(state: &Arc<GatewayState>, spec: &ActionSpec, params: &Value) -> Result<Value, Reply> {
     let m = &state.metrics;
-    let cache_key = spec
-        .idempotent
-        .then(|| format!("{}|{}|{}", spec.tool, spec.action, params));
+    let cache_key = spec.idempotent.then(|| format!("{}|{}|{}", spec.tool, spec.action, params));
     if let Some(key) = &cache_key {
         if let Some(data) = state.cache_get(key) {
             m.cache_hits.inc(&[spec.tool, spec.action]);
@@ -310,10 +250,7 @@ async fn call(
     if admission == Admission::FastFail {
         m.breaker_fastfail.inc(&[spec.tool]);
         let open_ms = state.with_breaker(spec.tool, |b| b.open_for_ms());
-        return Err(Reply::error(
-            StatusCode::BAD_GATEWAY,
-            &format!("Circuit breaker is OPEN for {open_ms}ms"),
-        ));
+        return Err(Reply::error(StatusCode::BAD_GATEWAY, &format!("Circuit breaker is OPEN for {open_ms}ms")));
     }
     let probe = admission == Admission::Probe;
     let mut attempt = 0;
@@ -348,10 +285,7 @@ async fn call(
             }
             Ok(data)
         }
-        Err(UpstreamError::TimedOut) => Err(Reply::error(
-            StatusCode::GATEWAY_TIMEOUT,
-            "Upstream request timed out",
-        )),
+        Err(UpstreamError::TimedOut) => Err(Reply::error(StatusCode::GATEWAY_TIMEOUT, "Upstream request timed out")),
         Err(UpstreamError::Failed(details)) => Err(Reply::json(
             StatusCode::BAD_GATEWAY,
             json!({"error": "External API request failed", "details": details}),
@@ -360,36 +294,23 @@ async fn call(
 }
 
 /// One call to the simulated upstream, with the tool's chaos applied.
-async fn upstream(
-    state: &GatewayState,
-    spec: &ActionSpec,
-    params: &Value,
-) -> Result<Value, UpstreamError> {
+async fn upstream(state: &GatewayState, spec: &ActionSpec, params: &Value) -> Result<Value, UpstreamError> {
     let config = &state.config;
     let (latency, chaos_hit, jitter) = {
         let mut rng = rand::rng();
         let latency = tools::sample_latency(spec.tool, config.latency_scale, &mut rng);
-        let chaos = state
-            .chaos_for(spec.tool)
-            .filter(|c| rng.random_range(0.0..100.0) < c.pct);
+        let chaos = state.chaos_for(spec.tool).filter(|c| rng.random_range(0.0..100.0) < c.pct);
         let jitter = Duration::from_secs_f64(rng.random_range(1.0..6.0) * config.chaos_scale);
         (latency, chaos, jitter)
     };
     if let Some(chaos) = chaos_hit {
-        state
-            .metrics
-            .chaos_injections
-            .inc(&[spec.tool, chaos.mode.as_str()]);
+        state.metrics.chaos_injections.inc(&[spec.tool, chaos.mode.as_str()]);
         match chaos.mode {
             ChaosMode::Timeout => {
                 tokio::time::sleep(Duration::from_secs_f64(10.0 * config.chaos_scale)).await;
                 return Err(UpstreamError::TimedOut);
             }
-            ChaosMode::Error500 => {
-                return Err(UpstreamError::Failed(
-                    "Upstream returned 500 (chaos)".into(),
-                ))
-            }
+            ChaosMode::Error500 => return Err(UpstreamError::Failed("Upstream returned 500 (chaos)".into())),
             ChaosMode::Jitter => tokio::time::sleep(jitter).await,
         }
     }
@@ -397,9 +318,7 @@ async fn upstream(
         tokio::time::sleep(latency).await;
     }
     if let Some(missing) = tools::missing_param(spec, params) {
-        return Err(UpstreamError::Failed(format!(
-            "{missing}: Required by upstream"
-        )));
+        return Err(UpstreamError::Failed(format!("{missing}: Required by upstream")));
     }
     Ok(tools::response(spec.tool, spec.action, params))
 }

@@ -13,11 +13,7 @@ pub struct Reply {
 
 impl Reply {
     pub fn json(status: StatusCode, body: Value) -> Self {
-        Self {
-            status,
-            body,
-            headers: Vec::new(),
-        }
+        Self { status, body, headers: Vec::new() }
     }
 
     pub fn error(status: StatusCode, message: &str) -> Self {
@@ -32,12 +28,7 @@ impl Reply {
 impl IntoResponse for Reply {
     fn into_response(self) -> Response {
         let body = serde_json::to_vec(&self.body).unwrap_or_default();
-        let mut response = (
-            self.status,
-            [(header::CONTENT_TYPE, "application/json")],
-            body,
-        )
-            .into_response();
+        let mut response = (self.status, [(header::CONTENT_TYPE, "application/json")], body).into_response();
         response.headers_mut().extend(self.headers);
         response
     }
@@ -58,27 +49,20 @@ pub fn object(body: &[u8]) -> Result<Map<String, Value>, Reply> {
 pub fn required_str<'a>(obj: &'a Map<String, Value>, field: &str) -> Result<&'a str, Reply> {
     match obj.get(field) {
         Some(Value::String(s)) if !s.is_empty() => Ok(s),
-        Some(Value::String(_)) | None | Some(Value::Null) => Err(Reply::json(
-            StatusCode::BAD_REQUEST,
-            json!({"error": format!("Missing required field: {field}")}),
-        )),
-        Some(_) => Err(Reply::json(
-            StatusCode::BAD_REQUEST,
-            json!({"error": format!("Field {field} must be a string")}),
-        )),
+        Some(Value::String(_)) | None | Some(Value::Null) => {
+            Err(Reply::json(StatusCode::BAD_REQUEST, json!({"error": format!("Missing required field: {field}")})))
+        }
+        Some(_) => {
+            Err(Reply::json(StatusCode::BAD_REQUEST, json!({"error": format!("Field {field} must be a string")})))
+        }
     }
 }
 
-pub fn optional_str<'a>(
-    obj: &'a Map<String, Value>,
-    field: &str,
-) -> Result<Option<&'a str>, Reply> {
+pub fn optional_str<'a>(obj: &'a Map<String, Value>, field: &str) -> Result<Option<&'a str>, Reply> {
     match obj.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
-        Some(_) => Err(Reply::bad_request(&format!(
-            "Field {field} must be a string"
-        ))),
+        Some(_) => Err(Reply::bad_request(&format!("Field {field} must be a string"))),
     }
 }
 
@@ -88,13 +72,11 @@ pub fn string_list(obj: &Map<String, Value>, field: &str) -> Result<Vec<String>,
         Some(Value::Array(items)) => items
             .iter()
             .map(|v| {
-                v.as_str().map(str::to_string).ok_or_else(|| {
-                    Reply::bad_request(&format!("Field {field} must be a list of strings"))
-                })
+                v.as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| Reply::bad_request(&format!("Field {field} must be a list of strings")))
             })
             .collect(),
-        Some(_) => Err(Reply::bad_request(&format!(
-            "Field {field} must be a list of strings"
-        ))),
+        Some(_) => Err(Reply::bad_request(&format!("Field {field} must be a list of strings"))),
     }
 }

@@ -42,10 +42,7 @@ pub fn router(state: Arc<GatewayState>) -> Router {
 /// The body, or the JSON error for one that could not be read (too large, cut off).
 fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, Reply> {
     if body.as_ref().is_ok_and(|b| b.len() > BODY_LIMIT) {
-        return Err(Reply::error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "Request body too large",
-        ));
+        return Err(Reply::error(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large"));
     }
     body.map_err(|rejection| {
         let status = rejection.status();
@@ -76,16 +73,9 @@ async fn create_policy(State(state): Shared, body: Result<Bytes, BytesRejection>
         if scopes.is_empty() {
             return Err(Reply::bad_request("spec.scopes must not be empty"));
         }
-        let guards = spec
-            .get("guards")
-            .and_then(Value::as_object)
-            .cloned()
-            .unwrap_or_default();
+        let guards = spec.get("guards").and_then(Value::as_object).cloned().unwrap_or_default();
         let allowed_domains = string_list(&guards, "allowedDomains")?;
-        let intent = spec
-            .get("intent")
-            .and_then(Value::as_str)
-            .map(str::to_string);
+        let intent = spec.get("intent").and_then(Value::as_str).map(str::to_string);
         let id = uuid::Uuid::new_v4().to_string();
         lock(&state.policies).push(Policy {
             name: name.to_string(),
@@ -113,17 +103,10 @@ async fn create_agent(State(state): Shared, body: Result<Bytes, BytesRejection>)
         let private_key = hex::encode(rand::random::<[u8; 32]>());
         lock(&state.agents).insert(
             agent_id.clone(),
-            Agent {
-                name: name.to_string(),
-                role: role.to_string(),
-                private_key: private_key.clone(),
-            },
+            Agent { name: name.to_string(), role: role.to_string(), private_key: private_key.clone() },
         );
         state.metrics.agent_creations.inc(&[]);
-        Ok(Reply::json(
-            StatusCode::CREATED,
-            json!({"agent_id": agent_id, "private_key": private_key}),
-        ))
+        Ok(Reply::json(StatusCode::CREATED, json!({"agent_id": agent_id, "private_key": private_key})))
     };
     run().unwrap_or_else(|e| e)
 }
@@ -158,13 +141,7 @@ async fn generate_token(State(state): Shared, body: Result<Bytes, BytesRejection
             exp_ms,
         };
         let token = tokens::sign(&state.secret, &claims);
-        lock(&state.tokens).insert(
-            token_id.clone(),
-            TokenRecord {
-                agent_id: agent_id.to_string(),
-                revoked: false,
-            },
-        );
+        lock(&state.tokens).insert(token_id.clone(), TokenRecord { agent_id: agent_id.to_string(), revoked: false });
         let issued_before = {
             let mut holders = lock(&state.token_holders);
             let n = holders.entry(agent_id.to_string()).or_insert(0);
@@ -196,10 +173,7 @@ async fn revoke_token(State(state): Shared, Path(token_id): Path<String>) -> Rep
         Some(record) => {
             record.revoked = true;
             state.metrics.security_events.inc(&["token_revocation"]);
-            Reply::json(
-                StatusCode::OK,
-                json!({"message": "Token revoked", "token_id": token_id}),
-            )
+            Reply::json(StatusCode::OK, json!({"message": "Token revoked", "token_id": token_id}))
         }
         None => Reply::error(StatusCode::NOT_FOUND, "Token not found in registry"),
     }
@@ -208,10 +182,7 @@ async fn revoke_token(State(state): Shared, Path(token_id): Path<String>) -> Rep
 async fn inject_chaos(State(state): Shared, body: Result<Bytes, BytesRejection>) -> Reply {
     let run = || -> Result<Reply, Reply> {
         if state.config.production {
-            return Err(Reply::error(
-                StatusCode::FORBIDDEN,
-                "Chaos injection is disabled in production",
-            ));
+            return Err(Reply::error(StatusCode::FORBIDDEN, "Chaos injection is disabled in production"));
         }
         let req = object(&body_bytes(body)?)?;
         let tool = required_str(&req, "tool")?;
@@ -240,10 +211,7 @@ async fn inject_chaos(State(state): Shared, body: Result<Bytes, BytesRejection>)
 
 async fn clear_chaos(State(state): Shared, Path(tool): Path<String>) -> Reply {
     if state.config.production {
-        return Reply::error(
-            StatusCode::FORBIDDEN,
-            "Chaos injection is disabled in production",
-        );
+        return Reply::error(StatusCode::FORBIDDEN, "Chaos injection is disabled in production");
     }
     let removed = lock(&state.chaos).remove(&tool).is_some();
     if removed {
@@ -256,10 +224,7 @@ async fn clear_chaos(State(state): Shared, Path(tool): Path<String>) -> Reply {
 }
 
 async fn chaos_state(State(state): Shared) -> Reply {
-    Reply::json(
-        StatusCode::OK,
-        json!({"activeChaos": state.active_chaos_json()}),
-    )
+    Reply::json(StatusCode::OK, json!({"activeChaos": state.active_chaos_json()}))
 }
 
 async fn health(State(state): Shared) -> Reply {
@@ -278,10 +243,7 @@ async fn health(State(state): Shared) -> Reply {
 
 async fn ready(State(state): Shared) -> Reply {
     if state.any_breaker_open() {
-        Reply::json(
-            StatusCode::SERVICE_UNAVAILABLE,
-            json!({"ready": false, "reason": "circuit breaker open"}),
-        )
+        Reply::json(StatusCode::SERVICE_UNAVAILABLE, json!({"ready": false, "reason": "circuit breaker open"}))
     } else {
         Reply::json(StatusCode::OK, json!({"ready": true}))
     }
@@ -289,12 +251,5 @@ async fn ready(State(state): Shared) -> Reply {
 
 async fn metrics(State(state): Shared) -> Response {
     let text = state.metrics.render(state.start_unix);
-    (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        text,
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response()
 }

@@ -100,10 +100,8 @@ const CACHE_CAPACITY: usize = 50_000;
 impl GatewayState {
     pub fn new(config: GatewayConfig) -> Self {
         let secret: [u8; 32] = rand::random();
-        let start_unix = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs_f64())
-            .unwrap_or(0.0);
+        let start_unix =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0);
         let metrics = Registry::default();
         // Every series exists from the start at zero, so dashboards and rates see a counter
         // before its first event instead of "no data".
@@ -117,32 +115,15 @@ impl GatewayState {
             metrics.retries.add(&[a.tool, a.action, "recovered"], 0.0);
             metrics.retries.add(&[a.tool, a.action, "exhausted"], 0.0);
         }
-        for kind in [
-            "policy",
-            "auth",
-            "rate_limited",
-            "upstream",
-            "network",
-            "validation",
-        ] {
+        for kind in ["policy", "auth", "rate_limited", "upstream", "network", "validation"] {
             metrics.errors.add(&[kind], 0.0);
         }
-        for reason in [
-            "scope",
-            "domain",
-            "intent",
-            "no_policy",
-            "tool_not_in_token",
-        ] {
+        for reason in ["scope", "domain", "intent", "no_policy", "tool_not_in_token"] {
             metrics.policy_denials.add(&[reason], 0.0);
         }
-        for event in [
-            "provenance_mismatch",
-            "token_revocation",
-            "revoked_token_use",
-            "invalid_signature",
-            "expired_token",
-        ] {
+        for event in
+            ["provenance_mismatch", "token_revocation", "revoked_token_use", "invalid_signature", "expired_token"]
+        {
             metrics.security_events.add(&[event], 0.0);
         }
         for counter in [
@@ -182,20 +163,14 @@ impl GatewayState {
     /// Runs `f` on the tool's breaker and mirrors its state into the gauge.
     pub fn with_breaker<R>(&self, tool: &str, f: impl FnOnce(&mut Breaker) -> R) -> R {
         let mut breakers = lock(&self.breakers);
-        let breaker = breakers
-            .entry(tool.to_string())
-            .or_insert_with(|| Breaker::new(self.breaker_config()));
+        let breaker = breakers.entry(tool.to_string()).or_insert_with(|| Breaker::new(self.breaker_config()));
         let result = f(breaker);
-        self.metrics
-            .breaker_state
-            .set(&[tool], breaker.state().gauge());
+        self.metrics.breaker_state.set(&[tool], breaker.state().gauge());
         result
     }
 
     pub fn any_breaker_open(&self) -> bool {
-        lock(&self.breakers)
-            .values()
-            .any(|b| b.state() != BreakerState::Closed)
+        lock(&self.breakers).values().any(|b| b.state() != BreakerState::Closed)
     }
 
     pub fn chaos_for(&self, tool: &str) -> Option<ChaosSetting> {
@@ -205,10 +180,7 @@ impl GatewayState {
     pub fn active_chaos_json(&self) -> Value {
         let chaos = lock(&self.chaos);
         Value::Array(
-            chaos
-                .iter()
-                .map(|(tool, s)| serde_json::json!([tool, {"mode": s.mode.as_str(), "pct": s.pct}]))
-                .collect(),
+            chaos.iter().map(|(tool, s)| serde_json::json!([tool, {"mode": s.mode.as_str(), "pct": s.pct}])).collect(),
         )
     }
 
@@ -225,13 +197,7 @@ impl GatewayState {
             cache.retain(|_, e| e.stored.elapsed() <= ttl);
         }
         if cache.len() < CACHE_CAPACITY {
-            cache.insert(
-                key,
-                CacheEntry {
-                    stored: Instant::now(),
-                    data,
-                },
-            );
+            cache.insert(key, CacheEntry { stored: Instant::now(), data });
         }
     }
 
@@ -242,15 +208,9 @@ impl GatewayState {
         };
         let now = Instant::now();
         let mut windows = lock(&self.rate_windows);
-        let w = windows.entry(agent_id.to_string()).or_insert(RateWindow {
-            started: now,
-            count: 0,
-        });
+        let w = windows.entry(agent_id.to_string()).or_insert(RateWindow { started: now, count: 0 });
         if now.duration_since(w.started) >= limit.window {
-            *w = RateWindow {
-                started: now,
-                count: 0,
-            };
+            *w = RateWindow { started: now, count: 0 };
         }
         if w.count >= limit.calls {
             let left = limit.window.saturating_sub(now.duration_since(w.started));

@@ -37,11 +37,8 @@ pub fn verify(secret: &[u8], token: &str) -> Result<Claims, TokenError> {
     let signature = hex::decode(signature).map_err(|_| TokenError::BadSignature)?;
     let mut m = HmacSha256::new_from_slice(secret).expect("hmac takes any key length");
     m.update(payload.as_bytes());
-    m.verify_slice(&signature)
-        .map_err(|_| TokenError::BadSignature)?;
-    let json = base64::engine::general_purpose::STANDARD
-        .decode(payload)
-        .map_err(|_| TokenError::BadSignature)?;
+    m.verify_slice(&signature).map_err(|_| TokenError::BadSignature)?;
+    let json = base64::engine::general_purpose::STANDARD.decode(payload).map_err(|_| TokenError::BadSignature)?;
     serde_json::from_slice(&json).map_err(|_| TokenError::BadSignature)
 }
 
@@ -54,10 +51,7 @@ fn mac(secret: &[u8], data: &[u8]) -> Vec<u8> {
 /// The provenance proof a caller presents with a `token_id`: the HMAC of `token_id:agent_id`
 /// under the agent's private key, hex-encoded.
 pub fn proof(private_key: &str, token_id: &str, agent_id: &str) -> String {
-    hex::encode(mac(
-        private_key.as_bytes(),
-        format!("{token_id}:{agent_id}").as_bytes(),
-    ))
+    hex::encode(mac(private_key.as_bytes(), format!("{token_id}:{agent_id}").as_bytes()))
 }
 
 #[cfg(test)]

@@ -18,54 +18,17 @@ pub struct ActionSpec {
 }
 
 pub const ACTIONS: [ActionSpec; 7] = [
-    ActionSpec {
-        tool: "serpapi",
-        action: "search",
-        required: &["q"],
-        idempotent: true,
-    },
-    ActionSpec {
-        tool: "http_fetch",
-        action: "get",
-        required: &["url"],
-        idempotent: true,
-    },
-    ActionSpec {
-        tool: "http_fetch",
-        action: "head",
-        required: &["url"],
-        idempotent: true,
-    },
-    ActionSpec {
-        tool: "openai",
-        action: "chat",
-        required: &["model"],
-        idempotent: false,
-    },
-    ActionSpec {
-        tool: "openai",
-        action: "complete",
-        required: &["model"],
-        idempotent: false,
-    },
-    ActionSpec {
-        tool: "gmail_send",
-        action: "send",
-        required: &["to", "subject"],
-        idempotent: false,
-    },
-    ActionSpec {
-        tool: "gmail_send",
-        action: "profile",
-        required: &[],
-        idempotent: true,
-    },
+    ActionSpec { tool: "serpapi", action: "search", required: &["q"], idempotent: true },
+    ActionSpec { tool: "http_fetch", action: "get", required: &["url"], idempotent: true },
+    ActionSpec { tool: "http_fetch", action: "head", required: &["url"], idempotent: true },
+    ActionSpec { tool: "openai", action: "chat", required: &["model"], idempotent: false },
+    ActionSpec { tool: "openai", action: "complete", required: &["model"], idempotent: false },
+    ActionSpec { tool: "gmail_send", action: "send", required: &["to", "subject"], idempotent: false },
+    ActionSpec { tool: "gmail_send", action: "profile", required: &[], idempotent: true },
 ];
 
 pub fn action_spec(tool: &str, action: &str) -> Option<&'static ActionSpec> {
-    ACTIONS
-        .iter()
-        .find(|a| a.tool == tool && a.action == action)
+    ACTIONS.iter().find(|a| a.tool == tool && a.action == action)
 }
 
 /// Median upstream latency per tool in milliseconds; openai is the slow one.
@@ -92,10 +55,7 @@ pub fn sample_latency(tool: &str, scale: f64, rng: &mut impl Rng) -> Duration {
 
 /// Names the first required param missing from `params`, the way the mocks fail on it.
 pub fn missing_param(spec: &ActionSpec, params: &Value) -> Option<&'static str> {
-    spec.required
-        .iter()
-        .copied()
-        .find(|p| params.get(p).is_none_or(Value::is_null))
+    spec.required.iter().copied().find(|p| params.get(p).is_none_or(Value::is_null))
 }
 
 pub fn response(tool: &str, action: &str, params: &Value) -> Value {

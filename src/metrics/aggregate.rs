@@ -20,33 +20,20 @@ pub struct Progress {
 
 impl Default for Progress {
     fn default() -> Self {
-        Self {
-            status: RunStatus::Starting,
-            phase: None,
-            rate_multiplier: 1.0,
-            scheduled_rate: 0.0,
-        }
+        Self { status: RunStatus::Starting, phase: None, rate_multiplier: 1.0, scheduled_rate: 0.0 }
     }
 }
 
 /// Lossless per-tool histograms for the report and for merging runs.
 pub struct FinalHistograms {
+    /// (tool, latency from intended start, service time), microseconds.
     pub tools: Vec<(String, Histogram<u64>, Histogram<u64>)>,
-    pub kpi_latency: Histogram<u64>,
-    pub fast_fail: Histogram<u64>,
 }
 
 impl FinalHistograms {
     /// For reports written without the engine's final merge (mid-run, or after a failure).
     pub fn empty(tools: &[String]) -> Self {
-        Self {
-            tools: tools
-                .iter()
-                .map(|t| (t.clone(), new_histogram(), new_histogram()))
-                .collect(),
-            kpi_latency: new_histogram(),
-            fast_fail: new_histogram(),
-        }
+        Self { tools: tools.iter().map(|t| (t.clone(), new_histogram(), new_histogram())).collect() }
     }
 }
 
@@ -59,6 +46,7 @@ pub struct Aggregator {
     /// The second being accumulated.
     second: SecondPoint,
     second_latency: Histogram<u64>,
+    second_tool_latency: Vec<Histogram<u64>>,
     series: Vec<SecondPoint>,
     last_arrivals: u64,
     last_dropped: u64,
@@ -76,6 +64,7 @@ impl Aggregator {
             fast_fail: new_histogram(),
             second: empty_point(0, 0, n),
             second_latency: new_histogram(),
+            second_tool_latency: (0..n).map(|_| new_histogram()).collect(),
             series: Vec::new(),
             last_arrivals: 0,
             last_dropped: 0,
@@ -84,18 +73,16 @@ impl Aggregator {
     }
 
     /// Merges what the workers recorded and returns the new snapshot.
-    pub fn tick(
-        &mut self,
-        recorder: &Recorder,
-        progress: &Progress,
-        elapsed_s: f64,
-    ) -> Arc<Snapshot> {
+    pub fn tick(&mut self, recorder: &Recorder, progress: &Progress, elapsed_s: f64) -> Arc<Snapshot> {
+        // Drain before closing: what was recorded since the last tick belongs (mostly) to the
+        // second that is ending, not to the one that begins.
+        recorder.drain(|shard| self.merge(shard));
         let second_now = elapsed_s.floor() as u32;
         // Close every second that ended before this tick (several if ticks were late).
         while self.second.t < second_now {
             self.close_second(recorder);
         }
-        recorder.drain(|shard| self.merge(shard));
+
         let s = &mut self.snapshot;
         s.elapsed_s = elapsed_s;
         s.status = progress.status.clone();
@@ -105,9 +92,10 @@ impl Aggregator {
         }
         s.rate_multiplier = progress.rate_multiplier;
         s.scheduled_rate = progress.scheduled_rate;
-        s.arrivals = recorder.arrivals.load(Ordering::Relaxed);
-        s.dropped = recorder.dropped.load(Ordering::Relaxed);
-        s.started = s.arrivals - s.dropped;
+        // Dropped first: every drop follows its arrival's count, so dropped ≤ arrivals here.
+        s.dropped = recorder.dropped.load(Ordering::Acquire);
+        s.arrivals = recorder.arrivals.load(Ordering::Acquire);
+        s.started = s.arrivals.saturating_sub(s.dropped);
         s.inflight = recorder.inflight.load(Ordering::Relaxed);
         s.kpi_latency = Quantiles::of(&self.kpi_latency);
         s.fast_fail = Quantiles::of(&self.fast_fail);
@@ -142,6 +130,7 @@ impl Aggregator {
             let _ = self.latency[i].add(&t.latency);
             let _ = self.service[i].add(&t.service);
             let _ = self.second_latency.add(&t.latency);
+            let _ = self.second_tool_latency[i].add(&t.latency);
             let view = &mut s.tools[i];
             let n = t.latency.len();
             view.requests += n;
@@ -179,17 +168,24 @@ impl Aggregator {
     }
 
     fn close_second(&mut self, recorder: &Recorder) {
-        let arrivals = recorder.arrivals.load(Ordering::Relaxed);
-        let dropped = recorder.dropped.load(Ordering::Relaxed);
+        let dropped = recorder.dropped.load(Ordering::Acquire);
+        let arrivals = recorder.arrivals.load(Ordering::Acquire);
         let mut point = std::mem::replace(&mut self.second, empty_point(0, 0, self.latency.len()));
         point.scheduled = arrivals - self.last_arrivals;
         point.dropped = dropped - self.last_dropped;
-        point.started = point.scheduled - point.dropped;
+        // A drop can be counted a second after its arrival; never let that wrap.
+        point.started = point.scheduled.saturating_sub(point.dropped);
+
         self.last_arrivals = arrivals;
         self.last_dropped = dropped;
         let q = Quantiles::of(&self.second_latency);
         (point.p50_ms, point.p95_ms, point.p99_ms) = (q.p50_ms, q.p95_ms, q.p99_ms);
         self.second_latency.reset();
+        for (p99, h) in point.tool_p99_ms.iter_mut().zip(&mut self.second_tool_latency) {
+            *p99 = Quantiles::of(h).p99_ms;
+            h.reset();
+        }
+
         let s = &mut self.snapshot;
         s.achieved_rps = point.completed as f64;
         for (tool, n) in s.tools.iter_mut().zip(&point.tool_completed) {
@@ -201,28 +197,18 @@ impl Aggregator {
     }
 
     /// Closes the last, partial second so the series accounts for every arrival.
-    pub fn close(
-        &mut self,
-        recorder: &Recorder,
-        progress: &Progress,
-        elapsed_s: f64,
-    ) -> Arc<Snapshot> {
+    pub fn close(&mut self, recorder: &Recorder, progress: &Progress, elapsed_s: f64) -> Arc<Snapshot> {
         self.tick(recorder, progress, elapsed_s);
         self.close_second(recorder);
         Arc::new(self.snapshot.clone())
     }
 
-    pub fn finish(self) -> FinalHistograms {
+    /// The cumulative histograms, moved out; the aggregator is done after this.
+    pub fn take_final(&mut self) -> FinalHistograms {
         let names = self.snapshot.tools.iter().map(|t| t.name.clone());
-        FinalHistograms {
-            tools: names
-                .zip(self.latency)
-                .zip(self.service)
-                .map(|((n, l), s)| (n, l, s))
-                .collect(),
-            kpi_latency: self.kpi_latency,
-            fast_fail: self.fast_fail,
-        }
+        let latency = std::mem::take(&mut self.latency);
+        let service = std::mem::take(&mut self.service);
+        FinalHistograms { tools: names.zip(latency).zip(service).map(|((n, l), s)| (n, l, s)).collect() }
     }
 }
 
@@ -240,5 +226,6 @@ fn empty_point(t: u32, phase: usize, tools: usize) -> SecondPoint {
         errors: [0; 7],
         tool_completed: vec![0; tools],
         tool_errors: vec![0; tools],
+        tool_p99_ms: vec![0.0; tools],
     }
 }

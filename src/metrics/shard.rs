@@ -85,13 +85,7 @@ pub struct ToolShard {
 
 impl ToolShard {
     fn new() -> Self {
-        Self {
-            latency: new_histogram(),
-            service: new_histogram(),
-            ok: 0,
-            errors: [0; 7],
-            codes: Vec::new(),
-        }
+        Self { latency: new_histogram(), service: new_histogram(), ok: 0, errors: [0; 7], codes: Vec::new() }
     }
 }
 
@@ -119,13 +113,7 @@ impl Shard {
         Self {
             tools: (0..tools).map(|_| ToolShard::new()).collect(),
             flows: (0..flows)
-                .map(|_| FlowShard {
-                    iterations: 0,
-                    ok: 0,
-                    failed: 0,
-                    correct_denials: 0,
-                    breaches: 0,
-                })
+                .map(|_| FlowShard { iterations: 0, ok: 0, failed: 0, correct_denials: 0, breaches: 0 })
                 .collect(),
             kpi_latency: new_histogram(),
             kpi_ok: 0,
@@ -144,13 +132,7 @@ impl Shard {
             t.codes.clear();
         }
         for f in &mut self.flows {
-            *f = FlowShard {
-                iterations: 0,
-                ok: 0,
-                failed: 0,
-                correct_denials: 0,
-                breaches: 0,
-            };
+            *f = FlowShard { iterations: 0, ok: 0, failed: 0, correct_denials: 0, breaches: 0 };
         }
         self.kpi_latency.reset();
         self.kpi_ok = 0;
@@ -167,7 +149,6 @@ pub struct Recorder {
     pub arrivals: AtomicU64,
     pub dropped: AtomicU64,
     pub inflight: AtomicU64,
-    pub sent: AtomicU64,
 }
 
 thread_local! {
@@ -177,14 +158,11 @@ thread_local! {
 impl Recorder {
     pub fn new(tools: usize, flows: usize, shards: usize) -> Self {
         Self {
-            shards: (0..shards.max(1))
-                .map(|_| Mutex::new(Shard::new(tools, flows)))
-                .collect(),
+            shards: (0..shards.max(1)).map(|_| Mutex::new(Shard::new(tools, flows))).collect(),
             next_shard: AtomicUsize::new(0),
             arrivals: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
             inflight: AtomicU64::new(0),
-            sent: AtomicU64::new(0),
         }
     }
 
@@ -217,12 +195,12 @@ impl Recorder {
             None => t.codes.push((r.status, 1)),
         }
         if r.kpi {
+            // Failures count too: a timeout is the slowest answer, not a missing one.
             shard.kpi_total += 1;
-            if r.error.is_none() {
-                shard.kpi_ok += 1;
-                let _ = shard.kpi_latency.record(r.latency_us.max(1));
-            }
+            shard.kpi_ok += u64::from(r.error.is_none());
+            let _ = shard.kpi_latency.record(r.latency_us.max(1));
         }
+
         if r.fast_fail {
             let _ = shard.fast_fail.record(r.service_us.max(1));
         }

@@ -124,6 +124,8 @@ pub struct SecondPoint {
     pub tool_completed: Vec<u64>,
     /// Errors per tool, in the same order.
     pub tool_errors: Vec<u64>,
+    /// p99 latency per tool in this second (0 without completions), in the same order.
+    pub tool_p99_ms: Vec<f64>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

@@ -4,45 +4,27 @@ use super::svg_chart::{render, Chart, Marker, MarkerKind, Series};
 use super::RunReport;
 use crate::metrics::ErrorClass;
 
-const PALETTE: [&str; 8] = [
-    "#2563eb", "#16a34a", "#dc2626", "#9333ea", "#ea580c", "#0891b2", "#ca8a04", "#db2777",
-];
+const PALETTE: [&str; 8] = ["#2563eb", "#16a34a", "#dc2626", "#9333ea", "#ea580c", "#0891b2", "#ca8a04", "#db2777"];
 
 fn markers(r: &RunReport) -> Vec<Marker> {
-    let phases = r.phases.iter().map(|p| Marker {
-        x: f64::from(p.start_s),
-        label: p.name.clone(),
-        kind: MarkerKind::Phase,
+    let phases =
+        r.phases.iter().map(|p| Marker { x: f64::from(p.start_s), label: p.name.clone(), kind: MarkerKind::Phase });
+    let chaos = r.events.iter().filter(|e| e.kind == crate::live::EventKind::Chaos).filter_map(|e| {
+        // The timeline's own wording: "inject <tool> <mode> <pct>% (…)" and "clear <tool> (…)".
+        let kind = if e.text.starts_with("inject ") {
+            MarkerKind::Chaos
+        } else if e.text.starts_with("clear ") {
+            MarkerKind::ChaosClear
+        } else {
+            return None;
+        };
+        let label = e.text.split(" (").next().unwrap_or(&e.text).to_string();
+        Some(Marker { x: e.t_s, label, kind })
     });
-    let chaos = r
-        .events
-        .iter()
-        .filter(|e| e.kind == crate::live::EventKind::Chaos)
-        .filter_map(|e| {
-            // The timeline's own wording: "inject <tool> <mode> <pct>% (…)" and "clear <tool> (…)".
-            let kind = if e.text.starts_with("inject ") {
-                MarkerKind::Chaos
-            } else if e.text.starts_with("clear ") {
-                MarkerKind::ChaosClear
-            } else {
-                return None;
-            };
-            let label = e.text.split(" (").next().unwrap_or(&e.text).to_string();
-            Some(Marker {
-                x: e.t_s,
-                label,
-                kind,
-            })
-        });
     phases.chain(chaos).collect()
 }
 
-fn series(
-    name: &str,
-    color: usize,
-    r: &RunReport,
-    f: impl Fn(&crate::metrics::SecondPoint) -> f64,
-) -> Series {
+fn series(name: &str, color: usize, r: &RunReport, f: impl Fn(&crate::metrics::SecondPoint) -> f64) -> Series {
     Series {
         name: name.into(),
         points: r.series.iter().map(|p| (f64::from(p.t), f(p))).collect(),
@@ -56,9 +38,7 @@ pub fn render_all(r: &RunReport) -> Vec<(&'static str, String)> {
         series("completed requests", 1, r, |p| p.completed as f64),
     ];
     for (i, t) in r.tools.iter().enumerate() {
-        rate.push(series(&t.name, i + 2, r, move |p| {
-            p.tool_completed.get(i).copied().unwrap_or(0) as f64
-        }));
+        rate.push(series(&t.name, i + 2, r, move |p| p.tool_completed.get(i).copied().unwrap_or(0) as f64));
     }
     let rate = Chart {
         title: "Request rate".into(),
@@ -103,20 +83,12 @@ pub fn render_all(r: &RunReport) -> Vec<(&'static str, String)> {
                 points.extend(b.transitions.iter().map(|(t, s)| (*t, f64::from(*s))));
                 let last = points.last().map_or(0.0, |p| p.1);
                 points.push((r.duration_s, last));
-                Series {
-                    name: b.tool.clone(),
-                    points,
-                    color: PALETTE[i % PALETTE.len()].into(),
-                }
+                Series { name: b.tool.clone(), points, color: PALETTE[i % PALETTE.len()].into() }
             })
             .collect(),
         markers: markers(r),
         step: true,
-        y_labels: Some(vec![
-            (0.0, "closed".into()),
-            (1.0, "half-open".into()),
-            (2.0, "open".into()),
-        ]),
+        y_labels: Some(vec![(0.0, "closed".into()), (1.0, "half-open".into()), (2.0, "open".into())]),
         ..Default::default()
     };
     vec![

@@ -15,11 +15,7 @@ pub fn render(r: &RunReport) -> String {
     }
     o.push('\n');
     for p in &r.series {
-        let phase = r
-            .scenario
-            .phases
-            .get(p.phase)
-            .map_or("", |ph| ph.name.as_str());
+        let phase = r.scenario.phases.get(p.phase).map_or("", |ph| ph.name.as_str());
         let _ = write!(
             o,
             "{},{},{},{},{},{},{:.3},{:.3},{:.3}",

@@ -6,24 +6,19 @@ use std::fmt::Write;
 
 pub fn render(r: &RunReport) -> String {
     let failures = r.kpis.iter().filter(|k| k.verdict == Verdict::Fail).count();
-    let skipped = r
-        .kpis
-        .iter()
-        .filter(|k| k.verdict == Verdict::NotMeasured)
-        .count();
+    let skipped = r.kpis.iter().filter(|k| k.verdict == Verdict::NotMeasured).count();
     let mut o = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let suite = xml(&format!("proofdeck.{}", r.scenario.name));
-    let _ = writeln!(o, "<testsuites name=\"proofdeck\" tests=\"{}\" failures=\"{failures}\" skipped=\"{skipped}\" time=\"{:.3}\">", r.kpis.len(), r.duration_s);
+    let _ = writeln!(
+        o,
+        "<testsuites name=\"proofdeck\" tests=\"{}\" failures=\"{failures}\" skipped=\"{skipped}\" time=\"{:.3}\">",
+        r.kpis.len(),
+        r.duration_s
+    );
     let _ = writeln!(o, "  <testsuite name=\"{suite}\" tests=\"{}\" failures=\"{failures}\" skipped=\"{skipped}\" errors=\"0\" time=\"{:.3}\" timestamp=\"{}\">", r.kpis.len(), r.duration_s, xml(&r.started_at));
     for k in &r.kpis {
-        let value = k
-            .value
-            .map_or("not measured".to_string(), |v| format!("{v:.3} {}", k.unit));
-        let _ = writeln!(
-            o,
-            "    <testcase classname=\"{suite}.kpi\" name=\"{}\" time=\"0\">",
-            xml(&k.name)
-        );
+        let value = k.value.map_or("not measured".to_string(), |v| format!("{v:.3} {}", k.unit));
+        let _ = writeln!(o, "    <testcase classname=\"{suite}.kpi\" name=\"{}\" time=\"0\">", xml(&k.name));
         match k.verdict {
             Verdict::Pass => {}
             Verdict::Fail => {
@@ -37,11 +32,7 @@ pub fn render(r: &RunReport) -> String {
                 );
             }
             Verdict::NotMeasured => {
-                let _ = writeln!(
-                    o,
-                    "      <skipped message=\"not measured: {}\"/>",
-                    xml(&k.evidence)
-                );
+                let _ = writeln!(o, "      <skipped message=\"not measured: {}\"/>", xml(&k.evidence));
             }
         }
         let _ = writeln!(

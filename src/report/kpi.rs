@@ -96,11 +96,7 @@ fn result(c: Check, value: Option<f64>, limit: f64, at_most: bool, evidence: Str
         target: format!(
             "{op} {}{}",
             trim(limit),
-            if c.unit.is_empty() {
-                String::new()
-            } else {
-                format!(" {}", c.unit)
-            }
+            if c.unit.is_empty() { String::new() } else { format!(" {}", c.unit) }
         ),
         verdict,
         source: c.source,
@@ -117,88 +113,67 @@ pub fn evaluate(kpi: &Kpi, snap: &Snapshot, target: &TargetEvidence) -> Vec<KpiR
     let client = Source::ClientMeasured;
     let lat = snap.kpi_latency;
     let lat_value = |v: f64| (lat.count > 0).then_some(v);
-    let lat_evidence = format!(
-        "{} successful happy-path tool calls in KPI phases, latency from intended start",
-        lat.count
-    );
+    let lat_evidence =
+        format!("{} happy-path tool calls in KPI phases (failures included), latency from intended start", lat.count);
     let mut out = vec![
         result(
-            Check {
-                id: "p50",
-                name: "p50 latency",
-                unit: "ms",
-                source: client,
-            },
+            Check { id: "p50", name: "p50 latency", unit: "ms", source: client },
             lat_value(lat.p50_ms),
             kpi.p50_ms,
             true,
             lat_evidence.clone(),
         ),
         result(
-            Check {
-                id: "p95",
-                name: "p95 latency",
-                unit: "ms",
-                source: client,
-            },
+            Check { id: "p95", name: "p95 latency", unit: "ms", source: client },
             lat_value(lat.p95_ms),
             kpi.p95_ms,
             true,
             lat_evidence.clone(),
         ),
         result(
-            Check {
-                id: "p99",
-                name: "p99 latency",
-                unit: "ms",
-                source: client,
-            },
+            Check { id: "p99", name: "p99 latency", unit: "ms", source: client },
             lat_value(lat.p99_ms),
             kpi.p99_ms,
             true,
             lat_evidence,
         ),
     ];
-    let success = (snap.kpi_total > 0).then(|| snap.kpi_ok as f64 * 100.0 / snap.kpi_total as f64);
+    // Arrivals dropped at the in-flight cap were never served: they count as failures, and
+    // the latency percentiles cannot see them, so those KPIs fail below.
+    let success = (snap.kpi_total > 0).then(|| snap.kpi_ok as f64 * 100.0 / (snap.kpi_total + snap.dropped) as f64);
     out.push(result(
-        Check {
-            id: "success",
-            name: "happy-path success",
-            unit: "%",
-            source: client,
-        },
+        Check { id: "success", name: "happy-path success", unit: "%", source: client },
         success,
         kpi.success_pct,
         false,
         format!(
-            "{} of {} happy-path tool calls in KPI phases answered as expected",
-            snap.kpi_ok, snap.kpi_total
+            "{} of {} happy-path tool calls in KPI phases answered as expected, {} arrivals dropped",
+            snap.kpi_ok, snap.kpi_total, snap.dropped
         ),
     ));
+    if snap.dropped > 0 {
+        for k in out.iter_mut().filter(|k| k.unit == "ms" && k.id.starts_with('p')) {
+            k.verdict = Verdict::Fail;
+            k.evidence = format!(
+                "{}; {} arrivals were dropped at the in-flight cap, so the tail is unknown",
+                k.evidence, snap.dropped
+            );
+        }
+    }
     let ff = snap.fast_fail;
     out.push(result(
-        Check {
-            id: "fast_fail",
-            name: "breaker fast-fail p99",
-            unit: "ms",
-            source: client,
-        },
+        Check { id: "fast_fail", name: "breaker fast-fail p99", unit: "ms", source: client },
         (ff.count > 0).then_some(ff.p99_ms),
         kpi.fast_fail_ms,
         true,
         format!("{} answers from an open breaker (service time)", ff.count),
     ));
     let retry = match (target.retries_recovered, target.retries_exhausted) {
-        (Some(r), e) if r + e.unwrap_or(0.0) > 0.0 => Some(r * 100.0 / (r + e.unwrap_or(0.0))),
+        (Some(r), Some(e)) if r + e > 0.0 => Some(r * 100.0 / (r + e)),
         _ => None,
     };
     out.push(result(
-        Check {
-            id: "retry",
-            name: "retryable errors resolved",
-            unit: "%",
-            source: Source::TargetScraped,
-        },
+        Check { id: "retry", name: "retryable errors resolved", unit: "%", source: Source::TargetScraped },
         retry,
         kpi.retry_resolve_pct,
         false,
@@ -208,49 +183,26 @@ pub fn evaluate(kpi: &Kpi, snap: &Snapshot, target: &TargetEvidence) -> Vec<KpiR
             opt(target.retries_exhausted)
         ),
     ));
-    let denial_flows: Vec<_> = snap
-        .flows
-        .iter()
-        .filter(|f| f.kind != FlowKind::Happy)
-        .collect();
-    let attempts: u64 = denial_flows
-        .iter()
-        .map(|f| f.correct_denials + f.breaches)
-        .sum();
+    let denial_flows: Vec<_> = snap.flows.iter().filter(|f| f.kind != FlowKind::Happy).collect();
+    let attempts: u64 = denial_flows.iter().map(|f| f.correct_denials + f.breaches).sum();
     let denied: u64 = denial_flows.iter().map(|f| f.correct_denials).sum();
     out.push(result(
-        Check {
-            id: "denied",
-            name: "unauthorized actions denied",
-            unit: "%",
-            source: client,
-        },
+        Check { id: "denied", name: "unauthorized actions denied", unit: "%", source: client },
         (attempts > 0).then(|| denied as f64 * 100.0 / attempts as f64),
         kpi.denied_pct,
         false,
         format!("{denied} of {attempts} unauthorized attempts refused"),
     ));
-    let intentional: u64 = snap
-        .flows
-        .iter()
-        .filter(|f| f.kind == FlowKind::Security)
-        .map(|f| f.iterations)
-        .sum();
-    let unexpected = target
-        .provenance_mismatches
-        .map(|m| (m - intentional as f64).max(0.0));
+    let intentional: u64 = snap.flows.iter().filter(|f| f.kind == FlowKind::Security).map(|f| f.correct_denials).sum();
+
+    let unexpected = target.provenance_mismatches.map(|m| (m - intentional as f64).max(0.0));
     out.push(result(
-        Check {
-            id: "provenance",
-            name: "unintended provenance mismatches",
-            unit: "",
-            source: Source::TargetScraped,
-        },
+        Check { id: "provenance", name: "unintended provenance mismatches", unit: "", source: Source::TargetScraped },
         unexpected,
         kpi.provenance_mismatches,
         true,
         format!(
-            "target counted {} mismatches, {intentional} sent on purpose by security flows",
+            "target counted {} mismatches, {intentional} refused as intended in security flows",
             opt(target.provenance_mismatches)
         ),
     ));
@@ -259,37 +211,19 @@ pub fn evaluate(kpi: &Kpi, snap: &Snapshot, target: &TargetEvidence) -> Vec<KpiR
         _ => None,
     };
     out.push(result(
-        Check {
-            id: "cache",
-            name: "cache hit ratio",
-            unit: "%",
-            source: Source::TargetScraped,
-        },
+        Check { id: "cache", name: "cache hit ratio", unit: "%", source: Source::TargetScraped },
         ratio,
         kpi.cache_hit_pct,
         false,
-        format!(
-            "hits {} / misses {} on cacheable queries",
-            opt(target.cache_hits),
-            opt(target.cache_misses)
-        ),
+        format!("hits {} / misses {} on cacheable queries", opt(target.cache_hits), opt(target.cache_misses)),
     ));
     // Growth needs a soak: under 10 minutes of evidence the KPI says not measured.
-    let growth = match (
-        target.rss_first_bytes,
-        target.rss_last_bytes,
-        target.rss_window_s,
-    ) {
+    let growth = match (target.rss_first_bytes, target.rss_last_bytes, target.rss_window_s) {
         (Some(a), Some(b), Some(w)) if a > 0.0 && w >= 600.0 => Some((b - a) * 100.0 / a),
         _ => None,
     };
     out.push(result(
-        Check {
-            id: "memory",
-            name: "target memory growth over the soak",
-            unit: "%",
-            source: Source::TargetScraped,
-        },
+        Check { id: "memory", name: "target memory growth over the soak", unit: "%", source: Source::TargetScraped },
         growth,
         kpi.memory_growth_pct,
         true,
@@ -312,6 +246,7 @@ fn opt(v: Option<f64>) -> String {
 }
 
 /// Exit code of the spec: 0 when every measured KPI held, 1 when one failed.
+/// Whether the run proves its KPIs: none failed, and at least one was measured.
 pub fn all_held(results: &[KpiResult]) -> bool {
-    results.iter().all(|k| k.verdict != Verdict::Fail)
+    results.iter().all(|k| k.verdict != Verdict::Fail) && results.iter().any(|k| k.verdict == Verdict::Pass)
 }

@@ -11,21 +11,11 @@ pub fn render(r: &RunReport) -> String {
     let _ = writeln!(o, "# Proof report — {}", r.scenario.name);
     let _ = writeln!(o);
     if r.partial {
-        let why = r
-            .abort
-            .as_deref()
-            .unwrap_or("the run was interrupted before its plan finished");
-        let _ = writeln!(
-            o,
-            "> **PARTIAL REPORT** — {why}. The figures cover only what ran."
-        );
+        let why = r.abort.as_deref().unwrap_or("the run was interrupted before its plan finished");
+        let _ = writeln!(o, "> **PARTIAL REPORT** — {why}. The figures cover only what ran.");
         let _ = writeln!(o);
     }
-    let target = if r.target.embedded {
-        format!("{} (bundled gateway)", r.target.url)
-    } else {
-        r.target.url.clone()
-    };
+    let target = if r.target.embedded { format!("{} (bundled gateway)", r.target.url) } else { r.target.url.clone() };
     let _ = writeln!(
         o,
         "Target `{target}` · started {} · ran {:.1} s · proofdeck {}",
@@ -47,18 +37,10 @@ pub fn render(r: &RunReport) -> String {
 
 fn executive_summary(r: &RunReport, o: &mut String) {
     let failed = r.kpis.iter().filter(|k| k.verdict == Verdict::Fail).count();
-    let unmeasured = r
-        .kpis
-        .iter()
-        .filter(|k| k.verdict == Verdict::NotMeasured)
-        .count();
+    let unmeasured = r.kpis.iter().filter(|k| k.verdict == Verdict::NotMeasured).count();
     let _ = writeln!(o, "## Executive summary");
     let _ = writeln!(o);
-    let verdict = if failed == 0 {
-        "every measured KPI held"
-    } else {
-        "KPIs failed"
-    };
+    let verdict = if failed == 0 { "every measured KPI held" } else { "KPIs failed" };
     let _ = writeln!(
         o,
         "**{verdict}**: {} passed, {failed} failed, {unmeasured} not measured.",
@@ -68,9 +50,7 @@ fn executive_summary(r: &RunReport, o: &mut String) {
     let _ = writeln!(o, "| KPI | value | target | verdict | source | evidence |");
     let _ = writeln!(o, "|---|---:|---|---|---|---|");
     for k in &r.kpis {
-        let value = k
-            .value
-            .map_or("—".to_string(), |v| format!("{v:.2}{}", unit(&k.unit)));
+        let value = k.value.map_or("—".to_string(), |v| format!("{v:.2}{}", unit(&k.unit)));
         let verdict = match k.verdict {
             Verdict::Pass => "✅ pass",
             Verdict::Fail => "❌ **fail**",
@@ -93,10 +73,7 @@ fn latency(r: &RunReport, o: &mut String) {
     let _ = writeln!(o);
     let _ = writeln!(o, "Client-measured, from each request's intended start (coordinated-omission free); service time is from the actual send.");
     let _ = writeln!(o);
-    let _ = writeln!(
-        o,
-        "| tool | requests | p50 ms | p95 ms | p99 ms | max ms | service p99 ms |"
-    );
+    let _ = writeln!(o, "| tool | requests | p50 ms | p95 ms | p99 ms | max ms | service p99 ms |");
     let _ = writeln!(o, "|---|---:|---:|---:|---:|---:|---:|");
     for t in &r.tools {
         let l = &t.latency;
@@ -114,19 +91,12 @@ fn latency(r: &RunReport, o: &mut String) {
 fn throughput(r: &RunReport, o: &mut String) {
     let _ = writeln!(o, "## Throughput per phase");
     let _ = writeln!(o);
-    let _ = writeln!(
-        o,
-        "Arrivals are flow iterations (the open model's unit); a flow may send several requests."
-    );
+    let _ = writeln!(o, "Arrivals are flow iterations (the open model's unit); a flow may send several requests.");
     let _ = writeln!(o);
     let _ = writeln!(o, "| phase | start | seconds | scheduled arrivals/s | started arrivals/s | requests/s | requests | errors | error % | dropped |");
     let _ = writeln!(o, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for p in &r.phases {
-        let pct = if p.requests > 0 {
-            p.errors as f64 * 100.0 / p.requests as f64
-        } else {
-            0.0
-        };
+        let pct = if p.requests > 0 { p.errors as f64 * 100.0 / p.requests as f64 } else { 0.0 };
         let _ = writeln!(
             o,
             "| {} | {} s | {} | {:.2} | {:.2} | {:.2} | {} | {} | {pct:.2} | {} |",
@@ -153,11 +123,7 @@ fn throughput(r: &RunReport, o: &mut String) {
     let _ = writeln!(o);
     let _ = writeln!(o, "### Errors by class");
     let _ = writeln!(o);
-    let _ = writeln!(
-        o,
-        "| tool | {} |",
-        ErrorClass::ALL.map(|c| c.name()).join(" | ")
-    );
+    let _ = writeln!(o, "| tool | {} |", ErrorClass::ALL.map(|c| c.name()).join(" | "));
     let _ = writeln!(o, "|---|{}", "---:|".repeat(ErrorClass::ALL.len()));
     for tool in &r.tools {
         let counts: Vec<String> = tool.errors.iter().map(|(_, n)| n.to_string()).collect();
@@ -174,12 +140,7 @@ fn reliability(r: &RunReport, o: &mut String) {
     let ev = &r.evidence;
     let kpi = |id: &str| r.kpis.iter().find(|k| k.id == id);
     if let Some(k) = kpi("fast_fail") {
-        let _ = writeln!(
-            o,
-            "- Breaker fast-fail p99: {} ({}).",
-            fmt_opt(k.value, "ms"),
-            k.evidence
-        );
+        let _ = writeln!(o, "- Breaker fast-fail p99: {} ({}).", fmt_opt(k.value, "ms"), k.evidence);
     }
     let _ = writeln!(
         o,
@@ -190,10 +151,7 @@ fn reliability(r: &RunReport, o: &mut String) {
     let _ = writeln!(o);
     let opened: Vec<_> = r.breakers.iter().filter(|b| b.openings > 0).collect();
     if opened.is_empty() {
-        let _ = writeln!(
-            o,
-            "No circuit breaker opened during the run (target-scraped every 2 s)."
-        );
+        let _ = writeln!(o, "No circuit breaker opened during the run (target-scraped every 2 s).");
     } else {
         let _ = writeln!(o, "Circuit breakers (target-scraped every 2 s):");
         let _ = writeln!(o);
@@ -201,16 +159,8 @@ fn reliability(r: &RunReport, o: &mut String) {
         let _ = writeln!(o, "|---|---:|---:|---|");
         for b in opened {
             let rec: Vec<String> = b.recovery_s.iter().map(|s| format!("{s:.1} s")).collect();
-            let rec = if rec.is_empty() {
-                "still open".to_string()
-            } else {
-                rec.join(", ")
-            };
-            let _ = writeln!(
-                o,
-                "| {} | {} | {:.1} s | {rec} |",
-                b.tool, b.openings, b.time_open_s
-            );
+            let rec = if rec.is_empty() { "still open".to_string() } else { rec.join(", ") };
+            let _ = writeln!(o, "| {} | {} | {:.1} s | {rec} |", b.tool, b.openings, b.time_open_s);
         }
     }
     let _ = writeln!(o);
@@ -226,25 +176,12 @@ fn resources(r: &RunReport, o: &mut String) {
     let _ = writeln!(o, "| process | CPU (% of one core) | RSS | source |");
     let _ = writeln!(o, "|---|---:|---:|---|");
     let target_rss = x.target_rss_bytes.map_or("not measured".into(), mib);
-    let _ = writeln!(
-        o,
-        "| target | {} | {target_rss} | target-scraped |",
-        fmt_opt(x.target_cpu_pct, "%")
-    );
-    let own_rss = x
-        .proofdeck_rss_bytes
-        .map_or("not measured".into(), |b| mib(b as f64));
-    let _ = writeln!(
-        o,
-        "| proofdeck | {} | {own_rss} | /proc of this process |",
-        fmt_opt(x.proofdeck_cpu_pct, "%")
-    );
+    let _ = writeln!(o, "| target | {} | {target_rss} | target-scraped |", fmt_opt(x.target_cpu_pct, "%"));
+    let own_rss = x.proofdeck_rss_bytes.map_or("not measured".into(), |b| mib(b as f64));
+    let _ = writeln!(o, "| proofdeck | {} | {own_rss} | /proc of this process |", fmt_opt(x.proofdeck_cpu_pct, "%"));
     if r.target.embedded {
         let _ = writeln!(o);
-        let _ = writeln!(
-            o,
-            "The bundled gateway ran inside proofdeck's process, so their figures overlap."
-        );
+        let _ = writeln!(o, "The bundled gateway ran inside proofdeck's process, so their figures overlap.");
     }
     let _ = writeln!(o);
 }
@@ -275,10 +212,7 @@ fn security(r: &RunReport, o: &mut String) {
     let breaches: u64 = r.flows.iter().map(|f| f.breaches).sum();
     let _ = writeln!(o, "Unauthorized attempts blocked: **{blocked} of {attempts}** · policy breaches: **{breaches}** (client-measured).");
     let _ = writeln!(o);
-    let _ = writeln!(
-        o,
-        "| flow | kind | iterations | correct denials | policy breaches |"
-    );
+    let _ = writeln!(o, "| flow | kind | iterations | correct denials | policy breaches |");
     let _ = writeln!(o, "|---|---|---:|---:|---:|");
     for f in &r.flows {
         let _ = writeln!(
@@ -295,10 +229,7 @@ fn security(r: &RunReport, o: &mut String) {
     match &r.evidence.denials {
         Some((label, by)) => {
             let label = if label.is_empty() { "total" } else { label };
-            let _ = writeln!(
-                o,
-                "Policy denials by {label} (target-scraped, during the run):"
-            );
+            let _ = writeln!(o, "Policy denials by {label} (target-scraped, during the run):");
             let _ = writeln!(o);
             let _ = writeln!(o, "| {label} | denials |");
             let _ = writeln!(o, "|---|---:|");
@@ -307,19 +238,12 @@ fn security(r: &RunReport, o: &mut String) {
             }
         }
         None => {
-            let _ = writeln!(
-                o,
-                "Policy denials by reason: not measured (the target exposes no denial counter)."
-            );
+            let _ = writeln!(o, "Policy denials by reason: not measured (the target exposes no denial counter).");
         }
     }
     let _ = writeln!(o);
     let events = &r.evidence.security_events;
-    let get = |k: &str| {
-        events
-            .get(k)
-            .map_or("not measured".to_string(), |v| count(*v))
-    };
+    let get = |k: &str| events.get(k).map_or("not measured".to_string(), |v| count(*v));
     let _ = writeln!(o, "Security events (target-scraped, during the run): provenance mismatches {} · token revocations {} · use of revoked tokens {} · invalid signatures {}.", get("provenance_mismatch"), get("token_revocation"), get("revoked_token_use"), get("invalid_signature"));
     let _ = writeln!(o);
 }
@@ -353,11 +277,7 @@ fn chaos(r: &RunReport, o: &mut String) {
         }
         let _ = writeln!(o);
     }
-    let notable: Vec<_> = r
-        .events
-        .iter()
-        .filter(|e| e.kind != crate::live::EventKind::Phase)
-        .collect();
+    let notable: Vec<_> = r.events.iter().filter(|e| e.kind != crate::live::EventKind::Phase).collect();
     if !notable.is_empty() {
         let _ = writeln!(o, "Events:");
         let _ = writeln!(o);
@@ -373,10 +293,7 @@ fn reconciliation(r: &RunReport, o: &mut String) {
     let _ = writeln!(o, "## Reconciliation");
     let _ = writeln!(o);
     let Some(metric) = &rec.metric else {
-        let _ = writeln!(
-            o,
-            "Not reconciled: the target exposes no request counter the profile knows."
-        );
+        let _ = writeln!(o, "Not reconciled: the target exposes no request counter the profile knows.");
         let _ = writeln!(o);
         return;
     };
@@ -387,11 +304,7 @@ fn reconciliation(r: &RunReport, o: &mut String) {
     let _ = writeln!(o, "|---|---:|---:|---|");
     for t in &rec.tools {
         let target = t.target.map_or("—".into(), |v| format!("{v}"));
-        let verdict = if t.mismatch {
-            format!("❌ {}", cell(&t.note))
-        } else {
-            "✅ agree".into()
-        };
+        let verdict = if t.mismatch { format!("❌ {}", cell(&t.note)) } else { "✅ agree".into() };
         let _ = writeln!(o, "| {} | {} | {target} | {verdict} |", t.tool, t.client);
     }
     let _ = writeln!(o);
@@ -401,11 +314,7 @@ fn environment(r: &RunReport, o: &mut String) {
     let _ = writeln!(o, "## Environment");
     let _ = writeln!(o);
     let e = &r.environment;
-    let _ = writeln!(
-        o,
-        "- proofdeck {} on {}/{} with {} CPUs",
-        r.proofdeck_version, e.os, e.arch, e.cpus
-    );
+    let _ = writeln!(o, "- proofdeck {} on {}/{} with {} CPUs", r.proofdeck_version, e.os, e.arch, e.cpus);
     let _ = writeln!(
         o,
         "- scenario `{}` (sha256 {}), {} phases",

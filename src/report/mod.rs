@@ -171,18 +171,13 @@ impl RunReport {
                     })
                     .collect(),
             },
-            target: TargetInfo {
-                url: redact_url(i.target_url),
-                embedded: i.embedded_target,
-            },
+            target: TargetInfo { url: redact_url(i.target_url), embedded: i.embedded_target },
             environment: Environment {
                 os: std::env::consts::OS.into(),
                 arch: std::env::consts::ARCH.into(),
                 cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
             },
-            started_at: i
-                .started_at
-                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            started_at: i.started_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             duration_s: s.elapsed_s,
             partial: i.partial,
             abort: i.abort,
@@ -213,10 +208,7 @@ impl RunReport {
             reconciliation: i.reconciliation,
             breakers: i.breakers,
             resources: Resources {
-                target_cpu_pct: i
-                    .evidence
-                    .cpu_seconds
-                    .map(|c| c * 100.0 / s.elapsed_s.max(1e-9)),
+                target_cpu_pct: i.evidence.cpu_seconds.map(|c| c * 100.0 / s.elapsed_s.max(1e-9)),
                 target_rss_bytes: i.evidence.rss_last_bytes,
                 proofdeck_cpu_pct: s.own_cpu_seconds.map(|c| c * 100.0 / s.elapsed_s.max(1e-9)),
                 proofdeck_rss_bytes: s.own_rss_bytes,
@@ -230,10 +222,8 @@ impl RunReport {
 fn phase_summaries(scenario: &Scenario, series: &[SecondPoint]) -> Vec<PhaseSummary> {
     let mut out: Vec<PhaseSummary> = Vec::new();
     for (index, phase) in scenario.phases.iter().enumerate() {
-        let points: Vec<&SecondPoint> = series
-            .iter()
-            .filter(|p| p.phase == index && (p.scheduled > 0 || p.completed > 0))
-            .collect();
+        let points: Vec<&SecondPoint> =
+            series.iter().filter(|p| p.phase == index && (p.scheduled > 0 || p.completed > 0)).collect();
         let Some(first) = points.first() else {
             continue;
         };
@@ -261,49 +251,24 @@ pub fn encode_histogram(h: &hdrhistogram::Histogram<u64>) -> String {
 }
 
 pub fn decode_histogram(text: &str) -> Option<hdrhistogram::Histogram<u64>> {
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(text)
-        .ok()?;
-    hdrhistogram::serialization::Deserializer::new()
-        .deserialize(&mut bytes.as_slice())
-        .ok()
+    let bytes = base64::engine::general_purpose::STANDARD.decode(text).ok()?;
+    hdrhistogram::serialization::Deserializer::new().deserialize(&mut bytes.as_slice()).ok()
 }
 
 /// Drops credentials from a URL before it reaches any output.
 pub fn redact_url(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => match rest.split_once('@') {
-            Some((_, host)) if !host.contains('/') || rest.find('@') < rest.find('/') => {
-                format!("{scheme}://***@{host}")
-            }
-            _ => url.to_string(),
-        },
-        None => url.to_string(),
-    }
+    crate::redact::url(url)
 }
 
 /// `--report-dir`, else `<data dir>/runs/<scenario>-<timestamp>`.
-pub fn run_dir(
-    explicit: Option<&Path>,
-    scenario: &str,
-    started: chrono::DateTime<chrono::Utc>,
-) -> PathBuf {
+pub fn run_dir(explicit: Option<&Path>, scenario: &str, started: chrono::DateTime<chrono::Utc>) -> PathBuf {
     if let Some(dir) = explicit {
         return dir.to_path_buf();
     }
     let base = directories::ProjectDirs::from("dev", "proofdeck", "proofdeck")
         .map(|d| d.data_dir().join("runs"))
         .unwrap_or_else(|| PathBuf::from("proofdeck-runs"));
-    let safe: String = scenario
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let safe: String = scenario.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
     base.join(format!("{safe}-{}", started.format("%Y%m%d-%H%M%S")))
 }
 
@@ -311,6 +276,7 @@ pub fn run_dir(
 pub fn write_all(
     report: &RunReport,
     dir: &Path,
+    scenario_source: &str,
     metrics_before: Option<&str>,
     metrics_after: Option<&str>,
 ) -> std::io::Result<()> {
@@ -318,6 +284,7 @@ pub fn write_all(
     let json = serde_json::to_string_pretty(report).map_err(std::io::Error::other)?;
     std::fs::write(dir.join("report.json"), json)?;
     render_files(report, dir)?;
+    std::fs::write(dir.join("scenario.toml"), crate::redact::scenario(scenario_source))?;
     if let Some(m) = metrics_before {
         std::fs::write(dir.join("metrics-before.prom"), m)?;
     }
@@ -340,16 +307,10 @@ pub fn render_files(report: &RunReport, dir: &Path) -> std::io::Result<()> {
 
 pub fn read(dir: &Path) -> Result<RunReport, String> {
     let path = dir.join("report.json");
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let report: RunReport =
-        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let report: RunReport = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
     if report.schema != SCHEMA {
-        return Err(format!(
-            "{}: schema {:?}, this proofdeck reads {SCHEMA:?}",
-            path.display(),
-            report.schema
-        ));
+        return Err(format!("{}: schema {:?}, this proofdeck reads {SCHEMA:?}", path.display(), report.schema));
     }
     Ok(report)
 }

@@ -67,9 +67,7 @@ const C_TEXT: &str = "#4b5563";
 const C_MUTED: &str = "#9ca3af";
 const C_GRID: &str = "#e5e7eb";
 const C_AXIS: &str = "#9ca3af";
-const PALETTE: [&str; 8] = [
-    "#2563eb", "#f59e0b", "#10b981", "#8b5cf6", "#ef4444", "#0ea5e9", "#ec4899", "#84cc16",
-];
+const PALETTE: [&str; 8] = ["#2563eb", "#f59e0b", "#10b981", "#8b5cf6", "#ef4444", "#0ea5e9", "#ec4899", "#84cc16"];
 const TITLE_SIZE: f64 = 15.0;
 const LABEL_SIZE: f64 = 11.0;
 const MARKER_SIZE: f64 = 10.0;
@@ -116,26 +114,16 @@ pub fn render(chart: &Chart, width: u32, height: u32) -> String {
             } else {
                 s.color.trim().to_string()
             };
-            Series {
-                name: s.name.clone(),
-                color,
-                points: clean_points(&s.points, chart.log_y),
-            }
+            Series { name: s.name.clone(), color, points: clean_points(&s.points, chart.log_y) }
         })
         .collect();
-    let mut markers: Vec<&Marker> = chart
-        .markers
-        .iter()
-        .filter(|m| m.x.is_finite() && m.x.abs() <= MAX_ABS)
-        .collect();
+    let mut markers: Vec<&Marker> = chart.markers.iter().filter(|m| m.x.is_finite() && m.x.abs() <= MAX_ABS).collect();
     markers.sort_by(|a, b| a.x.total_cmp(&b.x));
     let total_points: usize = series.iter().map(|s| s.points.len()).sum();
 
     // ---- legend -----------------------------------------------------------------------
-    let mut legend: Vec<(String, String, bool)> = series
-        .iter()
-        .map(|s| (s.name.clone(), s.color.clone(), false))
-        .collect();
+    let mut legend: Vec<(String, String, bool)> =
+        series.iter().map(|s| (s.name.clone(), s.color.clone(), false)).collect();
     for kind in [MarkerKind::Phase, MarkerKind::Chaos, MarkerKind::ChaosClear] {
         if markers.iter().any(|m| m.kind == kind) {
             legend.push((kind.legend().to_string(), kind.color().to_string(), true));
@@ -160,38 +148,25 @@ pub fn render(chart: &Chart, width: u32, height: u32) -> String {
     let has_title = !chart.title.trim().is_empty();
     let title_h = if has_title { 30.0 } else { 6.0 };
     let legend_top = title_h;
-    let mut plot_top =
-        title_h + legend_rows as f64 * 18.0 + if legend_rows > 0 { 12.0 } else { 10.0 };
+    let mut plot_top = title_h + legend_rows as f64 * 18.0 + if legend_rows > 0 { 12.0 } else { 10.0 };
     let plot_bottom = (h - 30.0).round();
     plot_top = plot_top.min(plot_bottom - 40.0).round();
     let plot_h = plot_bottom - plot_top;
 
     // ---- y axis -----------------------------------------------------------------------
-    let ys: Vec<f64> = series
-        .iter()
-        .flat_map(|s| s.points.iter().map(|p| p.1))
-        .collect();
+    let ys: Vec<f64> = series.iter().flat_map(|s| s.points.iter().map(|p| p.1)).collect();
     let target_y = ((plot_h / 45.0).floor() as usize).clamp(3, 8);
     let yaxis = YAxis::new(&ys, chart.y_labels.as_deref(), chart.log_y, target_y);
 
     // ---- horizontal layout ------------------------------------------------------------
     let has_unit = !chart.y_unit.trim().is_empty();
-    let max_label_w = yaxis
-        .ticks
-        .iter()
-        .map(|t| text_width(&t.1, LABEL_SIZE))
-        .fold(0.0, f64::max);
-    let plot_left = (12.0 + if has_unit { 20.0 } else { 0.0 } + max_label_w + 8.0)
-        .min(w * 0.4)
-        .ceil();
+    let max_label_w = yaxis.ticks.iter().map(|t| text_width(&t.1, LABEL_SIZE)).fold(0.0, f64::max);
+    let plot_left = (12.0 + if has_unit { 20.0 } else { 0.0 } + max_label_w + 8.0).min(w * 0.4).ceil();
     let plot_right = (w - 24.0).floor();
     let plot_w = (plot_right - plot_left).max(20.0);
 
     // ---- x axis -----------------------------------------------------------------------
-    let xs = series
-        .iter()
-        .flat_map(|s| s.points.iter().map(|p| p.0))
-        .chain(markers.iter().map(|m| m.x));
+    let xs = series.iter().flat_map(|s| s.points.iter().map(|p| p.0)).chain(markers.iter().map(|m| m.x));
     let (mut xlo, mut xhi) = x_range(xs);
     let target_x = ((plot_w / 90.0).floor() as usize).max(2);
     let (xstep, xdec) = time_step((xhi - xlo) / target_x as f64);
@@ -225,10 +200,7 @@ pub fn render(chart: &Chart, width: u32, height: u32) -> String {
         f1(plot_w + 4.0),
         f1(plot_h + 4.0)
     );
-    out!(
-        s,
-        "<rect x=\"0\" y=\"0\" width=\"{wu}\" height=\"{hu}\" fill=\"#ffffff\"/>\n"
-    );
+    out!(s, "<rect x=\"0\" y=\"0\" width=\"{wu}\" height=\"{hu}\" fill=\"#ffffff\"/>\n");
     if has_title {
         out!(
             s,
@@ -240,18 +212,10 @@ pub fn render(chart: &Chart, width: u32, height: u32) -> String {
 
     // legend
     if !legend.is_empty() {
-        out!(
-            s,
-            "<g font-size=\"{}\" fill=\"{C_TEXT}\">\n",
-            f1(LABEL_SIZE)
-        );
+        out!(s, "<g font-size=\"{}\" fill=\"{C_TEXT}\">\n", f1(LABEL_SIZE));
         for ((_, color, dashed), (x, row, name)) in legend.iter().zip(&legend_pos) {
             let y = legend_top + 13.0 + *row as f64 * 18.0;
-            let dash = if *dashed {
-                " stroke-dasharray=\"4 3\""
-            } else {
-                ""
-            };
+            let dash = if *dashed { " stroke-dasharray=\"4 3\"" } else { "" };
             out!(
                 s,
                 "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{}\" stroke-width=\"{}\"{dash}/>",
@@ -262,22 +226,13 @@ pub fn render(chart: &Chart, width: u32, height: u32) -> String {
                 esc(color),
                 if *dashed { "1.5" } else { "2.5" }
             );
-            out!(
-                s,
-                "<text x=\"{}\" y=\"{}\">{}</text>\n",
-                f1(*x + 24.0),
-                f1(y),
-                esc(name)
-            );
+            out!(s, "<text x=\"{}\" y=\"{}\">{}</text>\n", f1(*x + 24.0), f1(y), esc(name));
         }
         out!(s, "</g>\n");
     }
 
     // grid
-    out!(
-        s,
-        "<g stroke=\"{C_GRID}\" stroke-width=\"1\" shape-rendering=\"crispEdges\">\n"
-    );
+    out!(s, "<g stroke=\"{C_GRID}\" stroke-width=\"1\" shape-rendering=\"crispEdges\">\n");
     for (v, _) in &yaxis.ticks {
         let y = map_y(*v);
         out!(
@@ -314,21 +269,12 @@ pub fn render(chart: &Chart, width: u32, height: u32) -> String {
     );
     for t in &xticks {
         let x = f1(map_x(*t));
-        out!(
-            s,
-            "<line x1=\"{x}\" y1=\"{}\" x2=\"{x}\" y2=\"{}\"/>",
-            f1(plot_bottom),
-            f1(plot_bottom + 4.0)
-        );
+        out!(s, "<line x1=\"{x}\" y1=\"{}\" x2=\"{x}\" y2=\"{}\"/>", f1(plot_bottom), f1(plot_bottom + 4.0));
     }
     out!(s, "</g>\n");
 
     // tick labels
-    out!(
-        s,
-        "<g font-size=\"{}\" fill=\"{C_TEXT}\">\n",
-        f1(LABEL_SIZE)
-    );
+    out!(s, "<g font-size=\"{}\" fill=\"{C_TEXT}\">\n", f1(LABEL_SIZE));
     for (v, label) in &yaxis.ticks {
         out!(
             s,
@@ -377,12 +323,7 @@ pub fn render(chart: &Chart, width: u32, height: u32) -> String {
 
     // series
     out!(s, "<g clip-path=\"url(#plot-area)\" fill=\"none\" stroke-width=\"1.6\" stroke-linejoin=\"round\" stroke-linecap=\"round\">\n");
-    for Series {
-        name,
-        points: pts,
-        color,
-    } in &series
-    {
+    for Series { name, points: pts, color } in &series {
         if pts.is_empty() {
             continue;
         }
@@ -420,20 +361,9 @@ pub fn render(chart: &Chart, width: u32, height: u32) -> String {
     }
 
     // marker labels (over the data, with a white halo)
-    let labels = place_marker_labels(
-        &markers,
-        &map_x,
-        plot_left,
-        plot_left + plot_w,
-        plot_top,
-        plot_bottom,
-    );
+    let labels = place_marker_labels(&markers, &map_x, plot_left, plot_left + plot_w, plot_top, plot_bottom);
     if !labels.is_empty() {
-        out!(
-            s,
-            "<g font-size=\"{}\" text-anchor=\"end\">\n",
-            f1(MARKER_SIZE)
-        );
+        out!(s, "<g font-size=\"{}\" text-anchor=\"end\">\n", f1(MARKER_SIZE));
         for (bx, by, text, color) in &labels {
             let tr = format!("translate({},{}) rotate(-90)", f1(*bx), f1(*by));
             let text = esc(text);
@@ -441,10 +371,7 @@ pub fn render(chart: &Chart, width: u32, height: u32) -> String {
                 s,
                 "<text x=\"0\" y=\"0\" transform=\"{tr}\" fill=\"#ffffff\" stroke=\"#ffffff\" stroke-width=\"3\" stroke-linejoin=\"round\">{text}</text>"
             );
-            out!(
-                s,
-                "<text x=\"0\" y=\"0\" transform=\"{tr}\" fill=\"{color}\">{text}</text>\n"
-            );
+            out!(s, "<text x=\"0\" y=\"0\" transform=\"{tr}\" fill=\"{color}\">{text}</text>\n");
         }
         out!(s, "</g>\n");
     }
@@ -463,11 +390,7 @@ fn clean_points(points: &[(f64, f64)], log_y: bool) -> Vec<(f64, f64)> {
         .iter()
         .copied()
         .filter(|&(x, y)| {
-            x.is_finite()
-                && y.is_finite()
-                && x.abs() <= MAX_ABS
-                && y.abs() <= MAX_ABS
-                && (!log_y || y >= 1e-200)
+            x.is_finite() && y.is_finite() && x.abs() <= MAX_ABS && y.abs() <= MAX_ABS && (!log_y || y >= 1e-200)
         })
         .collect();
     v.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -517,8 +440,7 @@ fn simplify(px: &[(f64, f64)], step: bool) -> Vec<(f64, f64)> {
     for i in 0..r.len() {
         // A point is redundant when the line through it is horizontal on both sides; for a
         // staircase it is redundant as soon as it repeats the previous value.
-        let interior =
-            i > 0 && i + 1 < r.len() && r[i - 1].1 == r[i].1 && (step || r[i + 1].1 == r[i].1);
+        let interior = i > 0 && i + 1 < r.len() && r[i - 1].1 == r[i].1 && (step || r[i + 1].1 == r[i].1);
         if !interior {
             kept.push(r[i]);
         }
@@ -631,13 +553,7 @@ impl YAxis {
                 let vals = ys.iter().chain(labels.iter().map(|l| &l.0));
                 let (lo, hi) = min_max(vals);
                 let pad = if hi > lo { (hi - lo) * 0.08 } else { 0.5 };
-                return YAxis {
-                    scale: Scale::Linear {
-                        lo: lo - pad,
-                        hi: hi + pad,
-                    },
-                    ticks: labels,
-                };
+                return YAxis { scale: Scale::Linear { lo: lo - pad, hi: hi + pad }, ticks: labels };
             }
         }
         if log_y {
@@ -676,19 +592,9 @@ impl YAxis {
                 }
             }
             ticks.sort_by(|a, b| a.0.total_cmp(&b.0));
-            return YAxis {
-                scale: Scale::Log {
-                    elo: f64::from(elo),
-                    ehi: f64::from(ehi),
-                },
-                ticks,
-            };
+            return YAxis { scale: Scale::Log { elo: f64::from(elo), ehi: f64::from(ehi) }, ticks };
         }
-        let (mut lo, mut hi) = if ys.is_empty() {
-            (0.0, 1.0)
-        } else {
-            min_max(ys.iter())
-        };
+        let (mut lo, mut hi) = if ys.is_empty() { (0.0, 1.0) } else { min_max(ys.iter()) };
         // Rates, latencies and percentages read honestly from zero.
         lo = lo.min(0.0);
         hi = hi.max(0.0);
@@ -736,19 +642,10 @@ struct NumFmt {
 
 impl NumFmt {
     fn new(max_abs: f64, step_exp: i32) -> NumFmt {
-        let mag = if max_abs > 0.0 {
-            max_abs.log10().floor() as i32
-        } else {
-            0
-        };
+        let mag = if max_abs > 0.0 { max_abs.log10().floor() as i32 } else { 0 };
         if mag >= 15 || step_exp < -6 {
             let digits = (mag - step_exp).clamp(0, 4) as usize;
-            return NumFmt {
-                div_exp: 0,
-                suffix: "",
-                decimals: 0,
-                sci: Some(digits),
-            };
+            return NumFmt { div_exp: 0, suffix: "", decimals: 0, sci: Some(digits) };
         }
         let (div_exp, suffix) = if max_abs >= 1e12 {
             (12, "T")
@@ -761,12 +658,7 @@ impl NumFmt {
         } else {
             (0, "")
         };
-        NumFmt {
-            div_exp,
-            suffix,
-            decimals: (div_exp - step_exp).max(0) as usize,
-            sci: None,
-        }
+        NumFmt { div_exp, suffix, decimals: (div_exp - step_exp).max(0) as usize, sci: None }
     }
 
     fn format(&self, v: f64) -> String {
@@ -821,8 +713,8 @@ fn time_step(raw: f64) -> (f64, usize) {
         return (s, (-e).max(0) as usize);
     }
     const STEPS: [f64; 19] = [
-        1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1200.0, 1800.0, 3600.0,
-        7200.0, 10800.0, 21600.0, 43200.0, 86400.0,
+        1.0, 2.0, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1200.0, 1800.0, 3600.0, 7200.0, 10800.0,
+        21600.0, 43200.0, 86400.0,
     ];
     for s in STEPS {
         if s >= raw {
@@ -846,11 +738,7 @@ fn fmt_time(t: f64, hours: bool, decimals: usize) -> String {
     let decimals = decimals.min(6);
     let scale = 10u64.pow(decimals as u32);
     let total = (t.abs() * scale as f64).round();
-    let total = if total >= 1e18 {
-        1e18 as u64
-    } else {
-        total as u64
-    };
+    let total = if total >= 1e18 { 1e18 as u64 } else { total as u64 };
     let neg = t < 0.0 && total > 0;
     let (frac, secs) = (total % scale, total / scale);
     let mut s = String::new();
@@ -858,13 +746,7 @@ fn fmt_time(t: f64, hours: bool, decimals: usize) -> String {
         s.push('-');
     }
     if hours {
-        out!(
-            s,
-            "{}:{:02}:{:02}",
-            secs / 3600,
-            (secs / 60) % 60,
-            secs % 60
-        );
+        out!(s, "{}:{:02}:{:02}", secs / 3600, (secs / 60) % 60, secs % 60);
     } else {
         out!(s, "{:02}:{:02}", secs / 60, secs % 60);
     }
@@ -914,10 +796,7 @@ fn place_marker_labels(
         // accept crossing a line (the label has a white halo).
         let mut best: Option<(f64, f64, f64, f64)> = None; // y, band x0, band x1, baseline x
         for avoid_lines in [true, false] {
-            for (x0, x1, bx) in [
-                (px + 1.0, px + 13.0, px + 10.5),
-                (px - 13.0, px - 1.0, px - 3.0),
-            ] {
+            for (x0, x1, bx) in [(px + 1.0, px + 13.0, px + 10.5), (px - 13.0, px - 1.0, px - 3.0)] {
                 if x0 < left - 1.0 || x1 > right + 20.0 {
                     continue;
                 }
@@ -944,14 +823,7 @@ fn place_marker_labels(
 
 /// Topmost `y ≥ y_min` where a label of length `len` fits in the band `[x0, x1]` without
 /// touching an already placed label and without passing `y_max`.
-fn free_slot(
-    placed: &[(f64, f64, f64, f64)],
-    x0: f64,
-    x1: f64,
-    y_min: f64,
-    y_max: f64,
-    len: f64,
-) -> Option<f64> {
+fn free_slot(placed: &[(f64, f64, f64, f64)], x0: f64, x1: f64, y_min: f64, y_max: f64, len: f64) -> Option<f64> {
     let mut y = y_min;
     for _ in 0..64 {
         if y + len > y_max {
@@ -1051,8 +923,8 @@ mod tests {
                 let after = &rest[p + 1..];
                 let end = after.find(';').ok_or("unterminated entity")?;
                 let ent = &after[..end];
-                let ok = matches!(ent, "amp" | "lt" | "gt" | "quot" | "apos")
-                    || (ent.starts_with('#') && ent.len() > 1);
+                let ok =
+                    matches!(ent, "amp" | "lt" | "gt" | "quot" | "apos") || (ent.starts_with('#') && ent.len() > 1);
                 if !ok {
                     return Err(format!("bad entity &{ent};"));
                 }
@@ -1103,20 +975,14 @@ mod tests {
             let body = tag.trim_end_matches('/');
             let name_end = body.find(|c: char| c.is_whitespace()).unwrap_or(body.len());
             let name = &body[..name_end];
-            if name.is_empty()
-                || !name
-                    .chars()
-                    .all(|c| c.is_alphanumeric() || ":-_".contains(c))
-            {
+            if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || ":-_".contains(c)) {
                 return Err(format!("bad tag name {name:?}"));
             }
             // attributes: name="value" pairs
             let mut a = body[name_end..].trim();
             let mut seen = Vec::new();
             while !a.is_empty() {
-                let eq = a
-                    .find('=')
-                    .ok_or(format!("attr without value in <{name}>"))?;
+                let eq = a.find('=').ok_or(format!("attr without value in <{name}>"))?;
                 let an = a[..eq].trim();
                 if an.is_empty() || an.contains(char::is_whitespace) {
                     return Err(format!("bad attr name {an:?}"));
@@ -1174,28 +1040,14 @@ mod tests {
                 },
                 Series {
                     name: "achieved".into(),
-                    points: pts(|t| {
-                        (if t < 120.0 { t * 2.0 } else { 240.0 }) - ((t * 0.7).sin() * 6.0).abs()
-                    }),
+                    points: pts(|t| (if t < 120.0 { t * 2.0 } else { 240.0 }) - ((t * 0.7).sin() * 6.0).abs()),
                     color: "#2563eb".into(),
                 },
             ],
             markers: vec![
-                Marker {
-                    x: 120.0,
-                    label: "steady".into(),
-                    kind: MarkerKind::Phase,
-                },
-                Marker {
-                    x: 300.0,
-                    label: "chaos: search 500 50%".into(),
-                    kind: MarkerKind::Chaos,
-                },
-                Marker {
-                    x: 420.0,
-                    label: "chaos cleared".into(),
-                    kind: MarkerKind::ChaosClear,
-                },
+                Marker { x: 120.0, label: "steady".into(), kind: MarkerKind::Phase },
+                Marker { x: 300.0, label: "chaos: search 500 50%".into(), kind: MarkerKind::Chaos },
+                Marker { x: 420.0, label: "chaos cleared".into(), kind: MarkerKind::ChaosClear },
             ],
             ..Chart::default()
         }
@@ -1262,19 +1114,13 @@ mod tests {
         let map = |x: f64| x;
         assert!(place_marker_labels(&markers, &map, 0.0, 500.0, 0.0, 300.0).is_empty());
         let ms: Vec<Marker> = (0..12)
-            .map(|i| Marker {
-                x: 100.0 + i as f64 * 3.0,
-                label: format!("marker number {i}"),
-                kind: MarkerKind::Chaos,
-            })
+            .map(|i| Marker { x: 100.0 + i as f64 * 3.0, label: format!("marker number {i}"), kind: MarkerKind::Chaos })
             .collect();
         let refs: Vec<&Marker> = ms.iter().collect();
         let placed = place_marker_labels(&refs, &map, 0.0, 500.0, 0.0, 300.0);
         assert!(placed.len() >= 4, "{placed:?}");
-        let boxes: Vec<(f64, f64, f64, f64)> = placed
-            .iter()
-            .map(|(bx, by, t, _)| (bx - 9.0, bx + 1.0, *by, by + text_width(t, MARKER_SIZE)))
-            .collect();
+        let boxes: Vec<(f64, f64, f64, f64)> =
+            placed.iter().map(|(bx, by, t, _)| (bx - 9.0, bx + 1.0, *by, by + text_width(t, MARKER_SIZE))).collect();
         for (i, a) in boxes.iter().enumerate() {
             for b in &boxes[i + 1..] {
                 let overlap = a.0 < b.1 && b.0 < a.1 && a.2 < b.3 && b.2 < a.3;
@@ -1297,9 +1143,7 @@ mod tests {
         assert!(!svg.contains("<script"));
         assert!(!svg.contains("<evil"));
         assert!(!svg.contains('\u{1}'));
-        assert!(
-            svg.contains("&lt;script&gt;alert(&quot;x&quot;) &amp; &apos;y&apos;&lt;/script&gt;")
-        );
+        assert!(svg.contains("&lt;script&gt;alert(&quot;x&quot;) &amp; &apos;y&apos;&lt;/script&gt;"));
         assert!(svg.contains("p99 &gt; 5 &amp; &lt;10"));
         assert!(svg.contains("a&lt;b"));
         assert_eq!(esc("&<>\"'"), "&amp;&lt;&gt;&quot;&apos;");
@@ -1319,10 +1163,7 @@ mod tests {
             let (s, e) = nice_step(raw);
             assert!(s >= raw * (1.0 - 1e-12), "{raw} -> {s}");
             let m = s / pow10(e);
-            assert!(
-                [1.0, 2.0, 5.0, 10.0].iter().any(|x| (m - x).abs() < 1e-9),
-                "{raw} -> {s} (mantissa {m})"
-            );
+            assert!([1.0, 2.0, 5.0, 10.0].iter().any(|x| (m - x).abs() < 1e-9), "{raw} -> {s} (mantissa {m})");
             assert!(s < raw * 5.0 + 1e-300);
         }
     }
@@ -1338,10 +1179,7 @@ mod tests {
         let (_, _, t, exp) = linear_ticks(0.0, 0.7, 7);
         let f = NumFmt::new(0.7, exp);
         let labels: Vec<String> = t.iter().map(|v| f.format(*v)).collect();
-        assert_eq!(
-            labels,
-            ["0", "0.1", "0.2", "0.3", "0.4", "0.5", "0.6", "0.7"]
-        );
+        assert_eq!(labels, ["0", "0.1", "0.2", "0.3", "0.4", "0.5", "0.6", "0.7"]);
     }
 
     #[test]
@@ -1387,20 +1225,14 @@ mod tests {
         let mut seed = 12345u64;
         let pts: Vec<(f64, f64)> = (0..72_000)
             .map(|i| {
-                seed = seed
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
+                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
                 (i as f64 / 10.0, (seed >> 33) as f64 / 1e6)
             })
             .collect();
         let width = 800;
         let c = Chart {
             title: "noise".into(),
-            series: vec![Series {
-                name: "n".into(),
-                points: pts,
-                color: "#000".into(),
-            }],
+            series: vec![Series { name: "n".into(), points: pts, color: "#000".into() }],
             ..Chart::default()
         };
         let svg = render(&c, width, 300);
@@ -1411,9 +1243,7 @@ mod tests {
         assert!(svg.len() < 40_000, "{} bytes", svg.len());
 
         // unit-level: every column keeps at most two points, and the extremes survive
-        let px: Vec<(f64, f64)> = (0..1000)
-            .map(|i| (i as f64 / 10.0, (i % 17) as f64))
-            .collect();
+        let px: Vec<(f64, f64)> = (0..1000).map(|i| (i as f64 / 10.0, (i % 17) as f64)).collect();
         let d = downsample(&px);
         let mut per_col = std::collections::BTreeMap::new();
         for p in &d {
@@ -1431,20 +1261,10 @@ mod tests {
         let c = Chart {
             title: "Breaker state".into(),
             step: true,
-            y_labels: Some(vec![
-                (0.0, "closed".into()),
-                (1.0, "half-open".into()),
-                (2.0, "open".into()),
-            ]),
+            y_labels: Some(vec![(0.0, "closed".into()), (1.0, "half-open".into()), (2.0, "open".into())]),
             series: vec![Series {
                 name: "search".into(),
-                points: vec![
-                    (0.0, 0.0),
-                    (10.0, 0.0),
-                    (20.0, 2.0),
-                    (30.0, 1.0),
-                    (40.0, 0.0),
-                ],
+                points: vec![(0.0, 0.0), (10.0, 0.0), (20.0, 2.0), (30.0, 1.0), (40.0, 0.0)],
                 color: "#ef4444".into(),
             }],
             ..Chart::default()
@@ -1480,11 +1300,7 @@ mod tests {
 
         let mut c = Chart {
             title: "t".into(),
-            series: vec![Series {
-                name: "s".into(),
-                points: vec![],
-                color: String::new(),
-            }],
+            series: vec![Series { name: "s".into(), points: vec![], color: String::new() }],
             ..Chart::default()
         };
         let svg = render(&c, 500, 200);
@@ -1527,11 +1343,7 @@ mod tests {
         assert!(svg.contains("e-30</text>"), "{svg}");
 
         c.series[0].points = vec![(0.0, 5.0), (1.0, 5.0)];
-        c.markers = vec![Marker {
-            x: f64::NAN,
-            label: "nan".into(),
-            kind: MarkerKind::Phase,
-        }];
+        c.markers = vec![Marker { x: f64::NAN, label: "nan".into(), kind: MarkerKind::Phase }];
         let svg = render(&c, 500, 200);
         assert_valid(&svg);
         assert!(!svg.contains("<title>nan</title>"));
@@ -1545,38 +1357,21 @@ mod tests {
             log_y: true,
             series: vec![Series {
                 name: "p99".into(),
-                points: vec![
-                    (0.0, 0.0),
-                    (1.0, 0.8),
-                    (2.0, 35.0),
-                    (3.0, 4200.0),
-                    (4.0, -3.0),
-                ],
+                points: vec![(0.0, 0.0), (1.0, 0.8), (2.0, 35.0), (3.0, 4200.0), (4.0, -3.0)],
                 color: "#000".into(),
             }],
             ..Chart::default()
         };
         let svg = render(&c, 600, 300);
         assert_valid(&svg);
-        for l in [
-            ">0.1</text>",
-            ">1</text>",
-            ">10</text>",
-            ">100</text>",
-            ">1k</text>",
-            ">10k</text>",
-        ] {
+        for l in [">0.1</text>", ">1</text>", ">10</text>", ">100</text>", ">1k</text>", ">10k</text>"] {
             assert!(svg.contains(l), "{l}");
         }
         assert_eq!(polyline_point_counts(&svg), vec![3]);
         // hundreds of decades stay readable
         let c2 = Chart {
             log_y: true,
-            series: vec![Series {
-                name: "x".into(),
-                points: vec![(0.0, 1e-150), (1.0, 1e150)],
-                color: "#000".into(),
-            }],
+            series: vec![Series { name: "x".into(), points: vec![(0.0, 1e-150), (1.0, 1e150)], color: "#000".into() }],
             ..Chart::default()
         };
         let svg = render(&c2, 600, 300);

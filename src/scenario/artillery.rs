@@ -225,8 +225,7 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for OneOrMany<T> {
                 Ok(OneOrMany(items))
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                T::deserialize(de::value::MapAccessDeserializer::new(map))
-                    .map(|item| OneOrMany(vec![item]))
+                T::deserialize(de::value::MapAccessDeserializer::new(map)).map(|item| OneOrMany(vec![item]))
             }
         }
         deserializer.deserialize_any(ListVisitor(PhantomData))
@@ -254,15 +253,8 @@ enum Yaml {
 impl<'de> Deserialize<'de> for Node {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let spanned = Spanned::<Yaml>::deserialize(deserializer)?;
-        let loc = if spanned.referenced.line() == 0 {
-            spanned.defined
-        } else {
-            spanned.referenced
-        };
-        Ok(Node {
-            value: spanned.value,
-            loc,
-        })
+        let loc = if spanned.referenced.line() == 0 { spanned.defined } else { spanned.referenced };
+        Ok(Node { value: spanned.value, loc })
     }
 }
 
@@ -358,10 +350,7 @@ fn summary(node: &Node) -> String {
         Yaml::Int(i) => i.to_string(),
         Yaml::Float(f) => f.to_string(),
         Yaml::Str(s) if s.chars().count() > 60 => {
-            format!(
-                "{:?}",
-                format!("{}…", s.chars().take(57).collect::<String>())
-            )
+            format!("{:?}", format!("{}…", s.chars().take(57).collect::<String>()))
         }
         Yaml::Str(s) => format!("{s:?}"),
         Yaml::Seq(items) => format!("[{} item(s)]", items.len()),
@@ -386,12 +375,7 @@ enum Out {
 }
 
 fn table(entries: Vec<(&str, Out)>) -> Out {
-    Out::Table(
-        entries
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect(),
-    )
+    Out::Table(entries.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
 }
 
 fn string(s: &str) -> Out {
@@ -590,9 +574,7 @@ impl<'a> Converter<'a> {
 
     /// Notes each present key as not converted, with the reason.
     fn unconverted(&mut self, what: &str, entries: &[(&str, &Option<Node>, &str)]) {
-        let present = entries
-            .iter()
-            .filter_map(|&(key, node, why)| node.as_ref().map(|n| (key, n, why)));
+        let present = entries.iter().filter_map(|&(key, node, why)| node.as_ref().map(|n| (key, n, why)));
         for (key, node, why) in present {
             let line = self.key_line(node, key);
             self.note(line, format!("{what}{key}: {} {why}", summary(node)));
@@ -629,7 +611,11 @@ impl<'a> Converter<'a> {
         self.unconverted(
             "",
             &[
-                ("before", &doc.before, "(a flow run once before the load) is not converted: put its requests in [[setup]]"),
+                (
+                    "before",
+                    &doc.before,
+                    "(a flow run once before the load) is not converted: put its requests in [[setup]]",
+                ),
                 ("after", &doc.after, "(a flow run once after the load) is not converted"),
             ],
         );
@@ -645,16 +631,12 @@ impl<'a> Converter<'a> {
                 for (name, value) in entries {
                     match value.scalar_text() {
                         Some(text) if text.contains("{{") => {
-                            self.template_headers
-                                .push((name.clone(), text, value.line()));
+                            self.template_headers.push((name.clone(), text, value.line()));
                         }
                         Some(text) => default_headers.push((name.clone(), text)),
                         None => self.note(
                             value.line(),
-                            format!(
-                                "default header {name}: {} is not a plain value; left out",
-                                summary(value)
-                            ),
+                            format!("default header {name}: {} is not a plain value; left out", summary(value)),
                         ),
                     }
                 }
@@ -662,16 +644,8 @@ impl<'a> Converter<'a> {
             self.unconverted(
                 "config.defaults.",
                 &[
-                    (
-                        "think",
-                        &defaults.think,
-                        "is not converted: proofdeck flows send their steps back to back",
-                    ),
-                    (
-                        "cookie",
-                        &defaults.cookie,
-                        "is not converted: set a Cookie header",
-                    ),
+                    ("think", &defaults.think, "is not converted: proofdeck flows send their steps back to back"),
+                    ("cookie", &defaults.cookie, "is not converted: set a Cookie header"),
                 ],
             );
         }
@@ -691,23 +665,14 @@ impl<'a> Converter<'a> {
                             }
                             _ => {
                                 let line = self.key_line(value, key);
-                                self.note(
-                                    line,
-                                    format!(
-                                        "config.http.{key}: {} is not converted",
-                                        summary(value)
-                                    ),
-                                );
+                                self.note(line, format!("config.http.{key}: {} is not converted", summary(value)));
                             }
                         }
                     }
                 }
                 _ => {
                     let line = self.key_line(http, "http");
-                    self.note(
-                        line,
-                        format!("config.http: {} is not converted", summary(http)),
-                    );
+                    self.note(line, format!("config.http: {} is not converted", summary(http)));
                 }
             }
         }
@@ -735,23 +700,13 @@ impl<'a> Converter<'a> {
         }
         if flows.iter().all(|f| f.left_out.is_some()) {
             return Err(self
-                .err(
-                    &scenarios.referenced,
-                    "no scenario has a request that converts to a proofdeck flow",
-                )
+                .err(&scenarios.referenced, "no scenario has a request that converts to a proofdeck flow")
                 .hint("proofdeck flows are HTTP requests: get, post, put, patch, delete"));
         }
 
         let mut todos = std::mem::take(&mut self.todos);
         todos.sort_by_key(|t| t.line);
-        let toml = self.render(
-            &head,
-            &default_headers,
-            timeout.as_deref(),
-            &phases,
-            &flows,
-            todos.len(),
-        );
+        let toml = self.render(&head, &default_headers, timeout.as_deref(), &phases, &flows, todos.len());
         Ok(Conversion { toml, todos })
     }
 
@@ -773,34 +728,26 @@ impl<'a> Converter<'a> {
                     Some(Out::Str(s)) if s.contains("{{") => {
                         self.note(
                             item.line(),
-                            format!("variable {name}: {s:?} holds a template; proofdeck uses variable values as they are"),
+                            format!(
+                                "variable {name}: {s:?} holds a template; proofdeck uses variable values as they are"
+                            ),
                         );
                         values.push(Out::Str(s));
                     }
                     Some(v) => values.push(v),
                     None => self.note(
                         item.line(),
-                        format!(
-                            "variable {name}: {} is not a plain value; left out",
-                            summary(item)
-                        ),
+                        format!("variable {name}: {} is not a plain value; left out", summary(item)),
                     ),
                 }
             }
             if values.is_empty() {
-                self.note(
-                    line,
-                    format!("variable {name} has no plain values; a placeholder stands in"),
-                );
+                self.note(line, format!("variable {name} has no plain values; a placeholder stands in"));
                 values.push(Out::Str(format!("todo-{name}")));
             }
             let comments = self.take_notes();
             self.var_names.push(name.clone());
-            self.vars.push(OutVar {
-                comments,
-                name: name.clone(),
-                values,
-            });
+            self.vars.push(OutVar { comments, name: name.clone(), values });
         }
         Ok(())
     }
@@ -823,39 +770,26 @@ impl<'a> Converter<'a> {
         Ok(out)
     }
 
-    fn phase(
-        &mut self,
-        index: usize,
-        phase: &Spanned<RawPhase>,
-    ) -> Result<OutPhase, ScenarioError> {
+    fn phase(&mut self, index: usize, phase: &Spanned<RawPhase>) -> Result<OutPhase, ScenarioError> {
         let raw = &phase.value;
-        let name = raw
-            .name
-            .clone()
-            .unwrap_or_else(|| format!("phase-{}", index + 1));
+        let name = raw.name.clone().unwrap_or_else(|| format!("phase-{}", index + 1));
         let line = line_of(&phase.referenced);
         if let Some(max) = &raw.max_vusers {
             let l = self.key_line(max, "maxVusers");
             self.note(
                 l,
-                format!("maxVusers: {} is not converted per phase; [defaults] max_inflight caps the whole run", summary(max)),
+                format!(
+                    "maxVusers: {} is not converted per phase; [defaults] max_inflight caps the whole run",
+                    summary(max)
+                ),
             );
         }
         if let Some(pause) = &raw.pause {
             let duration = self.seconds(pause, &name, "pause")?;
             if raw.duration.is_some() || raw.arrival_rate.is_some() || raw.arrival_count.is_some() {
-                self.note(
-                    line,
-                    format!("phase {name:?} has pause with other settings; converted as a pause (rate 0)"),
-                );
+                self.note(line, format!("phase {name:?} has pause with other settings; converted as a pause (rate 0)"));
             }
-            return Ok(OutPhase {
-                comments: self.take_notes(),
-                name,
-                duration,
-                rate: 0.0,
-                ramp_to: None,
-            });
+            return Ok(OutPhase { comments: self.take_notes(), name, duration, rate: 0.0, ramp_to: None });
         }
         let Some(d) = &raw.duration else {
             return Err(self
@@ -868,10 +802,7 @@ impl<'a> Converter<'a> {
                 if let Some(count) = count {
                     self.note(
                         line_of(&count.referenced),
-                        format!(
-                            "phase {name:?}: arrivalCount {} is ignored next to arrivalRate",
-                            count.value
-                        ),
+                        format!("phase {name:?}: arrivalCount {} is ignored next to arrivalRate", count.value),
                     );
                 }
                 self.rate(rate, &name, "arrivalRate")?
@@ -883,10 +814,7 @@ impl<'a> Converter<'a> {
                     return Err(self
                         .err(
                             &count.referenced,
-                            format!(
-                                "phase {name:?} has arrivalCount {total} in {}",
-                                duration::format(duration)
-                            ),
+                            format!("phase {name:?} has arrivalCount {total} in {}", duration::format(duration)),
                         )
                         .expected("at most 1000000 arrivals per second"));
                 }
@@ -899,52 +827,25 @@ impl<'a> Converter<'a> {
             }
             (None, None) => {
                 return Err(self
-                    .err(
-                        &phase.referenced,
-                        format!("phase {name:?} has no arrivalRate"),
-                    )
+                    .err(&phase.referenced, format!("phase {name:?} has no arrivalRate"))
                     .expected("arrivalRate: arrivals per second"))
             }
         };
-        let ramp_to = raw
-            .ramp_to
-            .as_ref()
-            .map(|r| self.rate(r, &name, "rampTo"))
-            .transpose()?;
-        Ok(OutPhase {
-            comments: self.take_notes(),
-            name,
-            duration,
-            rate,
-            ramp_to,
-        })
+        let ramp_to = raw.ramp_to.as_ref().map(|r| self.rate(r, &name, "rampTo")).transpose()?;
+        Ok(OutPhase { comments: self.take_notes(), name, duration, rate, ramp_to })
     }
 
-    fn seconds(
-        &self,
-        value: &Spanned<Secs>,
-        phase: &str,
-        key: &str,
-    ) -> Result<Duration, ScenarioError> {
+    fn seconds(&self, value: &Spanned<Secs>, phase: &str, key: &str) -> Result<Duration, ScenarioError> {
         let (secs, shown) = match &value.value {
             Secs::Number(n) => (Some(*n), n.to_string()),
-            Secs::Text(t) => (
-                t.trim()
-                    .parse::<f64>()
-                    .ok()
-                    .or_else(|| duration::parse(t).map(|d| d.as_secs_f64())),
-                format!("{t:?}"),
-            ),
+            Secs::Text(t) => {
+                (t.trim().parse::<f64>().ok().or_else(|| duration::parse(t).map(|d| d.as_secs_f64())), format!("{t:?}"))
+            }
         };
         match secs {
-            Some(s) if s.is_finite() && (0.001..=31_536_000.0).contains(&s) => {
-                Ok(Duration::from_secs_f64(s))
-            }
+            Some(s) if s.is_finite() && (0.001..=31_536_000.0).contains(&s) => Ok(Duration::from_secs_f64(s)),
             _ => Err(self
-                .err(
-                    &value.referenced,
-                    format!("phase {phase:?} has {key} {shown}"),
-                )
+                .err(&value.referenced, format!("phase {phase:?} has {key} {shown}"))
                 .expected("seconds above 0, or a duration such as 90s, 10m or 2h")),
         }
     }
@@ -960,23 +861,13 @@ impl<'a> Converter<'a> {
         }
     }
 
-    fn flow(
-        &mut self,
-        index: usize,
-        scenario: &Spanned<RawScenario>,
-    ) -> Result<OutFlow, ScenarioError> {
+    fn flow(&mut self, index: usize, scenario: &Spanned<RawScenario>) -> Result<OutFlow, ScenarioError> {
         let raw = &scenario.value;
-        let name = raw
-            .name
-            .clone()
-            .unwrap_or_else(|| format!("scenario-{}", index + 1));
+        let name = raw.name.clone().unwrap_or_else(|| format!("scenario-{}", index + 1));
         if let Some(engine) = &raw.engine {
             if engine.value != "http" {
                 return Err(self
-                    .err(
-                        &engine.referenced,
-                        format!("scenario {name:?} uses the {:?} engine", engine.value),
-                    )
+                    .err(&engine.referenced, format!("scenario {name:?} uses the {:?} engine", engine.value))
                     .expected("the http engine")
                     .hint("proofdeck imports HTTP scenarios only"));
             }
@@ -985,10 +876,7 @@ impl<'a> Converter<'a> {
             Some(w) if w.value.is_finite() && w.value >= 0.0 => w.value,
             Some(w) => {
                 return Err(self
-                    .err(
-                        &w.referenced,
-                        format!("scenario {name:?} has weight {}", w.value),
-                    )
+                    .err(&w.referenced, format!("scenario {name:?} has weight {}", w.value))
                     .expected("a weight of 0 or more"))
             }
             None => 1.0,
@@ -1006,10 +894,7 @@ impl<'a> Converter<'a> {
         let comments = self.take_notes();
         let Some(steps) = &raw.flow else {
             return Err(self
-                .err(
-                    &scenario.referenced,
-                    format!("scenario {name:?} has no flow"),
-                )
+                .err(&scenario.referenced, format!("scenario {name:?} has no flow"))
                 .expected("flow: a list of steps such as - get: { url: \"/\" }"));
         };
         let mut flow = OutFlow {
@@ -1022,10 +907,7 @@ impl<'a> Converter<'a> {
             trailing: Vec::new(),
             left_out: None,
         };
-        let mut scope = Scope {
-            role: None,
-            captures: Vec::new(),
-        };
+        let mut scope = Scope { role: None, captures: Vec::new() };
         for step in &steps.value {
             if let Some(out) = self.step(step, &mut scope)? {
                 flow.steps.push(out);
@@ -1034,22 +916,12 @@ impl<'a> Converter<'a> {
         flow.trailing = self.take_notes();
 
         if flow.steps.is_empty() {
-            let reason = format!(
-                "scenario {:?} has no request that converts; left out",
-                flow.name
-            );
+            let reason = format!("scenario {:?} has no request that converts; left out", flow.name);
             flow.left_out = Some(self.todo(flow.line, reason));
         } else if weight <= 0.0 {
-            let reason = format!(
-                "scenario {:?} has weight 0 and never runs; left out",
-                flow.name
-            );
+            let reason = format!("scenario {:?} has weight 0 and never runs; left out", flow.name);
             flow.left_out = Some(self.todo(line_of(&scenario.referenced), reason));
-        } else if flow
-            .steps
-            .iter()
-            .all(|s| matches!(s.expect.as_deref(), Some([403])))
-        {
+        } else if flow.steps.iter().all(|s| matches!(s.expect.as_deref(), Some([403]))) {
             let proof = flow.steps.iter().any(|s| match &s.body {
                 Some(Out::Table(entries)) => entries.iter().any(|(k, _)| k == "proof_payload"),
                 _ => false,
@@ -1060,11 +932,7 @@ impl<'a> Converter<'a> {
     }
 
     /// One flow item; `Some` for a request, `None` for what only leaves a comment.
-    fn step(
-        &mut self,
-        step: &Spanned<RawFlowStep>,
-        scope: &mut Scope,
-    ) -> Result<Option<OutStep>, ScenarioError> {
+    fn step(&mut self, step: &Spanned<RawFlowStep>, scope: &mut Scope) -> Result<Option<OutStep>, ScenarioError> {
         let s = &step.value;
         let line = line_of(&step.referenced);
         let requests: [(&str, &'static str, &Option<RawRequest>); 7] = [
@@ -1087,12 +955,7 @@ impl<'a> Converter<'a> {
             .iter()
             .filter(|(_, _, r)| r.is_some())
             .map(|(k, _, _)| *k)
-            .chain(
-                others
-                    .iter()
-                    .filter(|(_, present)| *present)
-                    .map(|(k, _)| *k),
-            )
+            .chain(others.iter().filter(|(_, present)| *present).map(|(k, _)| *k))
             .collect();
         if actions.len() != 1 {
             let message = if actions.is_empty() {
@@ -1105,21 +968,15 @@ impl<'a> Converter<'a> {
                 .expected("one of get, post, put, patch, delete, head, options, function, think, loop, log, parallel")
                 .hint("start each step with its own - in the flow list"));
         }
-        let stray = [
-            ("count", &s.count),
-            ("over", &s.over),
-            ("whileTrue", &s.while_true),
-        ]
-        .into_iter()
-        .find_map(|(key, node)| node.as_ref().map(|n| (key, n)));
+        let stray = [("count", &s.count), ("over", &s.over), ("whileTrue", &s.while_true)]
+            .into_iter()
+            .find_map(|(key, node)| node.as_ref().map(|n| (key, n)));
         if let (None, Some((key, node))) = (&s.loop_steps, stray) {
             return Err(self
                 .err(&node.loc, format!("{key} outside a loop step"))
                 .expected(format!("{key} next to loop: in the same step")));
         }
-        let request = requests
-            .iter()
-            .find_map(|&(_, method, r)| r.as_ref().map(|r| (method, r)));
+        let request = requests.iter().find_map(|&(_, method, r)| r.as_ref().map(|r| (method, r)));
         if let Some((method, request)) = request {
             return self.request(method, request, scope).map(Some);
         }
@@ -1143,41 +1000,29 @@ impl<'a> Converter<'a> {
         } else if let Some(think) = &s.think {
             self.note(
                 line,
-                format!(
-                    "think {} is not converted: proofdeck flows send their steps back to back",
-                    summary(think)
-                ),
+                format!("think {} is not converted: proofdeck flows send their steps back to back", summary(think)),
             );
         } else if let Some(body) = &s.loop_steps {
-            let count = s
-                .count
-                .as_ref()
-                .map(|c| format!(", count {}", summary(c)))
-                .unwrap_or_default();
+            let count = s.count.as_ref().map(|c| format!(", count {}", summary(c))).unwrap_or_default();
             self.note(
                 line,
-                format!("loop over {}{count} is not converted: repeat its steps in the flow or raise the flow's weight", summary(body)),
+                format!(
+                    "loop over {}{count} is not converted: repeat its steps in the flow or raise the flow's weight",
+                    summary(body)
+                ),
             );
         } else if let Some(log) = &s.log {
             self.note(line, format!("log {} is not converted", summary(log)));
         } else if let Some(parallel) = &s.parallel {
             self.note(
                 line,
-                format!(
-                    "parallel {} is not converted: proofdeck sends a flow's steps in order",
-                    summary(parallel)
-                ),
+                format!("parallel {} is not converted: proofdeck sends a flow's steps in order", summary(parallel)),
             );
         }
         Ok(None)
     }
 
-    fn request(
-        &mut self,
-        method: &'static str,
-        req: &RawRequest,
-        scope: &mut Scope,
-    ) -> Result<OutStep, ScenarioError> {
+    fn request(&mut self, method: &'static str, req: &RawRequest, scope: &mut Scope) -> Result<OutStep, ScenarioError> {
         let before = self.take_notes();
         let path = self.path(&req.url, scope);
         let mut step = OutStep::new(method, &path);
@@ -1197,20 +1042,13 @@ impl<'a> Converter<'a> {
                     }
                     None => self.note(
                         value.line(),
-                        format!(
-                            "header {name}: {} is not a plain value; left out",
-                            summary(value)
-                        ),
+                        format!("header {name}: {} is not a plain value; left out", summary(value)),
                     ),
                 }
             }
         }
         for (name, text, line) in self.template_headers.clone() {
-            if !step
-                .headers
-                .iter()
-                .any(|(h, _)| h.eq_ignore_ascii_case(&name))
-            {
+            if !step.headers.iter().any(|(h, _)| h.eq_ignore_ascii_case(&name)) {
                 let text = self.template(&text, line, scope);
                 step.headers.push((name, text));
             }
@@ -1233,43 +1071,15 @@ impl<'a> Converter<'a> {
         self.unconverted(
             "",
             &[
-                (
-                    "body",
-                    &req.body,
-                    "is not converted: proofdeck sends JSON bodies (json:)",
-                ),
-                (
-                    "form",
-                    &req.form,
-                    "is not converted: proofdeck sends JSON bodies",
-                ),
-                (
-                    "formData",
-                    &req.form_data,
-                    "is not converted: proofdeck sends JSON bodies",
-                ),
-                (
-                    "qs",
-                    &req.qs,
-                    "is not converted: add the query string to the url",
-                ),
-                (
-                    "cookie",
-                    &req.cookie,
-                    "is not converted: set a Cookie header",
-                ),
-                (
-                    "auth",
-                    &req.auth,
-                    "is not converted: set an Authorization header",
-                ),
+                ("body", &req.body, "is not converted: proofdeck sends JSON bodies (json:)"),
+                ("form", &req.form, "is not converted: proofdeck sends JSON bodies"),
+                ("formData", &req.form_data, "is not converted: proofdeck sends JSON bodies"),
+                ("qs", &req.qs, "is not converted: add the query string to the url"),
+                ("cookie", &req.cookie, "is not converted: set a Cookie header"),
+                ("auth", &req.auth, "is not converted: set an Authorization header"),
                 ("beforeRequest", &req.before_request, hook),
                 ("afterResponse", &req.after_response, hook),
-                (
-                    "ifTrue",
-                    &req.if_true,
-                    "is not converted: the step always runs",
-                ),
+                ("ifTrue", &req.if_true, "is not converted: the step always runs"),
                 ("followRedirect", &req.follow_redirect, "is not converted"),
                 ("gzip", &req.gzip, "is not converted"),
             ],
@@ -1295,10 +1105,7 @@ impl<'a> Converter<'a> {
                 }
             }
         }
-        let path = if let Some(after) = rest
-            .strip_prefix("http://")
-            .or_else(|| rest.strip_prefix("https://"))
-        {
+        let path = if let Some(after) = rest.strip_prefix("http://").or_else(|| rest.strip_prefix("https://")) {
             let path = after.find('/').map_or("/", |i| &after[i..]);
             self.note(
                 line,
@@ -1312,10 +1119,7 @@ impl<'a> Converter<'a> {
         } else if rest.starts_with('?') {
             format!("/{rest}")
         } else {
-            self.note(
-                line,
-                format!("url {raw:?} does not start with /; a / is put in front"),
-            );
+            self.note(line, format!("url {raw:?} does not start with /; a / is put in front"));
             format!("/{rest}")
         };
         self.template(&path, line, scope)
@@ -1324,24 +1128,16 @@ impl<'a> Converter<'a> {
     fn body(&mut self, node: &Node, scope: &Scope) -> Option<Out> {
         match &node.value {
             Yaml::Null => {
-                self.note(
-                    node.line(),
-                    "null in a json body is left out: TOML has no null",
-                );
+                self.note(node.line(), "null in a json body is left out: TOML has no null");
                 None
             }
             Yaml::Bool(b) => Some(Out::Bool(*b)),
             Yaml::Int(i) => Some(Out::Int(*i)),
             Yaml::Float(f) => Some(Out::Float(*f)),
             Yaml::Str(s) => Some(Out::Str(self.template(s, node.line(), scope))),
-            Yaml::Seq(items) => Some(Out::Array(
-                items.iter().filter_map(|n| self.body(n, scope)).collect(),
-            )),
+            Yaml::Seq(items) => Some(Out::Array(items.iter().filter_map(|n| self.body(n, scope)).collect())),
             Yaml::Map(entries) => Some(Out::Table(
-                entries
-                    .iter()
-                    .filter_map(|(k, v)| self.body(v, scope).map(|b| (k.clone(), b)))
-                    .collect(),
+                entries.iter().filter_map(|(k, v)| self.body(v, scope).map(|b| (k.clone(), b))).collect(),
             )),
         }
     }
@@ -1360,10 +1156,7 @@ impl<'a> Converter<'a> {
         for entry in entries {
             let Yaml::Map(pairs) = &entry.value else {
                 return Err(self
-                    .err(
-                        &entry.loc,
-                        format!("invalid expectation {}", summary(entry)),
-                    )
+                    .err(&entry.loc, format!("invalid expectation {}", summary(entry)))
                     .expected("a mapping such as statusCode: 200"));
             };
             for (key, value) in pairs {
@@ -1430,9 +1223,7 @@ impl<'a> Converter<'a> {
             .or_else(|| sources.first().map(|(_, s)| s.referenced))
             .unwrap_or(*fallback);
         let Some(name) = &capture.name else {
-            return Err(self
-                .err(&loc, "capture has no `as`")
-                .expected("as: the variable to capture into"));
+            return Err(self.err(&loc, "capture has no `as`").expected("as: the variable to capture into"));
         };
         let var = name.value.trim().to_string();
         if var.is_empty() || !is_plain_name(&var) {
@@ -1454,12 +1245,18 @@ impl<'a> Converter<'a> {
                 }
                 None => self.note(
                     line_of(&path.referenced),
-                    format!("capture {var:?} uses the JSONPath {:?}, which has no JSON pointer equivalent; not captured", path.value),
+                    format!(
+                        "capture {var:?} uses the JSONPath {:?}, which has no JSON pointer equivalent; not captured",
+                        path.value
+                    ),
                 ),
             },
             [(kind, source)] => self.note(
                 line_of(&source.referenced),
-                format!("capture {var:?} by {kind} {:?} is not converted: proofdeck captures from JSON bodies", source.value),
+                format!(
+                    "capture {var:?} by {kind} {:?} is not converted: proofdeck captures from JSON bodies",
+                    source.value
+                ),
             ),
             [] => {
                 return Err(self
@@ -1496,10 +1293,7 @@ impl<'a> Converter<'a> {
             out.push_str(&rest[..open]);
             let after = &rest[open + 2..];
             let Some(close) = after.find("}}") else {
-                self.note(
-                    line,
-                    format!("unclosed {{{{ in {text:?}; the braces are left out"),
-                );
+                self.note(line, format!("unclosed {{{{ in {text:?}; the braces are left out"));
                 out.push_str(after);
                 return out;
             };
@@ -1526,7 +1320,9 @@ impl<'a> Converter<'a> {
         if !is_plain_name(expr) {
             self.note(
                 line,
-                format!("{{{{ {expr} }}}} is an expression proofdeck cannot evaluate; replaced by the text {UNSUPPORTED:?}"),
+                format!(
+                    "{{{{ {expr} }}}} is an expression proofdeck cannot evaluate; replaced by the text {UNSUPPORTED:?}"
+                ),
             );
             return UNSUPPORTED.to_string();
         }
@@ -1564,20 +1360,10 @@ impl<'a> Converter<'a> {
         todo_count: usize,
     ) -> String {
         let mut out = String::new();
-        let file_name = self.file.file_name().map_or_else(
-            || self.file.display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        );
-        let stem = self
-            .file
-            .file_stem()
-            .map_or("artillery".into(), |s| s.to_string_lossy().into_owned());
-        emit(
-            &mut out,
-            format!(
-                "# Imported from the Artillery script {file_name} by `proofdeck import artillery`."
-            ),
-        );
+        let file_name =
+            self.file.file_name().map_or_else(|| self.file.display().to_string(), |n| n.to_string_lossy().into_owned());
+        let stem = self.file.file_stem().map_or("artillery".into(), |s| s.to_string_lossy().into_owned());
+        emit(&mut out, format!("# Imported from the Artillery script {file_name} by `proofdeck import artillery`."));
         if todo_count > 0 {
             emit(
                 &mut out,
@@ -1587,10 +1373,7 @@ impl<'a> Converter<'a> {
         emit(&mut out, format!("name = {}", toml_string(&stem)));
         emit(
             &mut out,
-            format!(
-                "description = {}",
-                toml_string(&format!("Imported from the Artillery script {file_name}"))
-            ),
+            format!("description = {}", toml_string(&format!("Imported from the Artillery script {file_name}"))),
         );
         if let Some(target) = &self.target {
             emit(&mut out, format!("target = {}", toml_string(target)));
@@ -1603,10 +1386,8 @@ impl<'a> Converter<'a> {
             emit(&mut out, "");
             emit(&mut out, "[defaults]");
             if !default_headers.is_empty() {
-                let pairs: Vec<String> = default_headers
-                    .iter()
-                    .map(|(k, v)| format!("{} = {}", toml_key(k), toml_string(v)))
-                    .collect();
+                let pairs: Vec<String> =
+                    default_headers.iter().map(|(k, v)| format!("{} = {}", toml_key(k), toml_string(v))).collect();
                 emit(&mut out, format!("headers = {{ {} }}", pairs.join(", ")));
             }
             if let Some(t) = timeout {
@@ -1621,14 +1402,7 @@ impl<'a> Converter<'a> {
                 for c in &var.comments {
                     emit(&mut out, c);
                 }
-                emit(
-                    &mut out,
-                    format!(
-                        "{} = {}",
-                        toml_key(&var.name),
-                        inline(&Out::Array(var.values.clone()))
-                    ),
-                );
+                emit(&mut out, format!("{} = {}", toml_key(&var.name), inline(&Out::Array(var.values.clone()))));
             }
         }
 
@@ -1639,13 +1413,7 @@ impl<'a> Converter<'a> {
                 emit(&mut out, c);
             }
             emit(&mut out, format!("name = {}", toml_string(&phase.name)));
-            emit(
-                &mut out,
-                format!(
-                    "duration = {}",
-                    toml_string(&duration::format(phase.duration))
-                ),
-            );
+            emit(&mut out, format!("duration = {}", toml_string(&duration::format(phase.duration))));
             emit(&mut out, format!("rate = {}", number(phase.rate)));
             if let Some(r) = phase.ramp_to {
                 emit(&mut out, format!("ramp_to = {}", number(r)));
@@ -1705,10 +1473,7 @@ fn render_setup(out: &mut String, roles: &[usize]) {
         emit(out, format!("name = \"{} agents\"", role.name));
         emit(out, format!("pool = \"{}\"", role.name));
         emit(out, "# \"auto\" sizes the pool from the phases' peak rate for the gateway's limit of 5 proxy");
-        emit(
-            out,
-            "# calls per 60 s per agent; against a gateway without that limit, a count will do.",
-        );
+        emit(out, "# calls per 60 s per agent; against a gateway without that limit, a count will do.");
         emit(out, "repeat = \"auto\"");
         emit(out, "rate_limit_calls = 5");
         emit(out, "rate_limit_window = \"60s\"");
@@ -1733,10 +1498,8 @@ fn render_setup(out: &mut String, roles: &[usize]) {
             ("expires_at", string("{{ now+2h }}")),
         ]));
         token.expect = Some(vec![201]);
-        token.captures = vec![
-            ("token".into(), "/agent_token".into(), true),
-            ("token_id".into(), "/token_id".into(), false),
-        ];
+        token.captures =
+            vec![("token".into(), "/agent_token".into(), true), ("token_id".into(), "/token_id".into(), false)];
         render_step(out, "setup.step", &token);
     }
 }
@@ -1777,11 +1540,8 @@ fn render_step(out: &mut String, header: &str, step: &OutStep) {
     emit(out, format!("method = {}", toml_string(step.method)));
     emit(out, format!("path = {}", toml_string(&step.path)));
     if !step.headers.is_empty() {
-        let pairs: Vec<String> = step
-            .headers
-            .iter()
-            .map(|(k, v)| format!("{} = {}", toml_key(k), toml_string(v)))
-            .collect();
+        let pairs: Vec<String> =
+            step.headers.iter().map(|(k, v)| format!("{} = {}", toml_key(k), toml_string(v))).collect();
         emit(out, format!("headers = {{ {} }}", pairs.join(", ")));
     }
     if let Some(body) = &step.body {
@@ -1797,11 +1557,7 @@ fn render_step(out: &mut String, header: &str, step: &OutStep) {
             .iter()
             .map(|(var, pointer, secret)| {
                 if *secret {
-                    format!(
-                        "{} = {{ pointer = {}, secret = true }}",
-                        toml_key(var),
-                        toml_string(pointer)
-                    )
+                    format!("{} = {{ pointer = {}, secret = true }}", toml_key(var), toml_string(pointer))
                 } else {
                     format!("{} = {}", toml_key(var), toml_string(pointer))
                 }
@@ -1839,10 +1595,7 @@ fn toml_string(s: &str) -> String {
 
 /// A TOML key: bare when it can be, quoted otherwise.
 fn toml_key(k: &str) -> String {
-    if !k.is_empty()
-        && k.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    {
+    if !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
         k.to_string()
     } else {
         toml_string(k)
@@ -1879,10 +1632,7 @@ fn inline(v: &Out) -> String {
         }
         Out::Table(entries) if entries.is_empty() => "{}".to_string(),
         Out::Table(entries) => {
-            let pairs: Vec<String> = entries
-                .iter()
-                .map(|(k, v)| format!("{} = {}", toml_key(k), inline(v)))
-                .collect();
+            let pairs: Vec<String> = entries.iter().map(|(k, v)| format!("{} = {}", toml_key(k), inline(v))).collect();
             format!("{{ {} }}", pairs.join(", "))
         }
     }
@@ -1903,27 +1653,19 @@ fn literal_field(body: Option<&Out>, key: &str) -> Option<String> {
     let Some(Out::Table(entries)) = body else {
         return None;
     };
-    entries
-        .iter()
-        .find(|(k, _)| k == key)
-        .and_then(|(_, v)| match v {
-            Out::Str(s) if !s.is_empty() && !s.contains("{{") => Some(s.clone()),
-            _ => None,
-        })
+    entries.iter().find(|(k, _)| k == key).and_then(|(_, v)| match v {
+        Out::Str(s) if !s.is_empty() && !s.contains("{{") => Some(s.clone()),
+        _ => None,
+    })
 }
 
 fn is_plain_name(s: &str) -> bool {
-    !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 fn is_secret(var: &str) -> bool {
     let v = var.to_ascii_lowercase();
-    v.ends_with("token")
-        || ["secret", "password", "apikey", "api_key"]
-            .iter()
-            .any(|w| v.contains(w))
+    v.ends_with("token") || ["secret", "password", "apikey", "api_key"].iter().any(|w| v.contains(w))
 }
 
 /// A simple JSONPath (`$.a.b`, `$.items[0].id`, `$['a b']`) as a JSON pointer (`/a/b`);
@@ -1974,10 +1716,8 @@ fn declares_key(line: &str, key: &str) -> bool {
     while let Some(i) = line[from..].find(key) {
         let start = from + i;
         let end = start + key.len();
-        let before_ok = line[..start]
-            .chars()
-            .next_back()
-            .is_none_or(|c| !(c.is_alphanumeric() || c == '_' || c == '$'));
+        let before_ok =
+            line[..start].chars().next_back().is_none_or(|c| !(c.is_alphanumeric() || c == '_' || c == '$'));
         let after = line[end..].trim_start_matches(['"', '\'']).trim_start();
         if before_ok && after.starts_with(':') {
             return true;
@@ -1988,11 +1728,7 @@ fn declares_key(line: &str, key: &str) -> bool {
 }
 
 fn one_line(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect::<String>()
-        .trim()
-        .to_string()
+    s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect::<String>().trim().to_string()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -2029,11 +1765,7 @@ fn byte_offset(source: &str, line: usize, column: usize) -> usize {
         if i + 1 == line {
             let content = text.trim_end_matches(['\n', '\r']);
             let col = column.saturating_sub(1);
-            return offset
-                + content
-                    .char_indices()
-                    .nth(col)
-                    .map_or(content.len(), |(b, _)| b);
+            return offset + content.char_indices().nth(col).map_or(content.len(), |(b, _)| b);
         }
         offset += text.len();
     }
@@ -2120,13 +1852,8 @@ mod tests {
     use std::path::PathBuf;
 
     fn fixture(name: &str) -> (PathBuf, String) {
-        let path = PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/artillery"
-        ))
-        .join(name);
-        let text =
-            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let path = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/artillery")).join(name);
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         (path, text)
     }
 
@@ -2156,34 +1883,20 @@ mod tests {
     fn the_gateway_fixture_converts_to_a_scenario_that_validates() {
         let (path, conversion) = gateway();
         let toml_path = path.with_extension("toml");
-        let s = crate::scenario::parse(&toml_path, &conversion.toml)
-            .unwrap_or_else(|e| panic!("{e}\n{}", conversion.toml));
+        let s =
+            crate::scenario::parse(&toml_path, &conversion.toml).unwrap_or_else(|e| panic!("{e}\n{}", conversion.toml));
 
         assert_eq!(s.target.as_deref(), Some("http://localhost:3000"));
-        assert_eq!(
-            s.defaults.headers,
-            [("Content-Type".to_string(), "application/json".to_string())]
-        );
+        assert_eq!(s.defaults.headers, [("Content-Type".to_string(), "application/json".to_string())]);
 
-        let phases: Vec<(&str, u64, f64, Option<f64>)> = s
-            .phases
-            .iter()
-            .map(|p| (p.name.as_str(), p.duration.as_secs(), p.rate, p.ramp_to))
-            .collect();
+        let phases: Vec<(&str, u64, f64, Option<f64>)> =
+            s.phases.iter().map(|p| (p.name.as_str(), p.duration.as_secs(), p.rate, p.ramp_to)).collect();
         assert_eq!(
             phases,
-            [
-                ("baseline-ramp", 600, 1.0, Some(50.0)),
-                ("spike", 120, 150.0, None),
-                ("soak", 7200, 15.0, None),
-            ]
+            [("baseline-ramp", 600, 1.0, Some(50.0)), ("spike", 120, 150.0, None), ("soak", 7200, 15.0, None),]
         );
 
-        let flows: Vec<(&str, f64)> = s
-            .flows
-            .iter()
-            .map(|f| (f.name.as_str(), f.weight))
-            .collect();
+        let flows: Vec<(&str, f64)> = s.flows.iter().map(|f| (f.name.as_str(), f.weight)).collect();
         assert_eq!(
             flows,
             [
@@ -2196,16 +1909,8 @@ mod tests {
                 ("security-test", 1.0),
             ]
         );
-        let tools: Vec<Vec<&str>> = s
-            .flows
-            .iter()
-            .map(|f| {
-                f.steps
-                    .iter()
-                    .map(|st| st.tool.as_deref().unwrap_or("-"))
-                    .collect()
-            })
-            .collect();
+        let tools: Vec<Vec<&str>> =
+            s.flows.iter().map(|f| f.steps.iter().map(|st| st.tool.as_deref().unwrap_or("-")).collect()).collect();
         assert_eq!(
             tools,
             [
@@ -2229,25 +1934,13 @@ mod tests {
         assert_eq!(kind("security-test"), FlowKind::Security);
         assert_eq!(kind("scraper-serpapi"), FlowKind::Happy);
         assert_eq!(kind("chaos-retryable"), FlowKind::Happy);
-        let expects = |name: &str| {
-            s.flows.iter().find(|f| f.name == name).unwrap().steps[0]
-                .expect
-                .clone()
-        };
+        let expects = |name: &str| s.flows.iter().find(|f| f.name == name).unwrap().steps[0].expect.clone();
         assert_eq!(expects("denial-tests"), [403]);
         assert_eq!(expects("chaos-retryable"), [200]);
 
         // The token helpers became setup: a policy per role and an agent pool per role.
-        let pools: Vec<(&str, Vec<&str>)> = s
-            .pools
-            .iter()
-            .map(|p| {
-                (
-                    p.name.as_str(),
-                    p.fields.iter().map(String::as_str).collect(),
-                )
-            })
-            .collect();
+        let pools: Vec<(&str, Vec<&str>)> =
+            s.pools.iter().map(|p| (p.name.as_str(), p.fields.iter().map(String::as_str).collect())).collect();
         assert_eq!(
             pools,
             [
@@ -2256,40 +1949,26 @@ mod tests {
                 ("engager", vec!["agent_id", "token", "token_id"]),
             ]
         );
-        assert!(s
-            .pools
-            .iter()
-            .all(|p| p.secret_fields == [false, true, false]));
-        let setup: Vec<&str> = s.setup.iter().map(|g| g.name.as_str()).collect();
-        assert_eq!(
-            setup,
-            [
-                "policies",
-                "scraper agents",
-                "enricher agents",
-                "engager agents"
-            ]
+        let token_captures =
+            s.setup.iter().flat_map(|g| &g.steps).flat_map(|st| &st.captures).filter(|c| c.pointer == "/agent_token");
+        assert!(
+            token_captures.clone().count() == 3 && token_captures.clone().all(|c| c.secret),
+            "tokens are captured as secrets"
         );
+
+        let setup: Vec<&str> = s.setup.iter().map(|g| g.name.as_str()).collect();
+        assert_eq!(setup, ["policies", "scraper agents", "enricher agents", "engager agents"]);
         assert_eq!(s.setup[0].steps.len(), 3);
-        assert!(matches!(
-            s.setup[1].repeat,
-            crate::scenario::Repeat::Auto { calls: 5, .. }
-        ));
+        assert!(matches!(s.setup[1].repeat, crate::scenario::Repeat::Auto { calls: 5, .. }));
         let pool_of = |flow: &str, step: usize| {
             let f = s.flows.iter().find(|f| f.name == flow).unwrap();
-            f.steps[step]
-                .pools
-                .iter()
-                .map(|&p| s.pools[p].name.as_str())
-                .collect::<Vec<_>>()
+            f.steps[step].pools.iter().map(|&p| s.pools[p].name.as_str()).collect::<Vec<_>>()
         };
         assert_eq!(pool_of("scraper-serpapi", 0), ["scraper"]);
         assert_eq!(pool_of("enricher-http-openai", 1), ["enricher"]);
         assert_eq!(pool_of("engager-gmail", 0), ["engager"]);
         assert_eq!(pool_of("denial-tests", 0), ["scraper"]);
-        assert!(conversion
-            .toml
-            .contains("agent_token = \"{{ scraper.token }}\""));
+        assert!(conversion.toml.contains("agent_token = \"{{ scraper.token }}\""));
         assert!(!conversion.toml.contains("{{ token }}"));
         assert!(conversion.toml.contains("subject = \"Hello {{ uuid }}\""));
     }
@@ -2310,9 +1989,7 @@ mod tests {
         }
         assert!(conversion.todos.windows(2).all(|w| w[0].line <= w[1].line));
         // The expression is replaced by plain text, so the body still loads.
-        assert!(conversion
-            .toml
-            .contains("input = \"Summarize the following: previous-response\""));
+        assert!(conversion.toml.contains("input = \"Summarize the following: previous-response\""));
         // The known helpers are not TODOs.
         assert!(!conversion.todos.iter().any(|t| t.what.contains("getToken")));
     }
@@ -2362,20 +2039,15 @@ scenarios:
         assert_eq!(todo_line(&conversion, "loop"), 21);
         assert_eq!(todo_line(&conversion, "$randomNumber"), 26);
 
-        let phases: Vec<(&str, u64, f64)> = s
-            .phases
-            .iter()
-            .map(|p| (p.name.as_str(), p.duration.as_secs(), p.rate))
-            .collect();
+        let phases: Vec<(&str, u64, f64)> =
+            s.phases.iter().map(|p| (p.name.as_str(), p.duration.as_secs(), p.rate)).collect();
         assert_eq!(phases, [("phase-1", 5, 0.0), ("phase-2", 30, 2.0)]);
         assert_eq!(s.list_names, ["user"]);
         assert_eq!(s.flows.len(), 1);
         assert_eq!(s.flows[0].name, "scenario-1");
         assert_eq!(s.flows[0].steps.len(), 2);
         assert_eq!(s.flows[0].steps[0].captures[0].pointer, "/items/0/id");
-        assert!(conversion
-            .toml
-            .contains("path = \"/items/{{ itemId }}?n=TODO\""));
+        assert!(conversion.toml.contains("path = \"/items/{{ itemId }}?n=TODO\""));
     }
 
     #[test]
@@ -2409,35 +2081,21 @@ scenarios:
         let conversion = convert(Path::new("merge.yml"), yaml).unwrap_or_else(|e| panic!("{e}"));
         let s = crate::scenario::parse(Path::new("merge.toml"), &conversion.toml)
             .unwrap_or_else(|e| panic!("{e}\n{}", conversion.toml));
-        let phases: Vec<(&str, u64, f64)> = s
-            .phases
-            .iter()
-            .map(|p| (p.name.as_str(), p.duration.as_secs(), p.rate))
-            .collect();
+        let phases: Vec<(&str, u64, f64)> =
+            s.phases.iter().map(|p| (p.name.as_str(), p.duration.as_secs(), p.rate)).collect();
         assert_eq!(phases, [("warm", 60, 5.0), ("hot", 60, 20.0)]);
-        let steps: Vec<(&str, Option<&str>)> = s.flows[0]
-            .steps
-            .iter()
-            .map(|st| (st.name.as_str(), st.tool.as_deref()))
-            .collect();
-        assert_eq!(
-            steps,
-            [
-                ("serpapi search", Some("serpapi")),
-                ("serpapi lookup", Some("serpapi"))
-            ]
-        );
-        assert!(
-            conversion.toml.contains("params = { q = \"rust\" }"),
-            "{}",
-            conversion.toml
-        );
+        let steps: Vec<(&str, Option<&str>)> =
+            s.flows[0].steps.iter().map(|st| (st.name.as_str(), st.tool.as_deref())).collect();
+        assert_eq!(steps, [("serpapi search", Some("serpapi")), ("serpapi lookup", Some("serpapi"))]);
+        assert!(conversion.toml.contains("params = { q = \"rust\" }"), "{}", conversion.toml);
         assert!(conversion.todos.is_empty(), "{:#?}", conversion.todos);
     }
 
     #[test]
     fn malformed_yaml_is_located() {
-        let e = inline_error("config:\n  target: \"http://localhost:3000\"\n  phases:\n    - duration: 60\n      name: warm: up\n");
+        let e = inline_error(
+            "config:\n  target: \"http://localhost:3000\"\n  phases:\n    - duration: 60\n      name: warm: up\n",
+        );
         assert_eq!((e.line, e.column), (5, 17), "{e}");
         assert!(e.message.starts_with("invalid YAML"), "{e}");
     }
@@ -2449,10 +2107,7 @@ scenarios:
         );
         assert_eq!((e.line, e.column), (8, 11), "{e}");
         assert!(e.message.contains("unknown key `jsno`"), "{e}");
-        assert!(
-            e.expected.as_deref().is_some_and(|x| x.contains("json")),
-            "{e}"
-        );
+        assert!(e.expected.as_deref().is_some_and(|x| x.contains("json")), "{e}");
     }
 
     #[test]
@@ -2482,11 +2137,7 @@ scenarios:
             assert_eq!(e.line, *line, "{name}: {e}");
             assert!(e.column > 1, "{name}: {e}");
             assert!(e.message.contains(needle), "{name}: {e}");
-            assert!(
-                e.to_string()
-                    .contains(&format!("{}:{line}:", path.display())),
-                "{name}: {e}"
-            );
+            assert!(e.to_string().contains(&format!("{}:{line}:", path.display())), "{name}: {e}");
         }
     }
 
@@ -2503,14 +2154,8 @@ scenarios:
 
     #[test]
     fn json_paths_become_pointers() {
-        assert_eq!(
-            json_pointer("$.agent_token").as_deref(),
-            Some("/agent_token")
-        );
-        assert_eq!(
-            json_pointer("$.data.items[2].id").as_deref(),
-            Some("/data/items/2/id")
-        );
+        assert_eq!(json_pointer("$.agent_token").as_deref(), Some("/agent_token"));
+        assert_eq!(json_pointer("$.data.items[2].id").as_deref(), Some("/data/items/2/id"));
         assert_eq!(json_pointer("$['a/b'].c").as_deref(), Some("/a~1b/c"));
         assert_eq!(json_pointer("$").as_deref(), Some(""));
         assert_eq!(json_pointer("$..id"), None);
@@ -2525,8 +2170,7 @@ scenarios:
         assert_eq!(toml_key("a b"), "\"a b\"");
         assert_eq!(toml_float(1.0), "1.0");
         assert_eq!(number(50.0), "50");
-        let parsed: toml::Table =
-            toml::from_str(&format!("s = {}", toml_string("q\"\\\t\u{7f}é"))).unwrap();
+        let parsed: toml::Table = toml::from_str(&format!("s = {}", toml_string("q\"\\\t\u{7f}é"))).unwrap();
         assert_eq!(parsed["s"].as_str(), Some("q\"\\\t\u{7f}é"));
     }
 }

@@ -18,25 +18,16 @@ pub struct ScenarioError {
 }
 
 impl ScenarioError {
-    pub fn at(
-        file: &Path,
-        source: &str,
-        span: Option<Range<usize>>,
-        message: impl Into<String>,
-    ) -> Self {
+    pub fn at(file: &Path, source: &str, span: Option<Range<usize>>, message: impl Into<String>) -> Self {
         let span = span.unwrap_or(0..0);
         let start = span.start.min(source.len());
         let before = &source[..floor_char_boundary(source, start)];
         let line = before.matches('\n').count() + 1;
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
         let column = before[line_start..].chars().count() + 1;
-        let source_line = source[line_start..]
-            .lines()
-            .next()
-            .unwrap_or("")
-            .to_string();
-        let span_len = source[floor_char_boundary(source, start)
-            ..floor_char_boundary(source, span.end.min(source.len()))]
+        let source_line = source[line_start..].lines().next().unwrap_or("").to_string();
+        let span_len = source
+            [floor_char_boundary(source, start)..floor_char_boundary(source, span.end.min(source.len()))]
             .lines()
             .next()
             .map_or(1, |s| s.chars().count().max(1));
@@ -78,13 +69,7 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
 impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "error: {}", self.message)?;
-        writeln!(
-            f,
-            "  --> {}:{}:{}",
-            self.file.display(),
-            self.line,
-            self.column
-        )?;
+        writeln!(f, "  --> {}:{}:{}", self.file.display(), self.line, self.column)?;
         if !self.source_line.is_empty() {
             let gutter = self.line.to_string().len();
             writeln!(f, "{:gutter$} |", "")?;

@@ -67,7 +67,7 @@ enum RawRepeat {
 struct RawSetup {
     name: String,
     repeat: Option<Spanned<RawRepeat>>,
-    pool: Option<String>,
+    pool: Option<Spanned<String>>,
     /// For `repeat = "auto"`: the target's per-agent limit.
     rate_limit_calls: Option<u32>,
     rate_limit_window: Option<Spanned<String>>,
@@ -148,8 +148,8 @@ struct RawKpi {
 #[serde(deny_unknown_fields)]
 struct RawGateway {
     rate_limit: Option<bool>,
-    latency_scale: Option<f64>,
-    chaos_scale: Option<f64>,
+    latency_scale: Option<Spanned<f64>>,
+    chaos_scale: Option<Spanned<f64>>,
     breaker_open: Option<Spanned<String>>,
 }
 
@@ -202,11 +202,7 @@ impl<'a> Loader<'a> {
         ScenarioError::at(self.file, self.source, Some(span), message)
     }
 
-    fn duration(
-        &self,
-        text: &Spanned<String>,
-        what: &str,
-    ) -> Result<std::time::Duration, ScenarioError> {
+    fn duration(&self, text: &Spanned<String>, what: &str) -> Result<std::time::Duration, ScenarioError> {
         duration::parse(text.get_ref()).ok_or_else(|| {
             self.err(text.span(), format!("invalid {what} {:?}", text.get_ref()))
                 .expected("a duration like 90s, 10m, 1h30m or 250ms")
@@ -214,11 +210,9 @@ impl<'a> Loader<'a> {
     }
 
     fn validate(&self, raw: RawScenario) -> Result<Scenario, ScenarioError> {
-        let name = raw.name.unwrap_or_else(|| {
-            self.file
-                .file_stem()
-                .map_or("scenario".into(), |s| s.to_string_lossy().into_owned())
-        });
+        let name = raw
+            .name
+            .unwrap_or_else(|| self.file.file_stem().map_or("scenario".into(), |s| s.to_string_lossy().into_owned()));
         if let Some(t) = &raw.target {
             let url = t.get_ref();
             if !(url.starts_with("http://") || url.starts_with("https://")) {
@@ -249,41 +243,32 @@ impl<'a> Loader<'a> {
         let mut lists = Vec::new();
         for (name, values) in &raw.vars {
             if values.get_ref().is_empty() {
-                return Err(self
-                    .err(values.span(), format!("vars.{name} is empty"))
-                    .expected("a non-empty list"));
+                return Err(self.err(values.span(), format!("vars.{name} is empty")).expected("a non-empty list"));
             }
             lists.push(values.get_ref().iter().map(toml_to_json).collect());
         }
 
-        // Pools are declared by setup groups; their fields are the groups' captures.
+        // Pools are declared by setup groups; their fields are the groups' captures, in the
+        // order the group's capture slots take them (first capture of a name wins).
         let mut pools: Vec<Pool> = Vec::new();
         for group in &raw.setup {
             if let Some(pool) = &group.pool {
-                let mut fields = Vec::new();
-                let mut secret_fields = Vec::new();
-                for step in &group.steps {
-                    for (var, cap) in &step.capture {
+                if pools.iter().any(|p| &p.name == pool.get_ref()) {
+                    return Err(self
+                        .err(pool.span(), format!("pool {:?} is filled by two setup groups", pool.get_ref()))
+                        .hint("give each group its own pool name"));
+                }
+                let mut fields: Vec<String> = Vec::new();
+                for var in group.steps.iter().flat_map(|s| s.capture.keys()) {
+                    if !fields.contains(var) {
                         fields.push(var.clone());
-                        secret_fields.push(matches!(
-                            cap.get_ref(),
-                            RawCapture::Detailed { secret: true, .. }
-                        ));
                     }
                 }
-                pools.push(Pool {
-                    name: pool.clone(),
-                    fields,
-                    secret_fields,
-                });
+                pools.push(Pool { name: pool.get_ref().clone(), fields });
             }
         }
 
-        let phases = raw
-            .phases
-            .iter()
-            .map(|p| self.phase(p))
-            .collect::<Result<Vec<_>, _>>()?;
+        let phases = raw.phases.iter().map(|p| self.phase(p)).collect::<Result<Vec<_>, _>>()?;
         if phases.is_empty() {
             return Err(ScenarioError::at(
                 self.file,
@@ -296,59 +281,27 @@ impl<'a> Loader<'a> {
 
         let mut setup = Vec::new();
         for group in &raw.setup {
-            let mut scope = Scope {
-                lists: &list_names,
-                pools: &[],
-                captures: Vec::new(),
-            };
-            let steps = group
-                .steps
-                .iter()
-                .map(|s| self.step(s, &mut scope))
-                .collect::<Result<Vec<_>, _>>()?;
+            let mut scope = Scope { lists: &list_names, pools: &[], captures: Vec::new() };
+            let steps = group.steps.iter().map(|s| self.step(s, &mut scope)).collect::<Result<Vec<_>, _>>()?;
             let repeat = self.repeat(group)?;
-            let pool = group
-                .pool
-                .as_ref()
-                .and_then(|p| pools.iter().position(|x| &x.name == p));
-            setup.push(SetupGroup {
-                name: group.name.clone(),
-                repeat,
-                pool,
-                steps,
-                slots: scope.captures.len(),
-            });
+            let pool = group.pool.as_ref().and_then(|p| pools.iter().position(|x| &x.name == p.get_ref()));
+            setup.push(SetupGroup { name: group.name.clone(), repeat, pool, steps, slots: scope.captures.len() });
         }
 
         let mut flows = Vec::new();
         for flow in &raw.flows {
             if !(flow.weight.get_ref().is_finite() && *flow.weight.get_ref() > 0.0) {
                 return Err(self
-                    .err(
-                        flow.weight.span(),
-                        format!("flow {:?} has weight {}", flow.name, flow.weight.get_ref()),
-                    )
+                    .err(flow.weight.span(), format!("flow {:?} has weight {}", flow.name, flow.weight.get_ref()))
                     .expected("a weight above 0"));
             }
             if flow.steps.get_ref().is_empty() {
                 return Err(self
-                    .err(
-                        flow.steps.span(),
-                        format!("flow {:?} has no steps", flow.name),
-                    )
+                    .err(flow.steps.span(), format!("flow {:?} has no steps", flow.name))
                     .hint("add [[flow.step]] entries"));
             }
-            let mut scope = Scope {
-                lists: &list_names,
-                pools: &pools,
-                captures: Vec::new(),
-            };
-            let steps = flow
-                .steps
-                .get_ref()
-                .iter()
-                .map(|s| self.step(s, &mut scope))
-                .collect::<Result<Vec<_>, _>>()?;
+            let mut scope = Scope { lists: &list_names, pools: &pools, captures: Vec::new() };
+            let steps = flow.steps.get_ref().iter().map(|s| self.step(s, &mut scope)).collect::<Result<Vec<_>, _>>()?;
             let kind = flow.kind.unwrap_or_else(|| infer_kind(&steps));
             flows.push(Flow {
                 name: flow.name.clone(),
@@ -369,11 +322,7 @@ impl<'a> Loader<'a> {
         }
 
         let total: std::time::Duration = phases.iter().map(|p| p.duration).sum();
-        let chaos = raw
-            .chaos
-            .iter()
-            .map(|c| self.chaos(c, total))
-            .collect::<Result<Vec<_>, _>>()?;
+        let chaos = raw.chaos.iter().map(|c| self.chaos(c, total)).collect::<Result<Vec<_>, _>>()?;
         let k = raw.kpi;
         let d = Kpi::default();
         let kpi = Kpi {
@@ -391,8 +340,8 @@ impl<'a> Loader<'a> {
         let gd = EmbeddedGateway::default();
         let gateway = EmbeddedGateway {
             rate_limit: raw.gateway.rate_limit.unwrap_or(gd.rate_limit),
-            latency_scale: raw.gateway.latency_scale.unwrap_or(gd.latency_scale),
-            chaos_scale: raw.gateway.chaos_scale.unwrap_or(gd.chaos_scale),
+            latency_scale: self.scale(&raw.gateway.latency_scale, "latency_scale")?.unwrap_or(gd.latency_scale),
+            chaos_scale: self.scale(&raw.gateway.chaos_scale, "chaos_scale")?.unwrap_or(gd.chaos_scale),
             breaker_open: match &raw.gateway.breaker_open {
                 Some(d) => self.duration(d, "breaker_open")?,
                 None => gd.breaker_open,
@@ -417,14 +366,21 @@ impl<'a> Loader<'a> {
         })
     }
 
+    fn scale(&self, v: &Option<Spanned<f64>>, what: &str) -> Result<Option<f64>, ScenarioError> {
+        match v {
+            Some(x) if !(0.0..=1e6).contains(x.get_ref()) => Err(self
+                .err(x.span(), format!("gateway.{what} is {}", x.get_ref()))
+                .expected("a number from 0 to 1000000")),
+            Some(x) => Ok(Some(*x.get_ref())),
+            None => Ok(None),
+        }
+    }
+
     fn phase(&self, p: &RawPhase) -> Result<Phase, ScenarioError> {
         let duration = self.duration(&p.duration, "duration")?;
         if duration.is_zero() {
             return Err(self
-                .err(
-                    p.duration.span(),
-                    format!("phase {:?} lasts no time", p.name),
-                )
+                .err(p.duration.span(), format!("phase {:?} lasts no time", p.name))
                 .expected("a duration above 0"));
         }
         let check_rate = |r: &Spanned<f64>, what: &str| {
@@ -438,18 +394,8 @@ impl<'a> Loader<'a> {
             }
         };
         let rate = check_rate(&p.rate, "rate")?;
-        let ramp_to = p
-            .ramp_to
-            .as_ref()
-            .map(|r| check_rate(r, "ramp_to"))
-            .transpose()?;
-        Ok(Phase {
-            name: p.name.clone(),
-            duration,
-            rate,
-            ramp_to,
-            kpi: p.kpi.unwrap_or(true),
-        })
+        let ramp_to = p.ramp_to.as_ref().map(|r| check_rate(r, "ramp_to")).transpose()?;
+        Ok(Phase { name: p.name.clone(), duration, rate, ramp_to, kpi: p.kpi.unwrap_or(true) })
     }
 
     fn repeat(&self, group: &RawSetup) -> Result<Repeat, ScenarioError> {
@@ -463,17 +409,10 @@ impl<'a> Loader<'a> {
                     Some(w) => self.duration(w, "rate_limit_window")?,
                     None => std::time::Duration::from_secs(60),
                 };
-                Ok(Repeat::Auto {
-                    calls: group.rate_limit_calls.unwrap_or(5).max(1),
-                    window,
-                    headroom: 1.5,
-                })
+                Ok(Repeat::Auto { calls: group.rate_limit_calls.unwrap_or(5).max(1), window })
             }
             _ => Err(self
-                .err(
-                    r.span(),
-                    format!("setup {:?} has an invalid repeat", group.name),
-                )
+                .err(r.span(), format!("setup {:?} has an invalid repeat", group.name))
                 .expected("a count from 1 to 1000000, or \"auto\"")),
         }
     }
@@ -483,11 +422,7 @@ impl<'a> Loader<'a> {
         if at > total {
             return Err(self.err(
                 c.at.span(),
-                format!(
-                    "chaos at {} is after the run ends ({})",
-                    c.at.get_ref(),
-                    duration::format(total)
-                ),
+                format!("chaos at {} is after the run ends ({})", c.at.get_ref(), duration::format(total)),
             ));
         }
         let mode = c.mode.get_ref();
@@ -498,32 +433,17 @@ impl<'a> Loader<'a> {
         }
         let pct = *c.pct.get_ref();
         if !(0.0..=100.0).contains(&pct) {
-            return Err(self
-                .err(c.pct.span(), format!("chaos pct {pct}"))
-                .expected("a percentage from 0 to 100"));
+            return Err(self.err(c.pct.span(), format!("chaos pct {pct}")).expected("a percentage from 0 to 100"));
         }
-        let duration = c
-            .duration
-            .as_ref()
-            .map(|d| self.duration(d, "chaos duration"))
-            .transpose()?;
-        Ok(ChaosEntry {
-            at,
-            tool: c.tool.clone(),
-            mode: mode.clone(),
-            pct,
-            duration,
-        })
+        let duration = c.duration.as_ref().map(|d| self.duration(d, "chaos duration")).transpose()?;
+        Ok(ChaosEntry { at, tool: c.tool.clone(), mode: mode.clone(), pct, duration })
     }
 
     fn step(&self, s: &RawStep, scope: &mut Scope) -> Result<Step, ScenarioError> {
         let method = match &s.method {
             Some(m) => http::Method::from_bytes(m.get_ref().to_ascii_uppercase().as_bytes())
                 .ok()
-                .filter(|m| {
-                    ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
-                        .contains(&m.as_str())
-                })
+                .filter(|m| ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"].contains(&m.as_str()))
                 .ok_or_else(|| {
                     self.err(m.span(), format!("unknown method {:?}", m.get_ref()))
                         .expected("GET, POST, PUT, PATCH, DELETE, HEAD or OPTIONS")
@@ -533,10 +453,7 @@ impl<'a> Loader<'a> {
         };
         if !s.path.get_ref().starts_with('/') {
             return Err(self
-                .err(
-                    s.path.span(),
-                    format!("path {:?} does not start with /", s.path.get_ref()),
-                )
+                .err(s.path.span(), format!("path {:?} does not start with /", s.path.get_ref()))
                 .hint("paths are relative to the target, e.g. \"/api/proxy-request\""));
         }
         let mut pools = Vec::new();
@@ -558,9 +475,7 @@ impl<'a> Loader<'a> {
                     RawExpect::Many(cs) => cs.clone(),
                 };
                 if codes.is_empty() || codes.iter().any(|c| !(100..=599).contains(c)) {
-                    return Err(self
-                        .err(e.span(), "invalid expect")
-                        .expected("HTTP status codes from 100 to 599"));
+                    return Err(self.err(e.span(), "invalid expect").expected("HTTP status codes from 100 to 599"));
                 }
                 codes.into_iter().map(|c| c as u16).collect()
             }
@@ -584,27 +499,10 @@ impl<'a> Loader<'a> {
                     scope.captures.len() - 1
                 }
             };
-            captures.push(Capture {
-                slot,
-                pointer,
-                secret,
-            });
+            captures.push(Capture { slot, pointer, secret });
         }
-        let name = s
-            .name
-            .clone()
-            .unwrap_or_else(|| format!("{} {}", method, s.path.get_ref()));
-        Ok(Step {
-            name,
-            method,
-            path,
-            headers,
-            body,
-            tool: s.tool.clone(),
-            expect,
-            captures,
-            pools,
-        })
+        let name = s.name.clone().unwrap_or_else(|| format!("{} {}", method, s.path.get_ref()));
+        Ok(Step { name, method, path, headers, body, tool: s.tool.clone(), expect, captures, pools })
     }
 
     fn template(
@@ -624,23 +522,18 @@ impl<'a> Loader<'a> {
         pools: &mut Vec<usize>,
     ) -> Result<Template, ScenarioError> {
         let tokens = tokenize(text).map_err(|e| match e {
-            TemplateSyntaxError::Unclosed(_) => self
-                .err(span.clone(), "unclosed {{ in template")
-                .expected("}} after the variable name"),
-            TemplateSyntaxError::Empty(_) => self
-                .err(span.clone(), "empty {{ }} in template")
-                .expected("a variable name"),
+            TemplateSyntaxError::Unclosed(_) => {
+                self.err(span.clone(), "unclosed {{ in template").expected("}} after the variable name")
+            }
+            TemplateSyntaxError::Empty(_) => {
+                self.err(span.clone(), "empty {{ }} in template").expected("a variable name")
+            }
         })?;
         let mut parts = Vec::new();
         for token in tokens {
             match token {
                 Ok(lit) => parts.push(Part::Lit(lit.to_string())),
-                Err(var) => parts.push(Part::Var(self.resolve(
-                    var.name,
-                    span.clone(),
-                    scope,
-                    pools,
-                )?)),
+                Err(var) => parts.push(Part::Var(self.resolve(var.name, span.clone(), scope, pools)?)),
             }
         }
         Ok(Template { parts })
@@ -667,8 +560,7 @@ impl<'a> Loader<'a> {
         }
         if let Some(offset) = name.strip_prefix("now+") {
             return duration::parse(offset).map(VarRef::Now).ok_or_else(|| {
-                self.err(span, format!("invalid time offset in {{{{ {name} }}}}"))
-                    .expected("now+15m, now+1h, …")
+                self.err(span, format!("invalid time offset in {{{{ {name} }}}}")).expected("now+15m, now+1h, …")
             });
         }
         if let Some((pool, field)) = name.split_once('.') {
@@ -681,10 +573,7 @@ impl<'a> Loader<'a> {
                 }
                 return Err(self
                     .err(span, format!("pool {pool:?} has no field {field:?}"))
-                    .hint(format!(
-                        "its setup captures: {}",
-                        scope.pools[p].fields.join(", ")
-                    )));
+                    .hint(format!("its setup captures: {}", scope.pools[p].fields.join(", "))));
             }
         }
         let mut known: Vec<String> = scope.captures.clone();
@@ -724,11 +613,9 @@ impl<'a> Loader<'a> {
                     })
                     .collect::<Result<_, ScenarioError>>()?,
             ),
-            toml::Value::Array(a) => Body::Array(
-                a.iter()
-                    .map(|v| self.body(v, span.clone(), scope, pools))
-                    .collect::<Result<_, _>>()?,
-            ),
+            toml::Value::Array(a) => {
+                Body::Array(a.iter().map(|v| self.body(v, span.clone(), scope, pools)).collect::<Result<_, _>>()?)
+            }
             other => Body::Raw(toml_to_json(other).to_string()),
         };
         Ok(fold_constants(compiled))
@@ -775,10 +662,6 @@ pub fn toml_to_json(v: &toml::Value) -> serde_json::Value {
         toml::Value::Boolean(b) => J::Bool(*b),
         toml::Value::Datetime(d) => J::String(d.to_string()),
         toml::Value::Array(a) => J::Array(a.iter().map(toml_to_json).collect()),
-        toml::Value::Table(t) => J::Object(
-            t.iter()
-                .map(|(k, v)| (k.clone(), toml_to_json(v)))
-                .collect(),
-        ),
+        toml::Value::Table(t) => J::Object(t.iter().map(|(k, v)| (k.clone(), toml_to_json(v))).collect()),
     }
 }

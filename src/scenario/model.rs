@@ -37,7 +37,6 @@ pub struct Pool {
     pub name: String,
     /// Captured field names; entries hold values in this order.
     pub fields: Vec<String>,
-    pub secret_fields: Vec<bool>,
 }
 
 #[derive(Clone, Debug)]
@@ -47,7 +46,6 @@ pub enum Repeat {
     Auto {
         calls: u32,
         window: Duration,
-        headroom: f64,
     },
 }
 
@@ -177,12 +175,7 @@ pub struct EmbeddedGateway {
 
 impl Default for EmbeddedGateway {
     fn default() -> Self {
-        Self {
-            rate_limit: false,
-            latency_scale: 1.0,
-            chaos_scale: 1.0,
-            breaker_open: Duration::from_secs(30),
-        }
+        Self { rate_limit: false, latency_scale: 1.0, chaos_scale: 1.0, breaker_open: Duration::from_secs(30) }
     }
 }
 
@@ -192,10 +185,7 @@ impl Scenario {
     }
 
     pub fn peak_rate(&self) -> f64 {
-        self.phases
-            .iter()
-            .map(|p| p.rate.max(p.end_rate()))
-            .fold(0.0, f64::max)
+        self.phases.iter().map(|p| p.rate.max(p.end_rate())).fold(0.0, f64::max)
     }
 
     /// A short content hash of the scenario text, for the report's environment section.

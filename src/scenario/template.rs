@@ -56,17 +56,12 @@ pub fn tokenize(text: &str) -> Result<Vec<Result<&str, RawVar<'_>>>, TemplateSyn
             out.push(Ok(&rest[..open]));
         }
         let after = &rest[open + 2..];
-        let close = after
-            .find("}}")
-            .ok_or(TemplateSyntaxError::Unclosed(base + open))?;
+        let close = after.find("}}").ok_or(TemplateSyntaxError::Unclosed(base + open))?;
         let name = after[..close].trim();
         if name.is_empty() {
             return Err(TemplateSyntaxError::Empty(base + open));
         }
-        out.push(Err(RawVar {
-            name,
-            offset: base + open,
-        }));
+        out.push(Err(RawVar { name, offset: base + open }));
         let consumed = open + 2 + close + 2;
         base += consumed;
         rest = &rest[consumed..];
@@ -79,9 +74,7 @@ pub fn tokenize(text: &str) -> Result<Vec<Result<&str, RawVar<'_>>>, TemplateSyn
 
 impl Template {
     pub fn literal(text: &str) -> Self {
-        Self {
-            parts: vec![Part::Lit(text.to_string())],
-        }
+        Self { parts: vec![Part::Lit(text.to_string())] }
     }
 
     pub fn is_constant(&self) -> bool {
@@ -187,18 +180,7 @@ mod tests {
         let t = tokenize("a {{ x }}b{{y}}").unwrap();
         assert_eq!(
             t,
-            vec![
-                Ok("a "),
-                Err(RawVar {
-                    name: "x",
-                    offset: 2
-                }),
-                Ok("b"),
-                Err(RawVar {
-                    name: "y",
-                    offset: 10
-                })
-            ]
+            vec![Ok("a "), Err(RawVar { name: "x", offset: 2 }), Ok("b"), Err(RawVar { name: "y", offset: 10 })]
         );
         assert_eq!(tokenize("{{ x"), Err(TemplateSyntaxError::Unclosed(0)));
         assert_eq!(tokenize("ab{{ }}"), Err(TemplateSyntaxError::Empty(2)));
@@ -218,18 +200,8 @@ mod tests {
     #[test]
     fn body_keeps_types_and_escapes() {
         let body = Body::Object(vec![
-            (
-                "\"n\"".into(),
-                Body::Str(Template {
-                    parts: vec![Part::Var(VarRef::Capture(0))],
-                }),
-            ),
-            (
-                "\"s\"".into(),
-                Body::Str(Template {
-                    parts: vec![Part::Lit("x ".into()), Part::Var(VarRef::Uuid)],
-                }),
-            ),
+            ("\"n\"".into(), Body::Str(Template { parts: vec![Part::Var(VarRef::Capture(0))] })),
+            ("\"s\"".into(), Body::Str(Template { parts: vec![Part::Lit("x ".into()), Part::Var(VarRef::Uuid)] })),
             ("\"c\"".into(), Body::Raw("[1,2]".into())),
         ]);
         let mut out = String::new();

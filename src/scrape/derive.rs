@@ -52,10 +52,7 @@ pub fn histogram_quantile(q: f64, buckets: &[(f64, f64)]) -> Option<f64> {
     }
     let rank = q * observations;
     // First bucket whose cumulative count reaches the rank; the +Inf bucket if none does.
-    let i = finite
-        .iter()
-        .position(|&(_, c)| c >= rank)
-        .unwrap_or(finite.len());
+    let i = finite.iter().position(|&(_, c)| c >= rank).unwrap_or(finite.len());
     if i == finite.len() {
         return Some(finite[i - 1].0);
     }
@@ -74,11 +71,7 @@ pub fn histogram_quantile(q: f64, buckets: &[(f64, f64)]) -> Option<f64> {
 
 /// Sorted by `le`, NaN bounds dropped, equal bounds merged, counts made non-decreasing.
 fn normalised(buckets: &[(f64, f64)]) -> Vec<(f64, f64)> {
-    let mut b: Vec<(f64, f64)> = buckets
-        .iter()
-        .copied()
-        .filter(|(le, _)| !le.is_nan())
-        .collect();
+    let mut b: Vec<(f64, f64)> = buckets.iter().copied().filter(|(le, _)| !le.is_nan()).collect();
     b.sort_by(|x, y| x.0.total_cmp(&y.0));
     b.dedup_by(|next, kept| {
         let same = next.0 == kept.0;
@@ -183,20 +176,14 @@ impl BreakerTimeline {
             return None;
         }
         let Some(track) = self.tools.get_mut(tool) else {
-            self.tools
-                .insert(tool.to_string(), Track::first(t_secs, state));
+            self.tools.insert(tool.to_string(), Track::first(t_secs, state));
             return None;
         };
         if t_secs < track.last_t {
             return None;
         }
         let from = track.advance(t_secs, state)?;
-        let transition = Transition {
-            t_secs,
-            tool: tool.to_string(),
-            from,
-            to: state,
-        };
+        let transition = Transition { t_secs, tool: tool.to_string(), from, to: state };
         self.transitions.push(transition.clone());
         Some(transition)
     }
@@ -218,9 +205,7 @@ impl BreakerTimeline {
 
     /// Seconds `tool` spent open, up to its latest observation.
     pub fn time_open(&self, tool: &str) -> f64 {
-        self.tools.get(tool).map_or(0.0, |t| {
-            t.time_open + t.open_since.map_or(0.0, |since| t.last_t - since)
-        })
+        self.tools.get(tool).map_or(0.0, |t| t.time_open + t.open_since.map_or(0.0, |since| t.last_t - since))
     }
 
     /// Number of times `tool`'s breaker was seen opening.
@@ -230,9 +215,7 @@ impl BreakerTimeline {
 
     /// Durations from each outage's first opening until the breaker was seen closed again.
     pub fn recovery_times(&self, tool: &str) -> &[f64] {
-        self.tools
-            .get(tool)
-            .map_or(&[], |t| t.recoveries.as_slice())
+        self.tools.get(tool).map_or(&[], |t| t.recoveries.as_slice())
     }
 }
 
@@ -336,24 +319,15 @@ mod tests {
         assert_eq!(histogram_quantile(0.5, &[(INF, 5.0)]), None);
         assert_eq!(histogram_quantile(0.5, &[(1.0, 0.0), (INF, 0.0)]), None);
         assert_eq!(histogram_quantile(0.5, &[(1.0, 3.0), (2.0, 5.0)]), None);
-        assert_eq!(
-            histogram_quantile(0.5, &[(-1.0, 3.0), (INF, 3.0)]),
-            Some(-1.0)
-        );
-        assert_eq!(
-            histogram_quantile(0.0, &[(10.0, 0.0), (20.0, 4.0), (INF, 4.0)]),
-            Some(0.0)
-        );
+        assert_eq!(histogram_quantile(0.5, &[(-1.0, 3.0), (INF, 3.0)]), Some(-1.0));
+        assert_eq!(histogram_quantile(0.0, &[(10.0, 0.0), (20.0, 4.0), (INF, 4.0)]), Some(0.0));
     }
 
     #[test]
     fn bucket_deltas_per_bound_and_reset() {
         let prev = [(25.0, 5.0), (50.0, 8.0), (INF, 10.0)];
         let cur = [(25.0, 9.0), (50.0, 14.0), (INF, 17.0)];
-        assert_eq!(
-            bucket_deltas(&prev, &cur),
-            vec![(25.0, 4.0), (50.0, 6.0), (INF, 7.0)]
-        );
+        assert_eq!(bucket_deltas(&prev, &cur), vec![(25.0, 4.0), (50.0, 6.0), (INF, 7.0)]);
         let restarted = [(25.0, 1.0), (50.0, 2.0), (INF, 2.0)];
         assert_eq!(bucket_deltas(&prev, &restarted), restarted.to_vec());
         // A series that first appears in `cur` counts from zero.

@@ -7,12 +7,7 @@ use super::profile::{Input, TargetProfile};
 use crate::report::kpi::TargetEvidence;
 use std::collections::BTreeMap;
 
-pub fn gather(
-    profile: &TargetProfile,
-    before: Option<&str>,
-    after: Option<&str>,
-    window_s: f64,
-) -> TargetEvidence {
+pub fn gather(profile: &TargetProfile, before: Option<&str>, after: Option<&str>, window_s: f64) -> TargetEvidence {
     let Some(after) = after.map(super::parser::parse) else {
         return TargetEvidence::default();
     };
@@ -22,19 +17,12 @@ pub fn gather(
     let literal = |names: &[&str], filter: &[(&str, &str)]| -> Option<f64> {
         names.iter().find_map(|name| {
             let now = after.sum(name, filter)?;
-            Some(counter_delta(
-                before.and_then(|b| b.sum(name, filter)).unwrap_or(0.0),
-                now,
-            ))
+            Some(counter_delta(before.and_then(|b| b.sum(name, filter)).unwrap_or(0.0), now))
         })
     };
-    let total = |input: Input| {
-        breakdown(profile, input, before, &after).map(|(_, m)| m.values().sum::<f64>())
-    };
+    let total = |input: Input| breakdown(profile, input, before, &after).map(|(_, m)| m.values().sum::<f64>());
     let gauge = |e: &Exposition| first_sum(profile, Input::RssBytes, e);
-    let security = breakdown(profile, Input::SecurityEvents, before, &after)
-        .map(|(_, m)| m)
-        .unwrap_or_default();
+    let security = breakdown(profile, Input::SecurityEvents, before, &after).map(|(_, m)| m).unwrap_or_default();
     TargetEvidence {
         retries_recovered: literal(
             &["gateway_retries_total", "gateway_retries_total_total"],
@@ -66,17 +54,12 @@ fn breakdown(
     before: Option<&Exposition>,
     after: &Exposition,
 ) -> Option<(String, BTreeMap<String, f64>)> {
-    let candidate = profile
-        .inputs
-        .get(&input)?
-        .iter()
-        .find(|c| after.samples(&c.metric).next().is_some())?;
+    let candidate = profile.inputs.get(&input)?.iter().find(|c| after.samples(&c.metric).next().is_some())?;
     let label = candidate.group_by.clone().unwrap_or_default();
     let group = |e: &Exposition| {
         let mut m: BTreeMap<String, f64> = BTreeMap::new();
         for s in e.samples(&candidate.metric) {
-            *m.entry(s.label(&label).unwrap_or("").to_string())
-                .or_insert(0.0) += s.value * candidate.scale;
+            *m.entry(s.label(&label).unwrap_or("").to_string()).or_insert(0.0) += s.value * candidate.scale;
         }
         m
     };
@@ -90,11 +73,7 @@ fn breakdown(
 }
 
 fn first_sum(profile: &TargetProfile, input: Input, e: &Exposition) -> Option<f64> {
-    profile
-        .inputs
-        .get(&input)?
-        .iter()
-        .find_map(|c| e.sum(&c.metric, &[]).map(|v| v * c.scale))
+    profile.inputs.get(&input)?.iter().find_map(|c| e.sum(&c.metric, &[]).map(|v| v * c.scale))
 }
 
 #[cfg(test)]
@@ -110,10 +89,7 @@ mod tests {
         assert_eq!(e.cache_hits, Some(30.0));
         assert_eq!(e.cache_misses, Some(10.0));
         assert_eq!(e.cpu_seconds, Some(2.0));
-        assert_eq!(
-            (e.rss_first_bytes, e.rss_last_bytes),
-            (Some(100.0), Some(150.0))
-        );
+        assert_eq!((e.rss_first_bytes, e.rss_last_bytes), (Some(100.0), Some(150.0)));
         let (label, denials) = e.denials.unwrap();
         assert_eq!(label, "reason");
         assert_eq!(denials["scope"], 5.0);
@@ -123,13 +99,7 @@ mod tests {
 
         let real = "gateway_policy_denials_total_total{action=\"send\",agent_id=\"x\",tool=\"gmail_send\"} 3\n";
         let e = gather(&four_runr(), None, Some(real), 60.0);
-        assert_eq!(
-            e.denials.unwrap(),
-            (
-                "tool".to_string(),
-                BTreeMap::from([("gmail_send".to_string(), 3.0)])
-            )
-        );
+        assert_eq!(e.denials.unwrap(), ("tool".to_string(), BTreeMap::from([("gmail_send".to_string(), 3.0)])));
         assert_eq!(e.provenance_mismatches, None);
     }
 }

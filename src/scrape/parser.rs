@@ -57,18 +57,13 @@ pub struct Sample {
 impl Sample {
     /// Value of label `key`.
     pub fn label(&self, key: &str) -> Option<&str> {
-        self.labels
-            .binary_search_by(|(k, _)| k.as_str().cmp(key))
-            .ok()
-            .map(|i| self.labels[i].1.as_str())
+        self.labels.binary_search_by(|(k, _)| k.as_str().cmp(key)).ok().map(|i| self.labels[i].1.as_str())
     }
 
     /// Whether every `(key, value)` of `filter` matches; as in PromQL, a missing label
     /// matches the empty value.
     pub fn matches(&self, filter: &[(&str, &str)]) -> bool {
-        filter
-            .iter()
-            .all(|(k, v)| self.label(k).unwrap_or("") == *v)
+        filter.iter().all(|(k, v)| self.label(k).unwrap_or("") == *v)
     }
 }
 
@@ -119,14 +114,7 @@ const SUFFIXES: [(&str, &[MetricType]); 5] = [
     ("_bucket", &[MetricType::Histogram]),
     ("_count", &[MetricType::Histogram, MetricType::Summary]),
     ("_sum", &[MetricType::Histogram, MetricType::Summary]),
-    (
-        "_created",
-        &[
-            MetricType::Counter,
-            MetricType::Histogram,
-            MetricType::Summary,
-        ],
-    ),
+    ("_created", &[MetricType::Counter, MetricType::Histogram, MetricType::Summary]),
     ("_total", &[MetricType::Counter]),
 ];
 
@@ -154,14 +142,9 @@ impl Exposition {
 
     /// Samples named exactly `sample_name`, whichever family they were grouped into. The
     /// samples outlive the name, which the iterator only borrows while it runs.
-    pub fn samples<'a, 'n>(
-        &'a self,
-        sample_name: &'n str,
-    ) -> impl Iterator<Item = &'a Sample> + use<'a, 'n> {
+    pub fn samples<'a, 'n>(&'a self, sample_name: &'n str) -> impl Iterator<Item = &'a Sample> + use<'a, 'n> {
         // A sample lives in the family of its own name or of its name minus a suffix.
-        let bases = SUFFIXES
-            .iter()
-            .filter_map(move |(suffix, _)| sample_name.strip_suffix(suffix));
+        let bases = SUFFIXES.iter().filter_map(move |(suffix, _)| sample_name.strip_suffix(suffix));
         std::iter::once(sample_name)
             .chain(bases)
             .filter_map(move |family| self.families.get(family))
@@ -180,23 +163,14 @@ impl Exposition {
     /// `base_bucket`) matching `filter`, keyed by the series' labels minus `le`, sorted by
     /// `le`, one value per bound (first wins). A series without `+Inf` (and no `_count` for
     /// the parser to repair it from) gets `+Inf` = its largest count, a lower bound.
-    pub fn histogram_series(
-        &self,
-        base: &str,
-        filter: &[(&str, &str)],
-    ) -> BTreeMap<SeriesLabels, Buckets> {
+    pub fn histogram_series(&self, base: &str, filter: &[(&str, &str)]) -> BTreeMap<SeriesLabels, Buckets> {
         let bucket = format!("{base}_bucket");
         let mut series: BTreeMap<SeriesLabels, Buckets> = BTreeMap::new();
         for s in self.samples(&bucket).filter(|s| s.matches(filter)) {
             let Some(le) = s.label("le").and_then(parse_le) else {
                 continue;
             };
-            let key = s
-                .labels
-                .iter()
-                .filter(|(k, _)| k != "le")
-                .cloned()
-                .collect();
+            let key = s.labels.iter().filter(|(k, _)| k != "le").cloned().collect();
             series.entry(key).or_default().push((le, s.value));
         }
         for buckets in series.values_mut() {
@@ -213,17 +187,11 @@ impl Exposition {
     /// Buckets of histogram `base` summed over the series matching `filter`, grouped by the
     /// value of label `by` (a series without it goes to `""`); with `by: None` everything is
     /// summed into one group keyed `""`. `+Inf` is always present.
-    pub fn histogram(
-        &self,
-        base: &str,
-        filter: &[(&str, &str)],
-        by: Option<&str>,
-    ) -> BTreeMap<String, Buckets> {
+    pub fn histogram(&self, base: &str, filter: &[(&str, &str)], by: Option<&str>) -> BTreeMap<String, Buckets> {
         let mut groups: BTreeMap<String, Buckets> = BTreeMap::new();
         for (labels, buckets) in self.histogram_series(base, filter) {
-            let key = by
-                .and_then(|by| labels.iter().find(|(k, _)| k == by))
-                .map_or_else(String::new, |(_, v)| v.clone());
+            let key =
+                by.and_then(|by| labels.iter().find(|(k, _)| k == by)).map_or_else(String::new, |(_, v)| v.clone());
             add_buckets(groups.entry(key).or_default(), &buckets);
         }
         groups
@@ -275,16 +243,8 @@ const QUIRKS: [(u8, Option<&str>, &str); 4] = [
         Some("unknown escape in a label value kept literally"),
         "invalid escape in a label value (only \\\\, \\\" and \\n are allowed)",
     ),
-    (
-        Q_NO_BLANK,
-        Some("no blank between the label set and the value"),
-        "no blank between the label set and the value",
-    ),
-    (
-        Q_EXEMPLAR,
-        None,
-        "text after the value (exemplars are not part of the 0.0.4 format)",
-    ),
+    (Q_NO_BLANK, Some("no blank between the label set and the value"), "no blank between the label set and the value"),
+    (Q_EXEMPLAR, None, "text after the value (exemplars are not part of the 0.0.4 format)"),
 ];
 
 const BLANKS: [char; 2] = [' ', '\t'];
@@ -340,10 +300,7 @@ fn check_metric_name(name: &str) -> Result<(), &'static str> {
 
 /// Metric names may contain colons (recording rules), label names may not.
 fn is_name(s: &str, colon: bool) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .enumerate()
-            .all(|(i, b)| is_name_byte(b, i == 0, colon))
+    !s.is_empty() && s.bytes().enumerate().all(|(i, b)| is_name_byte(b, i == 0, colon))
 }
 
 fn is_name_byte(b: u8, first: bool, colon: bool) -> bool {
@@ -352,16 +309,8 @@ fn is_name_byte(b: u8, first: bool, colon: bool) -> bool {
 
 fn lex_sample(line: &str) -> Result<Lexed, &'static str> {
     let mut c = Cursor { s: line, i: 0 };
-    let name = c
-        .name(true)
-        .ok_or("line does not start with a metric name")?;
-    let mut lx = Lexed {
-        name: name.to_string(),
-        labels: Vec::new(),
-        value: 0.0,
-        timestamp_ms: None,
-        quirks: 0,
-    };
+    let name = c.name(true).ok_or("line does not start with a metric name")?;
+    let mut lx = Lexed { name: name.to_string(), labels: Vec::new(), value: 0.0, timestamp_ms: None, quirks: 0 };
     let braces = c.eat(b'{');
     if braces {
         lex_label_set(&mut c, &mut lx)?;
@@ -488,10 +437,7 @@ impl<'t> Cursor<'t> {
 
     /// Whether a `name=` label pair starts here.
     fn at_label_pair(&self) -> bool {
-        let mut probe = Cursor {
-            s: self.s,
-            i: self.i,
-        };
+        let mut probe = Cursor { s: self.s, i: self.i };
         probe.name(false).is_some() && {
             probe.skip_blanks();
             probe.peek() == Some(b'=')
@@ -589,11 +535,7 @@ fn note(line: usize, text: &str, reason: &str) -> ParseWarning {
         Some((cut, _)) => format!("{}…", &text[..cut]),
         None => text.to_string(),
     };
-    ParseWarning {
-        line,
-        text,
-        reason: reason.to_string(),
-    }
+    ParseWarning { line, text, reason: reason.to_string() }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -607,11 +549,7 @@ struct Kinds<'a> {
 
 impl Kinds<'_> {
     fn get(&self, name: &str) -> Option<MetricType> {
-        self.declared.get(name).copied().or_else(|| {
-            self.inferred
-                .contains(name)
-                .then_some(MetricType::Histogram)
-        })
+        self.declared.get(name).copied().or_else(|| self.inferred.contains(name).then_some(MetricType::Histogram))
     }
 
     /// Length of the family name, a prefix of the sample name.
@@ -629,11 +567,7 @@ impl Kinds<'_> {
     }
 
     fn of_family(&self, family: &str) -> MetricType {
-        self.get(family).unwrap_or(if family.ends_with("_total") {
-            MetricType::Counter
-        } else {
-            MetricType::Untyped
-        })
+        self.get(family).unwrap_or(if family.ends_with("_total") { MetricType::Counter } else { MetricType::Untyped })
     }
 }
 
@@ -700,9 +634,7 @@ impl<'t> Builder<'t> {
             return self.warn(n, line, "unknown metric type");
         };
         match self.types.get(name) {
-            Some(&known) if known != kind => {
-                self.warn(n, line, "conflicting TYPE; the first is kept")
-            }
+            Some(&known) if known != kind => self.warn(n, line, "conflicting TYPE; the first is kept"),
             Some(_) => self.expo.comment_lines += 1,
             None => {
                 self.types.insert(name.to_string(), kind);
@@ -718,12 +650,7 @@ impl<'t> Builder<'t> {
             }
         }
         self.pending.push(Pending {
-            sample: Sample {
-                name: lx.name,
-                labels: lx.labels,
-                value: lx.value,
-                timestamp_ms: lx.timestamp_ms,
-            },
+            sample: Sample { name: lx.name, labels: lx.labels, value: lx.value, timestamp_ms: lx.timestamp_ms },
             fam_len: 0,
             line: n,
             text: line,
@@ -732,18 +659,9 @@ impl<'t> Builder<'t> {
     }
 
     fn finish(self) -> Exposition {
-        let Builder {
-            mut expo,
-            types,
-            helps,
-            mut pending,
-            ..
-        } = self;
+        let Builder { mut expo, types, helps, mut pending, .. } = self;
         let inferred = inferred_histograms(&pending, &types);
-        let kinds = Kinds {
-            declared: &types,
-            inferred: &inferred,
-        };
+        let kinds = Kinds { declared: &types, inferred: &inferred };
         for p in &mut pending {
             p.fam_len = kinds.family_len(&p.sample.name);
         }
@@ -755,10 +673,7 @@ impl<'t> Builder<'t> {
 }
 
 /// Bases `x` of untyped `x_bucket` samples carrying an `le` label.
-fn inferred_histograms(
-    pending: &[Pending],
-    types: &HashMap<String, MetricType>,
-) -> HashSet<String> {
+fn inferred_histograms(pending: &[Pending], types: &HashMap<String, MetricType>) -> HashSet<String> {
     let mut bases = HashSet::new();
     for p in pending {
         let name = p.sample.name.as_str();
@@ -782,20 +697,12 @@ fn missing_inf_buckets<'t>(
 ) -> Vec<Pending<'t>> {
     let is_histogram = |p: &Pending| kinds.get(p.family()) == Some(MetricType::Histogram);
     let mut has_inf: HashMap<SeriesKey, bool> = HashMap::new();
-    for p in pending
-        .iter()
-        .filter(|p| is_histogram(p) && p.suffix() == "_bucket")
-    {
+    for p in pending.iter().filter(|p| is_histogram(p) && p.suffix() == "_bucket") {
         let inf = p.sample.label("le").and_then(parse_le) == Some(f64::INFINITY);
-        *has_inf
-            .entry((p.family(), without_le(&p.sample.labels)))
-            .or_default() |= inf;
+        *has_inf.entry((p.family(), without_le(&p.sample.labels))).or_default() |= inf;
     }
     let mut added = Vec::new();
-    for p in pending
-        .iter()
-        .filter(|p| is_histogram(p) && p.suffix() == "_count")
-    {
+    for p in pending.iter().filter(|p| is_histogram(p) && p.suffix() == "_count") {
         let family = p.family();
         if has_inf.get(&(family, without_le(&p.sample.labels))) != Some(&false) {
             continue;
@@ -814,11 +721,7 @@ fn missing_inf_buckets<'t>(
             line: p.line,
             text: p.text,
         });
-        repairs.push(note(
-            p.line,
-            p.text,
-            "histogram series without a +Inf bucket: added one from its _count",
-        ));
+        repairs.push(note(p.line, p.text, "histogram series without a +Inf bucket: added one from its _count"));
     }
     added
 }
@@ -832,23 +735,15 @@ fn without_le(labels: &[(String, String)]) -> Vec<&(String, String)> {
 
 /// Families in name order: every declared one (even before its first sample, which real
 /// gateways emit only after the first event) and every one that has samples.
-fn families(
-    pending: Vec<Pending>,
-    kinds: &Kinds,
-    helps: &HashMap<String, String>,
-) -> BTreeMap<String, Family> {
+fn families(pending: Vec<Pending>, kinds: &Kinds, helps: &HashMap<String, String>) -> BTreeMap<String, Family> {
     let new_family = |name: &str| Family {
         name: name.to_string(),
         kind: kinds.of_family(name),
         help: helps.get(name).cloned(),
         samples: Vec::new(),
     };
-    let mut families: BTreeMap<String, Family> = kinds
-        .declared
-        .keys()
-        .chain(helps.keys())
-        .map(|name| (name.clone(), new_family(name)))
-        .collect();
+    let mut families: BTreeMap<String, Family> =
+        kinds.declared.keys().chain(helps.keys()).map(|name| (name.clone(), new_family(name))).collect();
     for p in pending {
         if let Some(family) = families.get_mut(p.family()) {
             family.samples.push(p.sample);
@@ -934,11 +829,7 @@ impl<'t> Strict<'t> {
             self.flag(n, line, "duplicate HELP for this metric");
         }
         if !help_escapes_ok(text) {
-            self.flag(
-                n,
-                line,
-                "invalid escape in HELP text (only \\\\ and \\n are allowed)",
-            );
+            self.flag(n, line, "invalid escape in HELP text (only \\\\ and \\n are allowed)");
         }
     }
 
@@ -951,10 +842,7 @@ impl<'t> Strict<'t> {
         }
         self.types.insert(name.to_string(), kind);
         let seen = |suffix: &str| self.sample_names.contains(&format!("{name}{suffix}"));
-        let late = seen("")
-            || SUFFIXES
-                .iter()
-                .any(|(suffix, kinds)| kinds.contains(&kind) && seen(suffix));
+        let late = seen("") || SUFFIXES.iter().any(|(suffix, kinds)| kinds.contains(&kind) && seen(suffix));
         if late {
             self.flag(n, line, "TYPE after samples of its metric");
         }
@@ -966,14 +854,8 @@ impl<'t> Strict<'t> {
                 self.flag(n, line, violation);
             }
         }
-        let kinds = Kinds {
-            declared: &self.types,
-            inferred: &self.no_inferred,
-        };
-        let family = lx
-            .name
-            .get(..kinds.family_len(&lx.name))
-            .unwrap_or(&lx.name);
+        let kinds = Kinds { declared: &self.types, inferred: &self.no_inferred };
+        let family = lx.name.get(..kinds.family_len(&lx.name)).unwrap_or(&lx.name);
         let histogram = kinds.get(family) == Some(MetricType::Histogram);
         let family = family.to_string();
         self.group(n, line, &family);
@@ -993,11 +875,7 @@ impl<'t> Strict<'t> {
             return;
         }
         if self.finished.contains(family) {
-            self.flag(
-                n,
-                line,
-                "interleaved metric family: its samples are not one group",
-            );
+            self.flag(n, line, "interleaved metric family: its samples are not one group");
         }
         if let Some(previous) = self.current.replace(family.to_string()) {
             self.finished.insert(previous);
@@ -1009,25 +887,10 @@ impl<'t> Strict<'t> {
         if suffix != "_bucket" && suffix != "_count" {
             return;
         }
-        let le = lx
-            .labels
-            .iter()
-            .find(|(k, _)| k == "le")
-            .map(|(_, v)| v.as_str());
-        let key = (
-            family.to_string(),
-            lx.labels
-                .iter()
-                .filter(|(k, _)| k != "le")
-                .cloned()
-                .collect(),
-        );
-        let series = self.histograms.entry(key).or_insert(HistSeries {
-            buckets: Vec::new(),
-            count: None,
-            line: n,
-            text: line,
-        });
+        let le = lx.labels.iter().find(|(k, _)| k == "le").map(|(_, v)| v.as_str());
+        let key = (family.to_string(), lx.labels.iter().filter(|(k, _)| k != "le").cloned().collect());
+        let series =
+            self.histograms.entry(key).or_insert(HistSeries { buckets: Vec::new(), count: None, line: n, text: line });
         series.line = n;
         series.text = line;
         let problem = match (suffix, le) {
@@ -1073,9 +936,7 @@ fn histogram_problems(buckets: &mut [(f64, f64)], count: Option<f64>) -> Vec<&'s
     let inf = buckets.last().filter(|b| b.0 == f64::INFINITY).map(|b| b.1);
     match (inf, count) {
         (None, _) => problems.push("histogram series without a +Inf bucket"),
-        (Some(inf), Some(count)) if inf != count => {
-            problems.push("histogram _count differs from its +Inf bucket")
-        }
+        (Some(inf), Some(count)) if inf != count => problems.push("histogram _count differs from its +Inf bucket"),
         _ => {}
     }
     problems
@@ -1085,22 +946,14 @@ fn histogram_problems(buckets: &mut [(f64, f64)], count: Option<f64>) -> Vec<&'s
 mod tests {
     use super::*;
 
-    const LIVE: &str = include_str!(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/prometheus/4runr-live-sample.prom"
-    ));
-    const CHAOS: &str = include_str!(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/prometheus/4runr-chaos-after.prom"
-    ));
-    const BIG: &str = include_str!(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/prometheus/4runr-big-after.prom"
-    ));
-    const DURING: &str = include_str!(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/prometheus/4runr-run-during.prom"
-    ));
+    const LIVE: &str =
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/prometheus/4runr-live-sample.prom"));
+    const CHAOS: &str =
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/prometheus/4runr-chaos-after.prom"));
+    const BIG: &str =
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/prometheus/4runr-big-after.prom"));
+    const DURING: &str =
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/prometheus/4runr-run-during.prom"));
 
     const INF: f64 = f64::INFINITY;
     const DURATION: &str = "gateway_request_duration_ms_ms";
@@ -1147,22 +1000,13 @@ odd_labels{path=\"/a,b=c\",quote=\"say \\\"hi\\\"\"} 1 1700000000000
         let requests = e.family("gateway_requests_total_total").unwrap();
         assert_eq!(requests.kind, MetricType::Counter);
         assert_eq!(requests.samples.len(), 9);
-        assert_eq!(
-            requests.help.as_deref(),
-            Some("Total number of requests_total")
-        );
+        assert_eq!(requests.help.as_deref(), Some("Total number of requests_total"));
         let openai = [("tool", "openai")];
         assert_eq!(e.sum("gateway_requests_total_total", &openai), Some(19.0));
         let failed = [("tool", "gmail_send"), ("code", "502")];
         assert_eq!(e.sum("gateway_requests_total_total", &failed), Some(1.0));
-        assert_eq!(
-            e.sum("gateway_requests_total_total", &[("tool", "nope")]),
-            None
-        );
-        assert_eq!(
-            e.sum("gateway_token_validations_total_total", &[]),
-            Some(59.0)
-        );
+        assert_eq!(e.sum("gateway_requests_total_total", &[("tool", "nope")]), None);
+        assert_eq!(e.sum("gateway_token_validations_total_total", &[]), Some(59.0));
         assert_eq!(e.samples("gateway_agent_creations_total_total").count(), 22);
 
         let start = e.family("gateway_process_start_time_seconds").unwrap();
@@ -1187,14 +1031,9 @@ odd_labels{path=\"/a,b=c\",quote=\"say \\\"hi\\\"\"} 1 1700000000000
         let inf_repairs = reasons(&e.repairs, "+Inf");
         assert_eq!(inf_repairs.len(), 7);
         assert_eq!(inf_repairs[0].line, 285);
-        assert!(inf_repairs[0]
-            .text
-            .starts_with("gateway_request_duration_ms_ms_count{"));
+        assert!(inf_repairs[0].text.starts_with("gateway_request_duration_ms_ms_count{"));
 
-        let bucket = e
-            .samples("gateway_request_duration_ms_ms_bucket")
-            .next()
-            .unwrap();
+        let bucket = e.samples("gateway_request_duration_ms_ms_bucket").next().unwrap();
         assert_eq!(
             bucket.labels,
             vec![
@@ -1205,10 +1044,7 @@ odd_labels{path=\"/a,b=c\",quote=\"say \\\"hi\\\"\"} 1 1700000000000
         );
 
         let by_tool = e.histogram(DURATION, &[], Some("tool"));
-        assert_eq!(
-            by_tool.keys().collect::<Vec<_>>(),
-            ["gmail_send", "http_fetch", "openai", "serpapi"]
-        );
+        assert_eq!(by_tool.keys().collect::<Vec<_>>(), ["gmail_send", "http_fetch", "openai", "serpapi"]);
         let http = &by_tool["http_fetch"];
         assert_eq!(http.len(), 10);
         assert_eq!(http[0], (25.0, 21.0));
@@ -1229,47 +1065,23 @@ odd_labels{path=\"/a,b=c\",quote=\"say \\\"hi\\\"\"} 1 1700000000000
         let chaos = parse(CHAOS);
         assert!(accounted(&chaos) && chaos.warnings.is_empty());
         assert_eq!(chaos.lines, 35);
-        assert_eq!(
-            chaos.sum("gateway_policy_denials_total_total", &[]),
-            Some(5699.0)
-        );
+        assert_eq!(chaos.sum("gateway_policy_denials_total_total", &[]), Some(5699.0));
         let serp = [("tool", "serpapi")];
-        assert_eq!(
-            chaos.sum("gateway_policy_denials_total_total", &serp),
-            Some(2771.0)
-        );
+        assert_eq!(chaos.sum("gateway_policy_denials_total_total", &serp), Some(2771.0));
         let ok = [("success", "true")];
-        assert_eq!(
-            chaos.sum("gateway_token_validations_total_total", &ok),
-            Some(5699.0)
-        );
+        assert_eq!(chaos.sum("gateway_token_validations_total_total", &ok), Some(5699.0));
 
         let big = parse(BIG);
         assert!(accounted(&big) && big.warnings.is_empty());
         assert_eq!(big.samples_parsed, 28);
-        assert_eq!(
-            big.sum("gateway_token_expirations_total_total", &[]),
-            Some(128011.0)
-        );
+        assert_eq!(big.sum("gateway_token_expirations_total_total", &[]), Some(128011.0));
         let gmail = [("tool", "gmail_send")];
-        assert_eq!(
-            big.sum("gateway_policy_denials_total_total", &gmail),
-            Some(5859.0)
-        );
-        assert_eq!(
-            big.family("gateway_token_generations_total_total")
-                .unwrap()
-                .samples
-                .len(),
-            7
-        );
+        assert_eq!(big.sum("gateway_policy_denials_total_total", &gmail), Some(5859.0));
+        assert_eq!(big.family("gateway_token_generations_total_total").unwrap().samples.len(), 7);
 
         let during = parse(DURING);
         assert!(accounted(&during) && during.warnings.is_empty());
-        assert_eq!(
-            during.sum("gateway_agent_creations_total_total", &[]),
-            Some(3.0)
-        );
+        assert_eq!(during.sum("gateway_agent_creations_total_total", &[]), Some(3.0));
         assert_eq!(during.families.len(), 2);
     }
 
@@ -1299,18 +1111,12 @@ odd_labels{path=\"/a,b=c\",quote=\"say \\\"hi\\\"\"} 1 1700000000000
         let e = parse(WELL_FORMED);
         assert!(e.warnings.is_empty() && e.repairs.is_empty() && accounted(&e));
         let h = e.histogram("gateway_request_duration_seconds", &[], Some("tool"));
-        assert_eq!(
-            h["serpapi"],
-            vec![(0.025, 50.0), (0.1, 110.0), (INF, 123.0)]
-        );
+        assert_eq!(h["serpapi"], vec![(0.025, 50.0), (0.1, 110.0), (INF, 123.0)]);
         let odd = e.samples("odd_labels").next().unwrap();
         assert_eq!(odd.label("path"), Some("/a,b=c"));
         assert_eq!(odd.label("quote"), Some("say \"hi\""));
         assert_eq!(odd.timestamp_ms, Some(1_700_000_000_000));
-        assert_eq!(
-            e.family("odd_labels").unwrap().help.as_deref(),
-            Some("Label values with escapes: \\ and \n.")
-        );
+        assert_eq!(e.family("odd_labels").unwrap().help.as_deref(), Some("Label values with escapes: \\ and \n."));
     }
 
     #[test]
@@ -1345,10 +1151,7 @@ h_sum 1
             (14, "invalid escape in HELP"),
             (15, "metric name"),
         ] {
-            assert!(
-                v.iter().any(|w| w.line == line && w.reason.contains(part)),
-                "line {line}: {part} not in {v:#?}"
-            );
+            assert!(v.iter().any(|w| w.line == line && w.reason.contains(part)), "line {line}: {part} not in {v:#?}");
         }
         assert_eq!(strict_check("a 1\r\n")[0].reason, "CR before the line feed");
     }
@@ -1404,10 +1207,7 @@ h_sum 1
         let x = e.family("x").unwrap();
         assert_eq!(x.kind, MetricType::Histogram);
         assert_eq!(x.samples.len(), 5);
-        assert_eq!(
-            e.histogram("x", &[], None)[""],
-            vec![(1.0, 2.0), (5.0, 3.0), (INF, 4.0)]
-        );
+        assert_eq!(e.histogram("x", &[], None)[""], vec![(1.0, 2.0), (5.0, 3.0), (INF, 4.0)]);
         assert_eq!(e.family("other_total").unwrap().kind, MetricType::Counter);
         assert_eq!(e.repairs.len(), 2);
 
@@ -1480,19 +1280,14 @@ h_sum 1
     fn mutated_fixture_lines_never_panic_and_are_accounted() {
         let mut rng = Rng(42);
         let lines: Vec<&str> = LIVE.lines().chain(WELL_FORMED.lines()).collect();
-        let inserts = [
-            "\"", "\\", "{", "}", "=", ",", " ", "#", "é", "le=\"1\"", "\n",
-        ];
+        let inserts = ["\"", "\\", "{", "}", "=", ",", " ", "#", "é", "le=\"1\"", "\n"];
         for _ in 0..3000 {
             let mut text = String::new();
             for _ in 0..1 + rng.below(6) {
                 let mut line = lines[rng.below(lines.len())].to_string();
                 for _ in 0..rng.below(4) {
                     let at = rng.below(line.len() + 1);
-                    let at = (0..=at)
-                        .rev()
-                        .find(|&i| line.is_char_boundary(i))
-                        .unwrap_or(0);
+                    let at = (0..=at).rev().find(|&i| line.is_char_boundary(i)).unwrap_or(0);
                     match rng.below(3) {
                         0 => line.insert_str(at, inserts[rng.below(inserts.len())]),
                         1 => line.truncate(at),

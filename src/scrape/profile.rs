@@ -184,10 +184,7 @@ pub fn four_runr() -> TargetProfile {
     let inputs = [
         (
             Input::Requests,
-            candidates(&[
-                ("gateway_requests_total", 1.0, tool),
-                ("gateway_requests_total_total", 1.0, tool),
-            ]),
+            candidates(&[("gateway_requests_total", 1.0, tool), ("gateway_requests_total_total", 1.0, tool)]),
         ),
         (
             Input::Latency,
@@ -199,31 +196,19 @@ pub fn four_runr() -> TargetProfile {
         ),
         (
             Input::Errors,
-            candidates(&[
-                ("gateway_errors_total", 1.0, error_type),
-                ("gateway_errors_total_total", 1.0, error_type),
-            ]),
+            candidates(&[("gateway_errors_total", 1.0, error_type), ("gateway_errors_total_total", 1.0, error_type)]),
         ),
         (
             Input::BreakerState,
-            candidates(&[
-                ("gateway_circuit_breaker_state", 1.0, tool),
-                ("gateway_breaker_state", 1.0, tool),
-            ]),
+            candidates(&[("gateway_circuit_breaker_state", 1.0, tool), ("gateway_breaker_state", 1.0, tool)]),
         ),
         (
             Input::CacheHits,
-            candidates(&[
-                ("gateway_cache_hits_total", 1.0, None),
-                ("gateway_cache_hits_total_total", 1.0, None),
-            ]),
+            candidates(&[("gateway_cache_hits_total", 1.0, None), ("gateway_cache_hits_total_total", 1.0, None)]),
         ),
         (
             Input::CacheMisses,
-            candidates(&[
-                ("gateway_cache_misses_total", 1.0, None),
-                ("gateway_cache_misses_total_total", 1.0, None),
-            ]),
+            candidates(&[("gateway_cache_misses_total", 1.0, None), ("gateway_cache_misses_total_total", 1.0, None)]),
         ),
         (
             Input::TokenRotations,
@@ -249,10 +234,7 @@ pub fn four_runr() -> TargetProfile {
         ),
         (
             Input::CpuSeconds,
-            candidates(&[
-                ("process_cpu_seconds_total", 1.0, None),
-                ("gateway_process_cpu_seconds_total", 1.0, None),
-            ]),
+            candidates(&[("process_cpu_seconds_total", 1.0, None), ("gateway_process_cpu_seconds_total", 1.0, None)]),
         ),
         (
             Input::RssBytes,
@@ -262,11 +244,7 @@ pub fn four_runr() -> TargetProfile {
             ]),
         ),
     ];
-    TargetProfile {
-        name: "4runr".to_string(),
-        code_label: "code".to_string(),
-        inputs: inputs.into_iter().collect(),
-    }
+    TargetProfile { name: "4runr".to_string(), code_label: "code".to_string(), inputs: inputs.into_iter().collect() }
 }
 
 /// Number of series `c` has in `expo` for `input`.
@@ -293,11 +271,8 @@ struct CounterSeries<'a> {
 
 impl<'a> Window<'a> {
     fn counter_series(&self, c: &Candidate) -> Vec<CounterSeries<'a>> {
-        let prev: Option<HashMap<&[(String, String)], f64>> = self.prev.map(|p| {
-            p.samples(&c.metric)
-                .map(|s| (s.labels.as_slice(), s.value))
-                .collect()
-        });
+        let prev: Option<HashMap<&[(String, String)], f64>> =
+            self.prev.map(|p| p.samples(&c.metric).map(|s| (s.labels.as_slice(), s.value)).collect());
         self.cur
             .samples(&c.metric)
             .map(|s| {
@@ -308,37 +283,24 @@ impl<'a> Window<'a> {
                     }
                     None => s.value,
                 };
-                CounterSeries {
-                    sample: s,
-                    total: s.value * c.scale,
-                    counted: counted * c.scale,
-                }
+                CounterSeries { sample: s, total: s.value * c.scale, counted: counted * c.scale }
             })
             .collect()
     }
 
     fn reading(&self, total: f64, counted: f64) -> CounterReading {
-        CounterReading {
-            total,
-            rate_per_sec: self.dt.map(|dt| counted / dt),
-        }
+        CounterReading { total, rate_per_sec: self.dt.map(|dt| counted / dt) }
     }
 
     /// Readings per value of label `by` (`""` for series without it, or for all when `None`).
-    fn grouped(
-        &self,
-        series: &[CounterSeries],
-        by: Option<&str>,
-    ) -> BTreeMap<String, CounterReading> {
+    fn grouped(&self, series: &[CounterSeries], by: Option<&str>) -> BTreeMap<String, CounterReading> {
         let mut sums: BTreeMap<String, (f64, f64)> = BTreeMap::new();
         for s in series {
             let sum = sums.entry(group_key(s.sample, by)).or_default();
             sum.0 += s.total;
             sum.1 += s.counted;
         }
-        sums.into_iter()
-            .map(|(k, (total, counted))| (k, self.reading(total, counted)))
-            .collect()
+        sums.into_iter().map(|(k, (total, counted))| (k, self.reading(total, counted))).collect()
     }
 
     fn overall(&self, series: &[CounterSeries]) -> CounterReading {
@@ -375,10 +337,7 @@ impl TargetProfile {
         self.inputs
             .iter()
             .map(|(&input, candidates)| {
-                let found = candidates
-                    .iter()
-                    .map(|c| (c, series_count(expo, input, c)))
-                    .find(|(_, n)| *n > 0);
+                let found = candidates.iter().map(|c| (c, series_count(expo, input, c))).find(|(_, n)| *n > 0);
                 InputResolution {
                     input,
                     found: found.map(|(c, _)| c.metric.clone()),
@@ -393,15 +352,8 @@ impl TargetProfile {
     /// [`TargetReading`] for the definitions.
     pub fn read(&self, prev: Option<(&Exposition, f64)>, cur: (&Exposition, f64)) -> TargetReading {
         let prev = prev.filter(|&(_, t)| cur.1 - t > 0.0);
-        let w = Window {
-            prev: prev.map(|p| p.0),
-            cur: cur.0,
-            dt: prev.map(|(_, t)| cur.1 - t),
-        };
-        let mut r = TargetReading {
-            window_secs: w.dt,
-            ..TargetReading::default()
-        };
+        let w = Window { prev: prev.map(|p| p.0), cur: cur.0, dt: prev.map(|(_, t)| cur.1 - t) };
+        let mut r = TargetReading { window_secs: w.dt, ..TargetReading::default() };
         self.read_traffic(&w, &mut r);
         self.read_latency(&w, &mut r);
         self.read_breakers(&w, &mut r);
@@ -413,11 +365,7 @@ impl TargetProfile {
 
     /// The first candidate of `input` present in the current scrape, recorded as its source.
     fn pick(&self, input: Input, w: &Window, r: &mut TargetReading) -> Option<&Candidate> {
-        let c = self
-            .inputs
-            .get(&input)?
-            .iter()
-            .find(|c| series_count(w.cur, input, c) > 0)?;
+        let c = self.inputs.get(&input)?.iter().find(|c| series_count(w.cur, input, c) > 0)?;
         r.sources.insert(input, c.metric.clone());
         Some(c)
     }
@@ -443,10 +391,8 @@ impl TargetProfile {
         r.requests = Some(w.overall(&requests));
         r.requests_by_tool = Some(w.grouped(&requests, c.group_by.as_deref()));
 
-        let coded: Vec<(&CounterSeries, bool)> = requests
-            .iter()
-            .filter_map(|s| Some((s, is_success(s.sample.label(&self.code_label)?))))
-            .collect();
+        let coded: Vec<(&CounterSeries, bool)> =
+            requests.iter().filter_map(|s| Some((s, is_success(s.sample.label(&self.code_label)?)))).collect();
         if coded.is_empty() {
             let counted = |s: &[CounterSeries]| s.iter().map(|s| s.counted).sum::<f64>();
             r.success_pct = errors.and_then(|(_, e)| {
@@ -457,22 +403,14 @@ impl TargetProfile {
         }
         let mut by_tool: BTreeMap<String, (f64, f64)> = BTreeMap::new();
         for (s, ok) in &coded {
-            let sums = by_tool
-                .entry(group_key(s.sample, c.group_by.as_deref()))
-                .or_default();
+            let sums = by_tool.entry(group_key(s.sample, c.group_by.as_deref())).or_default();
             sums.0 += if *ok { s.counted } else { 0.0 };
             sums.1 += s.counted;
         }
-        let (ok, all) = by_tool
-            .values()
-            .fold((0.0, 0.0), |acc, v| (acc.0 + v.0, acc.1 + v.1));
+        let (ok, all) = by_tool.values().fold((0.0, 0.0), |acc, v| (acc.0 + v.0, acc.1 + v.1));
         r.success_pct = pct(ok, all);
-        r.success_pct_by_tool = Some(
-            by_tool
-                .into_iter()
-                .filter_map(|(tool, (ok, all))| Some((tool, pct(ok, all)?)))
-                .collect(),
-        );
+        r.success_pct_by_tool =
+            Some(by_tool.into_iter().filter_map(|(tool, (ok, all))| Some((tool, pct(ok, all)?))).collect());
     }
 
     /// Percentiles from per-series bucket deltas, summed per tool and overall.
@@ -498,12 +436,7 @@ impl TargetProfile {
             add_buckets(&mut all, &scaled);
         }
         r.latency = Some(latency_of(&all));
-        r.latency_by_tool = Some(
-            by_tool
-                .iter()
-                .map(|(k, b)| (k.clone(), latency_of(b)))
-                .collect(),
-        );
+        r.latency_by_tool = Some(by_tool.iter().map(|(k, b)| (k.clone(), latency_of(b))).collect());
     }
 
     fn read_breakers(&self, w: &Window, r: &mut TargetReading) {
@@ -516,9 +449,7 @@ impl TargetProfile {
             if !(0.0..=2.0).contains(&v) || v.fract() != 0.0 {
                 continue;
             }
-            let state = states
-                .entry(group_key(s, c.group_by.as_deref()))
-                .or_default();
+            let state = states.entry(group_key(s, c.group_by.as_deref())).or_default();
             *state = (*state).max(v as u8);
         }
         r.breaker_by_tool = Some(states);
@@ -547,11 +478,8 @@ impl TargetProfile {
     fn breakdown(&self, input: Input, w: &Window, r: &mut TargetReading) -> Option<Breakdown> {
         let (c, series) = self.counter(input, w, r)?;
         let label = c.group_by.clone().unwrap_or_default();
-        let totals = w
-            .grouped(&series, c.group_by.as_deref())
-            .into_iter()
-            .map(|(k, reading)| (k, reading.total))
-            .collect();
+        let totals =
+            w.grouped(&series, c.group_by.as_deref()).into_iter().map(|(k, reading)| (k, reading.total)).collect();
         Some(Breakdown { label, totals })
     }
 
@@ -570,22 +498,14 @@ mod tests {
     use super::*;
     use crate::scrape::parser::{parse, strict_check};
 
-    const LIVE: &str = include_str!(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/prometheus/4runr-live-sample.prom"
-    ));
-    const CHAOS: &str = include_str!(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/prometheus/4runr-chaos-after.prom"
-    ));
-    const BIG: &str = include_str!(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/prometheus/4runr-big-after.prom"
-    ));
-    const DURING: &str = include_str!(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/prometheus/4runr-run-during.prom"
-    ));
+    const LIVE: &str =
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/prometheus/4runr-live-sample.prom"));
+    const CHAOS: &str =
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/prometheus/4runr-chaos-after.prom"));
+    const BIG: &str =
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/prometheus/4runr-big-after.prom"));
+    const DURING: &str =
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/prometheus/4runr-run-during.prom"));
 
     /// Dashboard-named, well-formed scrapes 10 s apart: the openai requests counter restarted,
     /// `network` errors and `rate_limit` denials appear only in the second one.
@@ -672,16 +592,8 @@ process_resident_memory_bytes 150000000
             (Input::Requests, Some("gateway_requests_total_total"), 9),
             (Input::Latency, Some("gateway_request_duration_ms_ms"), 7),
             (Input::BreakerState, Some("gateway_breaker_state"), 4),
-            (
-                Input::TokenRotations,
-                Some("gateway_token_generations_total_total"),
-                21,
-            ),
-            (
-                Input::PolicyDenials,
-                Some("gateway_policy_denials_total_total"),
-                8,
-            ),
+            (Input::TokenRotations, Some("gateway_token_generations_total_total"), 21),
+            (Input::PolicyDenials, Some("gateway_policy_denials_total_total"), 8),
             (Input::Errors, None, 0),
             (Input::CacheHits, None, 0),
             (Input::CacheMisses, None, 0),
@@ -700,14 +612,8 @@ process_resident_memory_bytes 150000000
     fn resolves_dashboard_names() {
         let res = four_runr().resolve(&parse(DASH_CUR));
         assert!(res.iter().all(|r| r.found.is_some()), "{res:#?}");
-        assert_eq!(
-            found(&res, Input::Latency),
-            (Some("gateway_request_duration_seconds"), 1)
-        );
-        assert_eq!(
-            found(&res, Input::Requests),
-            (Some("gateway_requests_total"), 3)
-        );
+        assert_eq!(found(&res, Input::Latency), (Some("gateway_request_duration_seconds"), 1));
+        assert_eq!(found(&res, Input::Requests), (Some("gateway_requests_total"), 3));
     }
 
     #[test]
@@ -768,10 +674,7 @@ process_resident_memory_bytes 150000000
         assert_eq!(by_tool["openai"].total, 5.0);
         assert!(close(r.requests.unwrap().rate_per_sec, 10.5));
         assert!(close(r.success_pct, 8500.0 / 105.0));
-        assert!(close(
-            r.success_pct_by_tool.unwrap().get("serpapi").copied(),
-            80.0
-        ));
+        assert!(close(r.success_pct_by_tool.unwrap().get("serpapi").copied(), 80.0));
 
         // Window buckets (ms): ≤50: 40, ≤100: 80, +Inf: 100.
         let latency = r.latency_by_tool.unwrap()["serpapi"];
@@ -799,10 +702,7 @@ process_resident_memory_bytes 150000000
         assert!(close(r.cpu_pct_of_core, 50.0));
         assert_eq!(r.rss_bytes, Some(150_000_000.0));
         assert_eq!(r.sources.len(), Input::ALL.len());
-        assert_eq!(
-            r.sources[&Input::Latency],
-            "gateway_request_duration_seconds"
-        );
+        assert_eq!(r.sources[&Input::Latency], "gateway_request_duration_seconds");
     }
 
     #[test]

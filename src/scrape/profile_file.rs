@@ -60,10 +60,7 @@ struct RawChaos {
 }
 
 pub fn builtin(name: &str) -> Option<Profile> {
-    (name == "4runr").then(|| Profile {
-        metrics: four_runr(),
-        chaos: ChaosRoutes::four_runr(),
-    })
+    (name == "4runr").then(|| Profile { metrics: four_runr(), chaos: ChaosRoutes::four_runr() })
 }
 
 /// `4runr`, or a path to a profile file.
@@ -75,62 +72,37 @@ pub fn resolve(name_or_path: &str) -> Result<Profile, String> {
 }
 
 pub fn load(path: &Path) -> Result<Profile, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read profile {}: {e}", path.display()))?;
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read profile {}: {e}", path.display()))?;
     parse(path, &text)
 }
 
 pub fn parse(path: &Path, text: &str) -> Result<Profile, String> {
-    let raw: RawProfile = toml::from_str(text).map_err(|e| {
-        crate::scenario::ScenarioError::at(path, text, e.span(), e.message().trim()).to_string()
-    })?;
+    let raw: RawProfile = toml::from_str(text)
+        .map_err(|e| crate::scenario::ScenarioError::at(path, text, e.span(), e.message().trim()).to_string())?;
     let mut profile = match raw.extends.as_deref() {
         None => Profile {
-            metrics: TargetProfile {
-                name: String::new(),
-                code_label: "code".into(),
-                inputs: BTreeMap::new(),
-            },
+            metrics: TargetProfile { name: String::new(), code_label: "code".into(), inputs: BTreeMap::new() },
             chaos: ChaosRoutes::four_runr(),
         },
-        Some(base) => builtin(base).ok_or_else(|| {
-            format!(
-                "{}: unknown profile to extend {base:?}; built in: 4runr",
-                path.display()
-            )
-        })?,
+        Some(base) => builtin(base)
+            .ok_or_else(|| format!("{}: unknown profile to extend {base:?}; built in: 4runr", path.display()))?,
     };
-    profile.metrics.name = raw.name.unwrap_or_else(|| {
-        path.file_stem()
-            .map_or("profile".into(), |s| s.to_string_lossy().into_owned())
-    });
+    profile.metrics.name =
+        raw.name.unwrap_or_else(|| path.file_stem().map_or("profile".into(), |s| s.to_string_lossy().into_owned()));
     if let Some(code) = raw.code_label {
         profile.metrics.code_label = code;
     }
     for (key, list) in raw.inputs {
-        let input = Input::ALL
-            .into_iter()
-            .find(|i| i.name() == key)
-            .ok_or_else(|| {
-                format!(
-                    "{}: unknown input {key:?}; inputs are {}",
-                    path.display(),
-                    Input::ALL.map(|i| i.name()).join(", ")
-                )
-            })?;
-        let candidates = list
-            .into_iter()
-            .map(|c| Candidate {
-                metric: c.metric,
-                scale: c.scale,
-                group_by: c.group_by,
-            })
-            .collect();
+        let input = Input::ALL.into_iter().find(|i| i.name() == key).ok_or_else(|| {
+            format!("{}: unknown input {key:?}; inputs are {}", path.display(), Input::ALL.map(|i| i.name()).join(", "))
+        })?;
+        let candidates =
+            list.into_iter().map(|c| Candidate { metric: c.metric, scale: c.scale, group_by: c.group_by }).collect();
         profile.metrics.inputs.insert(input, candidates);
     }
     if let Some(c) = raw.chaos {
-        profile.chaos = ChaosRoutes::parse(&c.inject, &c.clear, &c.status)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
+        profile.chaos =
+            ChaosRoutes::parse(&c.inject, &c.clear, &c.status).map_err(|e| format!("{}: {e}", path.display()))?;
     }
     Ok(profile)
 }
@@ -144,10 +116,7 @@ mod tests {
         let text = "extends = \"4runr\"\nname = \"gw\"\n[inputs]\nrequests = [{ metric = \"http_requests_total\", group_by = \"route\" }]\n[chaos]\ninject = \"POST /admin/faults\"\nclear = \"DELETE /admin/faults/{tool}\"\nstatus = \"GET /admin/faults\"\n";
         let p = parse(Path::new("gw.toml"), text).unwrap();
         assert_eq!(p.metrics.name, "gw");
-        assert_eq!(
-            p.metrics.inputs[&Input::Requests][0].metric,
-            "http_requests_total"
-        );
+        assert_eq!(p.metrics.inputs[&Input::Requests][0].metric, "http_requests_total");
         assert_eq!(
             p.metrics.inputs[&Input::Latency],
             four_runr().inputs[&Input::Latency],
@@ -161,10 +130,7 @@ mod tests {
         let e = parse(Path::new("gw.toml"), "[inputs]\nlatncy = []\n").unwrap_err();
         assert!(e.contains("unknown input \"latncy\""), "{e}");
         let e = parse(Path::new("gw.toml"), "name = \"x\"\nbogus = 1\n").unwrap_err();
-        assert!(
-            e.contains("gw.toml:2:1") && e.contains("unknown field `bogus`"),
-            "{e}"
-        );
+        assert!(e.contains("gw.toml:2:1") && e.contains("unknown field `bogus`"), "{e}");
         let e = parse(
             Path::new("gw.toml"),
             "[chaos]\ninject = \"FLY /x\"\nclear = \"DELETE /y/{tool}\"\nstatus = \"GET /z\"\n",

@@ -48,26 +48,15 @@ pub fn reconcile(
     client: &[ClientCounts<'_>],
     tolerance_pct: f64,
 ) -> Reconciliation {
-    let found = profile
-        .inputs
-        .get(&Input::Requests)
-        .into_iter()
-        .flatten()
-        .find(|c| after.samples(&c.metric).next().is_some());
+    let found =
+        profile.inputs.get(&Input::Requests).into_iter().flatten().find(|c| after.samples(&c.metric).next().is_some());
     let Some(candidate) = found else {
-        return Reconciliation {
-            metric: None,
-            tolerance_pct,
-            tools: Vec::new(),
-        };
+        return Reconciliation { metric: None, tolerance_pct, tools: Vec::new() };
     };
     let by_tool_code = |e: &Exposition| -> BTreeMap<(String, String), f64> {
         let mut m = BTreeMap::new();
         for s in e.samples(&candidate.metric) {
-            let tool = s
-                .label(candidate.group_by.as_deref().unwrap_or("tool"))
-                .unwrap_or("")
-                .to_string();
+            let tool = s.label(candidate.group_by.as_deref().unwrap_or("tool")).unwrap_or("").to_string();
             let code = s.label(&profile.code_label).unwrap_or("").to_string();
             *m.entry((tool, code)).or_insert(0.0) += s.value;
         }
@@ -80,10 +69,7 @@ pub fn reconcile(
         let mut target_by_code = BTreeMap::new();
         for ((tool, code), v) in &now {
             if tool == c.tool {
-                let prev = then
-                    .get(&(tool.clone(), code.clone()))
-                    .copied()
-                    .unwrap_or(0.0);
+                let prev = then.get(&(tool.clone(), code.clone())).copied().unwrap_or(0.0);
                 let delta = super::derive::counter_delta(prev, *v);
                 if delta > 0.0 {
                     target_by_code.insert(code.clone(), delta);
@@ -91,38 +77,22 @@ pub fn reconcile(
             }
         }
         // Requests that never got an answer (timeouts, refused) may or may not reach the target.
-        let client_by_code: BTreeMap<String, u64> = c
-            .codes
-            .iter()
-            .filter(|(code, _)| *code != 0)
-            .map(|(code, n)| (code.to_string(), *n))
-            .collect();
-        let unanswered = c
-            .codes
-            .iter()
-            .filter(|(code, _)| *code == 0)
-            .map(|(_, n)| n)
-            .sum::<u64>();
+        let client_by_code: BTreeMap<String, u64> =
+            c.codes.iter().filter(|(code, _)| *code != 0).map(|(code, n)| (code.to_string(), *n)).collect();
+        let unanswered = c.codes.iter().filter(|(code, _)| *code == 0).map(|(_, n)| n).sum::<u64>();
         let target = (!target_by_code.is_empty()).then(|| target_by_code.values().sum::<f64>());
         let answered = c.requests - unanswered;
         let allowed = (answered as f64 * tolerance_pct / 100.0).max(0.0);
         let (mismatch, note) = match target {
-            None => (
-                true,
-                format!(
-                    "client sent {} requests, target counted none under {}",
-                    c.requests, candidate.metric
-                ),
-            ),
+            None => {
+                (true, format!("client sent {} requests, target counted none under {}", c.requests, candidate.metric))
+            }
             Some(t) => {
                 let low = answered as f64 - allowed;
                 let high = c.requests as f64 + allowed;
                 let mut diffs: Vec<String> = Vec::new();
                 if t < low || t > high {
-                    diffs.push(format!(
-                        "client {} (answered {answered}) vs target {t}",
-                        c.requests
-                    ));
+                    diffs.push(format!("client {} (answered {answered}) vs target {t}", c.requests));
                 }
                 for (code, n) in &client_by_code {
                     let tv = target_by_code.get(code).copied().unwrap_or(0.0);
@@ -132,11 +102,7 @@ pub fn reconcile(
                 }
                 (
                     !diffs.is_empty(),
-                    if diffs.is_empty() {
-                        format!("client {} = target {t}", c.requests)
-                    } else {
-                        diffs.join("; ")
-                    },
+                    if diffs.is_empty() { format!("client {} = target {t}", c.requests) } else { diffs.join("; ") },
                 )
             }
         };
@@ -150,11 +116,7 @@ pub fn reconcile(
             note,
         });
     }
-    Reconciliation {
-        metric: Some(candidate.metric.clone()),
-        tolerance_pct,
-        tools,
-    }
+    Reconciliation { metric: Some(candidate.metric.clone()), tolerance_pct, tools }
 }
 
 #[cfg(test)]
@@ -172,31 +134,19 @@ mod tests {
     fn equal_counts_reconcile_and_double_counting_is_flagged() {
         let before = expo(100, 10);
         let codes = [(200u16, 50u64), (403, 5)];
-        let client = [ClientCounts {
-            tool: "serpapi",
-            requests: 55,
-            codes: &codes,
-        }];
+        let client = [ClientCounts { tool: "serpapi", requests: 55, codes: &codes }];
         let ok = reconcile(&four_runr(), Some(&before), &expo(150, 15), &client, 0.0);
         assert_eq!(ok.mismatches().count(), 0, "{:?}", ok.tools);
         let double = reconcile(&four_runr(), Some(&before), &expo(200, 20), &client, 1.0);
         let m: Vec<_> = double.mismatches().collect();
         assert_eq!(m.len(), 1);
-        assert!(
-            m[0].note.contains("client 55 (answered 55) vs target 110"),
-            "{}",
-            m[0].note
-        );
+        assert!(m[0].note.contains("client 55 (answered 55) vs target 110"), "{}", m[0].note);
     }
 
     #[test]
     fn a_target_without_the_tool_is_flagged_and_no_counter_means_not_reconciled() {
         let codes = [(200u16, 5u64)];
-        let client = [ClientCounts {
-            tool: "openai",
-            requests: 5,
-            codes: &codes,
-        }];
+        let client = [ClientCounts { tool: "openai", requests: 5, codes: &codes }];
         let r = reconcile(&four_runr(), None, &expo(1, 1), &client, 0.0);
         assert!(r.tools[0].mismatch);
         let none = reconcile(&four_runr(), None, &parse("other_metric 1\n"), &client, 0.0);

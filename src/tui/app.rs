@@ -20,14 +20,8 @@ pub const RATE_STEP: f64 = 1.1;
 #[derive(Clone, Debug, PartialEq)]
 pub enum Effect {
     Engine(EngineCommand),
-    InjectChaos {
-        tool: String,
-        mode: String,
-        pct: f64,
-    },
-    ClearChaos {
-        tool: String,
-    },
+    InjectChaos { tool: String, mode: String, pct: f64 },
+    ClearChaos { tool: String },
     ClearAllChaos,
     ExportReport,
     Screenshot,
@@ -45,14 +39,8 @@ pub enum Page {
 }
 
 impl Page {
-    pub const ALL: [Page; 6] = [
-        Page::Overview,
-        Page::Latency,
-        Page::Errors,
-        Page::Resilience,
-        Page::Security,
-        Page::Log,
-    ];
+    pub const ALL: [Page; 6] =
+        [Page::Overview, Page::Latency, Page::Errors, Page::Resilience, Page::Security, Page::Log];
 
     pub fn title(self) -> &'static str {
         match self {
@@ -127,13 +115,7 @@ pub struct ChaosDialog {
 
 impl ChaosDialog {
     fn new(tool: String) -> Self {
-        Self {
-            tool,
-            mode: 0,
-            field: DialogField::Mode,
-            pct: Input::default(),
-            error: None,
-        }
+        Self { tool, mode: 0, field: DialogField::Mode, pct: Input::default(), error: None }
     }
 
     pub fn mode_name(&self) -> &'static str {
@@ -216,10 +198,7 @@ impl App {
     }
 
     pub fn set_status(&mut self, level: StatusLevel, text: impl Into<String>) {
-        self.status = Some(Status {
-            text: text.into(),
-            level,
-        });
+        self.status = Some(Status { text: text.into(), level });
     }
 
     pub fn mark_finished(&mut self) {
@@ -236,48 +215,25 @@ impl App {
                 self.phase_names.insert(p.index, p.name.clone());
             }
         }
-        let names = snapshot
-            .tools
-            .iter()
-            .map(|t| t.name.as_str())
-            .filter(|n| *n != "-");
+        let names = snapshot.tools.iter().map(|t| t.name.as_str()).filter(|n| *n != "-");
         if !names.clone().eq(self.tools.iter().map(String::as_str)) {
             let keep = self.selected_tool().map(str::to_string);
             self.tools = names.map(str::to_string).collect();
-            self.selected = keep
-                .and_then(|k| self.tools.iter().position(|t| *t == k))
-                .unwrap_or(0);
+            self.selected = keep.and_then(|k| self.tools.iter().position(|t| *t == k)).unwrap_or(0);
         }
     }
 
     /// Notes breaker state changes, to show how long each tool has been in its state.
     pub fn observe_target(&mut self, target: &TargetView, now_s: f64) {
-        let Some(states) = target
-            .reading
-            .as_ref()
-            .and_then(|r| r.breaker_by_tool.as_ref())
-        else {
+        let Some(states) = target.reading.as_ref().and_then(|r| r.breaker_by_tool.as_ref()) else {
             return;
         };
         for (tool, &state) in states {
             match self.breakers.get_mut(tool) {
                 Some(b) if b.state == state => {}
-                Some(b) => {
-                    *b = BreakerSince {
-                        state,
-                        since_s: now_s,
-                        seen_change: true,
-                    }
-                }
+                Some(b) => *b = BreakerSince { state, since_s: now_s, seen_change: true },
                 None => {
-                    self.breakers.insert(
-                        tool.clone(),
-                        BreakerSince {
-                            state,
-                            since_s: now_s,
-                            seen_change: false,
-                        },
-                    );
+                    self.breakers.insert(tool.clone(), BreakerSince { state, since_s: now_s, seen_change: false });
                 }
             }
         }
@@ -304,10 +260,7 @@ impl App {
                 }
                 DialogOutcome::Confirm { tool, mode, pct } => {
                     self.overlay = Overlay::None;
-                    self.set_status(
-                        StatusLevel::Info,
-                        format!("injecting {mode} at {pct}% on {tool}…"),
-                    );
+                    self.set_status(StatusLevel::Info, format!("injecting {mode} at {pct}% on {tool}…"));
                     vec![Effect::InjectChaos { tool, mode, pct }]
                 }
             };
@@ -408,11 +361,7 @@ impl App {
 enum DialogOutcome {
     Stay,
     Cancel,
-    Confirm {
-        tool: String,
-        mode: String,
-        pct: f64,
-    },
+    Confirm { tool: String, mode: String, pct: f64 },
 }
 
 fn dialog_key(d: &mut ChaosDialog, key: KeyEvent) -> DialogOutcome {
@@ -432,11 +381,7 @@ fn dialog_key(d: &mut ChaosDialog, key: KeyEvent) -> DialogOutcome {
             DialogField::Mode => d.field = DialogField::Pct,
             DialogField::Pct => match parse_pct(d.pct.value()) {
                 Ok(pct) => {
-                    return DialogOutcome::Confirm {
-                        tool: d.tool.clone(),
-                        mode: d.mode_name().to_string(),
-                        pct,
-                    }
+                    return DialogOutcome::Confirm { tool: d.tool.clone(), mode: d.mode_name().to_string(), pct }
                 }
                 Err(e) => d.error = Some(e),
             },
@@ -505,18 +450,9 @@ mod tests {
         let mut app = app();
         let cmd = |c| vec![Effect::Engine(c)];
         assert_eq!(app.handle_key(ch(' ')), cmd(EngineCommand::TogglePause));
-        assert_eq!(
-            app.handle_key(ch('+')),
-            cmd(EngineCommand::ScaleMultiplier(1.1))
-        );
-        assert_eq!(
-            app.handle_key(ch('=')),
-            cmd(EngineCommand::ScaleMultiplier(1.1))
-        );
-        assert_eq!(
-            app.handle_key(ch('-')),
-            cmd(EngineCommand::ScaleMultiplier(1.0 / 1.1))
-        );
+        assert_eq!(app.handle_key(ch('+')), cmd(EngineCommand::ScaleMultiplier(1.1)));
+        assert_eq!(app.handle_key(ch('=')), cmd(EngineCommand::ScaleMultiplier(1.1)));
+        assert_eq!(app.handle_key(ch('-')), cmd(EngineCommand::ScaleMultiplier(1.0 / 1.1)));
         assert_eq!(app.handle_key(ch('n')), cmd(EngineCommand::NextPhase));
     }
 
@@ -528,23 +464,14 @@ mod tests {
         assert_eq!(app.handle_key(ctrl_c), vec![Effect::Quit]);
         assert_eq!(app.handle_key(ch('e')), vec![Effect::ExportReport]);
         assert_eq!(app.handle_key(ch('s')), vec![Effect::Screenshot]);
-        assert_eq!(
-            app.handle_key(ch('x')),
-            vec![Effect::ClearChaos {
-                tool: "serpapi".into()
-            }]
-        );
+        assert_eq!(app.handle_key(ch('x')), vec![Effect::ClearChaos { tool: "serpapi".into() }]);
         assert_eq!(app.handle_key(ch('X')), vec![Effect::ClearAllChaos]);
     }
 
     #[test]
     fn key_releases_do_nothing() {
         let mut app = app();
-        let release = KeyEvent::new_with_kind(
-            KeyCode::Char('q'),
-            KeyModifiers::NONE,
-            KeyEventKind::Release,
-        );
+        let release = KeyEvent::new_with_kind(KeyCode::Char('q'), KeyModifiers::NONE, KeyEventKind::Release);
         assert!(app.handle_key(release).is_empty());
     }
 
@@ -595,11 +522,7 @@ mod tests {
     #[test]
     fn tool_selection_wraps_and_survives_new_snapshots() {
         let mut app = app();
-        assert_eq!(
-            app.tools,
-            ["serpapi", "http_fetch", "openai"],
-            "'-' is not selectable"
-        );
+        assert_eq!(app.tools, ["serpapi", "http_fetch", "openai"], "'-' is not selectable");
         assert_eq!(app.selected_tool(), Some("serpapi"));
         app.handle_key(key(KeyCode::Left));
         assert_eq!(app.selected_tool(), Some("openai"), "wraps left");
@@ -632,34 +555,21 @@ mod tests {
         let mut app = app();
         app.handle_key(key(KeyCode::Right)); // http_fetch
         assert!(app.handle_key(ch('c')).is_empty());
-        let Overlay::Chaos(d) = &app.overlay else {
-            panic!("dialog not open")
-        };
+        let Overlay::Chaos(d) = &app.overlay else { panic!("dialog not open") };
         assert_eq!(d.tool, "http_fetch");
         assert_eq!(d.field, DialogField::Mode);
         // inside the dialog, letters are not cockpit keys
         assert!(app.handle_key(ch('q')).is_empty());
         assert!(app.handle_key(ch('2')).is_empty());
-        let Overlay::Chaos(d) = &app.overlay else {
-            panic!()
-        };
+        let Overlay::Chaos(d) = &app.overlay else { panic!() };
         assert_eq!(d.mode_name(), "500");
         assert_eq!(d.field, DialogField::Pct);
-        assert!(
-            type_str(&mut app, "2x5").is_empty(),
-            "letters are not typed"
-        );
-        let Overlay::Chaos(d) = &app.overlay else {
-            panic!()
-        };
+        assert!(type_str(&mut app, "2x5").is_empty(), "letters are not typed");
+        let Overlay::Chaos(d) = &app.overlay else { panic!() };
         assert_eq!(d.pct.value(), "25");
         assert_eq!(
             app.handle_key(key(KeyCode::Enter)),
-            vec![Effect::InjectChaos {
-                tool: "http_fetch".into(),
-                mode: "500".into(),
-                pct: 25.0
-            }]
+            vec![Effect::InjectChaos { tool: "http_fetch".into(), mode: "500".into(), pct: 25.0 }]
         );
         assert!(matches!(app.overlay, Overlay::None));
     }
@@ -677,11 +587,7 @@ mod tests {
         app.handle_key(key(KeyCode::Left)); // back to timeout
         assert_eq!(
             app.handle_key(key(KeyCode::Enter)),
-            vec![Effect::InjectChaos {
-                tool: "serpapi".into(),
-                mode: "timeout".into(),
-                pct: 7.5
-            }]
+            vec![Effect::InjectChaos { tool: "serpapi".into(), mode: "timeout".into(), pct: 7.5 }]
         );
     }
 
@@ -692,28 +598,20 @@ mod tests {
         app.handle_key(ch('1'));
         // empty
         assert!(app.handle_key(key(KeyCode::Enter)).is_empty());
-        let Overlay::Chaos(d) = &app.overlay else {
-            panic!("dialog stays open")
-        };
+        let Overlay::Chaos(d) = &app.overlay else { panic!("dialog stays open") };
         assert!(d.error.is_some());
         // out of range
         type_str(&mut app, "150");
-        let Overlay::Chaos(d) = &app.overlay else {
-            panic!()
-        };
+        let Overlay::Chaos(d) = &app.overlay else { panic!() };
         assert!(d.error.is_none(), "typing clears the error");
         assert!(app.handle_key(key(KeyCode::Enter)).is_empty());
-        let Overlay::Chaos(d) = &app.overlay else {
-            panic!()
-        };
+        let Overlay::Chaos(d) = &app.overlay else { panic!() };
         assert!(d.error.as_deref().unwrap().contains("0 to 100"));
         // not a number
         app.handle_key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)); // clear line
         type_str(&mut app, "1.2.3");
         assert!(app.handle_key(key(KeyCode::Enter)).is_empty());
-        let Overlay::Chaos(d) = &app.overlay else {
-            panic!()
-        };
+        let Overlay::Chaos(d) = &app.overlay else { panic!() };
         assert!(d.error.as_deref().unwrap().contains("not a number"));
     }
 
@@ -760,15 +658,9 @@ mod tests {
         let b = app.breakers["serpapi"];
         assert_eq!((b.state, b.since_s, b.seen_change), (2, 10.0, false));
         app.observe_target(&target, 20.0);
-        assert_eq!(
-            app.breakers["serpapi"].since_s, 10.0,
-            "same state keeps its start"
-        );
+        assert_eq!(app.breakers["serpapi"].since_s, 10.0, "same state keeps its start");
         if let Some(r) = target.reading.as_mut() {
-            r.breaker_by_tool
-                .as_mut()
-                .unwrap()
-                .insert("serpapi".into(), 1);
+            r.breaker_by_tool.as_mut().unwrap().insert("serpapi".into(), 1);
         }
         app.observe_target(&target, 30.0);
         let b = app.breakers["serpapi"];

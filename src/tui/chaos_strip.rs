@@ -41,10 +41,7 @@ pub fn verdict(v: &EffectVerdict) -> (&'static str, Slot) {
 
 /// The latest effect check for `tool`.
 fn latest_check<'a>(checks: &'a [EffectCheck], tool: &str) -> Option<&'a EffectCheck> {
-    checks
-        .iter()
-        .filter(|c| c.tool == tool)
-        .max_by(|a, b| a.injected_at_s.total_cmp(&b.injected_at_s))
+    checks.iter().filter(|c| c.tool == tool).max_by(|a, b| a.injected_at_s.total_cmp(&b.injected_at_s))
 }
 
 fn line<'a>(app: &App, data: &ViewData, theme: &Theme) -> Line<'a> {
@@ -64,18 +61,12 @@ fn line<'a>(app: &App, data: &ViewData, theme: &Theme) -> Line<'a> {
         if i > 0 {
             spans.push(Span::styled(" │ ", theme.style(Slot::Border)));
         }
-        let name_style = if app.selected_tool() == Some(*tool) {
-            theme.style(Slot::Highlight)
-        } else {
-            theme.style(Slot::Text)
-        };
+        let name_style =
+            if app.selected_tool() == Some(*tool) { theme.style(Slot::Highlight) } else { theme.style(Slot::Text) };
         spans.push(Span::styled(format::truncate(tool, 16), name_style));
         match chaos.active.iter().find(|a| a.tool == *tool) {
             Some(a) => {
-                spans.push(Span::styled(
-                    format!(" {} {}%", a.mode, trim_pct(a.pct)),
-                    theme.style(Slot::Warn),
-                ));
+                spans.push(Span::styled(format!(" {} {}%", a.mode, trim_pct(a.pct)), theme.style(Slot::Warn)));
                 if let Some(check) = latest_check(&chaos.checks, tool) {
                     let (text, slot) = verdict(&check.verdict);
                     spans.push(Span::styled(format!(" {text}"), theme.style(slot)));
@@ -85,10 +76,7 @@ fn line<'a>(app: &App, data: &ViewData, theme: &Theme) -> Line<'a> {
         }
     }
     if let Some(e) = &chaos.last_error {
-        spans.push(Span::styled(
-            format!("  ! chaos API: {e}"),
-            theme.style(Slot::Bad),
-        ));
+        spans.push(Span::styled(format!("  ! chaos API: {e}"), theme.style(Slot::Bad)));
     }
     Line::from(spans)
 }

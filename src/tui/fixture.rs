@@ -6,12 +6,8 @@ use super::app::App;
 use super::panels::PanelFn;
 use super::theme::ThemeSet;
 use super::view::{self, ViewData};
-use crate::live::{
-    ActiveChaos, ChaosView, EffectCheck, EffectVerdict, EventKind, LogEvent, TargetView,
-};
-use crate::metrics::{
-    ErrorCounts, FlowView, PhaseView, Quantiles, RunStatus, SecondPoint, Snapshot, ToolView,
-};
+use crate::live::{ActiveChaos, ChaosView, EffectCheck, EffectVerdict, EventKind, LogEvent, TargetView};
+use crate::metrics::{ErrorCounts, FlowView, PhaseView, Quantiles, RunStatus, SecondPoint, Snapshot, ToolView};
 use crate::scenario::FlowKind;
 use crate::scrape::profile::{Breakdown, CounterReading, LatencyReading, TargetReading};
 use ratatui::backend::TestBackend;
@@ -81,6 +77,7 @@ pub fn snapshot() -> Snapshot {
                 errors,
                 tool_completed: vec![base, base, base, 0],
                 tool_errors: vec![errors[3], 0, 0, 0],
+                tool_p99_ms: vec![40.0, 12.0, 90.0, 0.0],
             }
         })
         .collect();
@@ -126,10 +123,7 @@ pub fn snapshot() -> Snapshot {
 }
 
 fn counter(total: f64, rate: f64) -> CounterReading {
-    CounterReading {
-        total,
-        rate_per_sec: Some(rate),
-    }
+    CounterReading { total, rate_per_sec: Some(rate) }
 }
 
 fn map<V>(items: Vec<(&str, V)>) -> BTreeMap<String, V> {
@@ -146,16 +140,8 @@ pub fn target(stale: bool) -> TargetView {
             ("openai", counter(1230.0, 12.5)),
         ])),
         success_pct: Some(99.2),
-        latency: Some(LatencyReading {
-            p50_ms: Some(11.0),
-            p95_ms: Some(35.0),
-            p99_ms: Some(170.0),
-            count: 78.0,
-        }),
-        errors_by_type: Some(map(vec![
-            ("upstream_5xx", counter(40.0, 1.5)),
-            ("timeout", counter(3.0, 0.0)),
-        ])),
+        latency: Some(LatencyReading { p50_ms: Some(11.0), p95_ms: Some(35.0), p99_ms: Some(170.0), count: 78.0 }),
+        errors_by_type: Some(map(vec![("upstream_5xx", counter(40.0, 1.5)), ("timeout", counter(3.0, 0.0))])),
         breaker_by_tool: Some(map(vec![("serpapi", 2), ("http_fetch", 0), ("openai", 1)])),
         cache_hits: Some(counter(400.0, 1.2)),
         cache_misses: Some(counter(300.0, 0.9)),
@@ -163,11 +149,7 @@ pub fn target(stale: bool) -> TargetView {
         token_rotations: Some(counter(42.0, 0.5)),
         policy_denials: Some(Breakdown {
             label: "reason".into(),
-            totals: map(vec![
-                ("scope_denied", 120.0),
-                ("time_window", 30.0),
-                ("budget_exceeded", 5.0),
-            ]),
+            totals: map(vec![("scope_denied", 120.0), ("time_window", 30.0), ("budget_exceeded", 5.0)]),
         }),
         security_events: Some(Breakdown {
             label: "event_type".into(),
@@ -189,11 +171,7 @@ pub fn target(stale: bool) -> TargetView {
 
 pub fn chaos() -> ChaosView {
     ChaosView {
-        active: vec![ActiveChaos {
-            tool: "serpapi".into(),
-            mode: "500".into(),
-            pct: 25.0,
-        }],
+        active: vec![ActiveChaos { tool: "serpapi".into(), mode: "500".into(), pct: 25.0 }],
         checks: vec![EffectCheck {
             tool: "serpapi".into(),
             mode: "500".into(),
@@ -207,11 +185,7 @@ pub fn chaos() -> ChaosView {
 }
 
 pub fn events() -> Vec<LogEvent> {
-    let e = |t_s: f64, kind: EventKind, text: &str| LogEvent {
-        t_s,
-        kind,
-        text: text.into(),
-    };
+    let e = |t_s: f64, kind: EventKind, text: &str| LogEvent { t_s, kind, text: text.into() };
     vec![
         e(30.0, EventKind::Phase, "phase spike started"),
         e(45.0, EventKind::Chaos, "inject 500 25% on serpapi"),
@@ -241,12 +215,7 @@ pub struct Owned {
 
 impl Owned {
     pub fn new(stale: bool) -> Self {
-        Self {
-            snapshot: snapshot(),
-            target: target(stale),
-            chaos: chaos(),
-            events: events(),
-        }
+        Self { snapshot: snapshot(), target: target(stale), chaos: chaos(), events: events() }
     }
 
     pub fn view(&self) -> ViewData<'_> {
@@ -265,9 +234,8 @@ pub fn buffer_text(buf: &Buffer) -> String {
     let area = buf.area;
     (area.top()..area.bottom())
         .map(|y| {
-            let row: String = (area.left()..area.right())
-                .map(|x| buf.cell((x, y)).map_or(" ", |c| c.symbol()))
-                .collect();
+            let row: String =
+                (area.left()..area.right()).map(|x| buf.cell((x, y)).map_or(" ", |c| c.symbol())).collect();
             row.trim_end().to_string()
         })
         .collect::<Vec<_>>()
@@ -277,9 +245,7 @@ pub fn buffer_text(buf: &Buffer) -> String {
 pub fn render_buffer(app: &App, owned: &Owned, w: u16, h: u16) -> Buffer {
     let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("test backend");
     let data = owned.view();
-    terminal
-        .draw(|f| view::render(f, app, &data))
-        .expect("test backend draws");
+    terminal.draw(|f| view::render(f, app, &data)).expect("test backend draws");
     terminal.backend().buffer().clone()
 }
 

@@ -15,11 +15,7 @@ pub fn duration(secs: f64) -> String {
 
 /// Chart clock: "1:05", "1:02:05".
 pub fn clock(secs: f64) -> String {
-    let s = if secs.is_finite() && secs > 0.0 {
-        secs.round() as u64
-    } else {
-        0
-    };
+    let s = if secs.is_finite() && secs > 0.0 { secs.round() as u64 } else { 0 };
     if s >= 3600 {
         format!("{}:{:02}:{:02}", s / 3600, (s % 3600) / 60, s % 60)
     } else {

@@ -21,8 +21,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, data: &ViewData, theme: 
     let rows = Layout::vertical([Constraint::Length(1); 3]).split(area);
     let status = status_span(data, app, theme);
     let status_w = (status.width() as u16).min(area.width / 2);
-    let [ident, badge] =
-        Layout::horizontal([Constraint::Min(0), Constraint::Length(status_w)]).areas(rows[0]);
+    let [ident, badge] = Layout::horizontal([Constraint::Min(0), Constraint::Length(status_w)]).areas(rows[0]);
     frame.render_widget(Paragraph::new(identity(data, theme)), ident);
     frame.render_widget(Paragraph::new(Line::from(status).right_aligned()), badge);
     if let Some(r) = rows.get(1) {
@@ -55,11 +54,8 @@ fn status_span<'a>(data: &ViewData, app: &App, theme: &Theme) -> Span<'a> {
         RunStatus::Interrupted => ("■ interrupted".to_string(), Slot::Warn),
         RunStatus::Aborted { reason } => (format!("aborted: {reason}"), Slot::Bad),
     };
-    let mult = if (s.rate_multiplier - 1.0).abs() > 1e-9 {
-        format!("  ×{:.2}", s.rate_multiplier)
-    } else {
-        String::new()
-    };
+    let mult =
+        if (s.rate_multiplier - 1.0).abs() > 1e-9 { format!("  ×{:.2}", s.rate_multiplier) } else { String::new() };
     let window = format!("  window {}", app.window.label());
     Span::styled(format!("{text}{mult}{window} "), theme.style(slot))
 }
@@ -72,26 +68,15 @@ fn phase_line<'a>(data: &ViewData, theme: &Theme, width: u16) -> Line<'a> {
         return Line::from(vec![
             Span::styled("phase ", muted),
             Span::styled("–", text),
-            Span::styled(
-                format!("   elapsed {}", format::duration(s.elapsed_s)),
-                muted,
-            ),
+            Span::styled(format!("   elapsed {}", format::duration(s.elapsed_s)), muted),
         ]);
     };
-    let ratio = if p.duration_s > 0.0 {
-        (p.elapsed_s / p.duration_s).clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
+    let ratio = if p.duration_s > 0.0 { (p.elapsed_s / p.duration_s).clamp(0.0, 1.0) } else { 0.0 };
     let head = vec![
         Span::styled(format!("phase {}/{} ", p.index + 1, p.count), muted),
         Span::styled(format!("{} ", p.name), theme.style(Slot::Accent)),
     ];
-    let times = format!(
-        " {}/{} ",
-        format::duration(p.elapsed_s),
-        format::duration(p.duration_s)
-    );
+    let times = format!(" {}/{} ", format::duration(p.elapsed_s), format::duration(p.duration_s));
     let mut tail = vec![Span::styled(times, text)];
     if let Some(next) = &p.next {
         tail.push(Span::styled("→ next ", muted));
@@ -123,19 +108,12 @@ fn load_line<'a>(data: &ViewData, theme: &Theme) -> Line<'a> {
     let muted = theme.style(Slot::Muted);
     let text = theme.style(Slot::Text);
     // Achieved well below scheduled means the target (or proofdeck) cannot keep up.
-    let achieved_slot = if s.scheduled_rate > 0.0 && s.achieved_rps < 0.9 * s.scheduled_rate {
-        Slot::Warn
-    } else {
-        Slot::Ok
-    };
+    let achieved_slot =
+        if s.scheduled_rate > 0.0 && s.achieved_rps < 0.9 * s.scheduled_rate { Slot::Warn } else { Slot::Ok };
     let dropped_slot = if s.dropped > 0 { Slot::Bad } else { Slot::Text };
     let errors = s.errors().total();
     let requests = s.requests();
-    let err_pct = if requests > 0 {
-        100.0 * errors as f64 / requests as f64
-    } else {
-        0.0
-    };
+    let err_pct = if requests > 0 { 100.0 * errors as f64 / requests as f64 } else { 0.0 };
     let err_slot = if errors > 0 { Slot::Warn } else { Slot::Text };
     Line::from(vec![
         Span::styled("rps ", muted),

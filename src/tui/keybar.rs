@@ -66,10 +66,7 @@ pub fn render_tabs(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     if area.is_empty() {
         return;
     }
-    let titles = Page::ALL
-        .iter()
-        .enumerate()
-        .map(|(i, p)| Line::from(format!("{} {}", i + 1, p.title())));
+    let titles = Page::ALL.iter().enumerate().map(|(i, p)| Line::from(format!("{} {}", i + 1, p.title())));
     let tabs = Tabs::new(titles)
         .select(app.page.index())
         .style(theme.style(Slot::Muted))

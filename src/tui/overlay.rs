@@ -24,12 +24,7 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme) {
 fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width);
     let h = h.min(area.height);
-    Rect::new(
-        area.x + (area.width - w) / 2,
-        area.y + (area.height - h) / 2,
-        w,
-        h,
-    )
+    Rect::new(area.x + (area.width - w) / 2, area.y + (area.height - h) / 2, w, h)
 }
 
 fn overlay_block(title: &str, theme: &Theme) -> Block<'static> {
@@ -41,29 +36,13 @@ fn overlay_block(title: &str, theme: &Theme) -> Block<'static> {
 
 fn render_help(frame: &mut Frame, area: Rect, theme: &Theme) {
     let entries: Vec<(&str, &str)> = keymap::help_entries().collect();
-    let key_w = entries
-        .iter()
-        .map(|(k, _)| Span::raw(*k).width())
-        .max()
-        .unwrap_or(1) as u16;
-    let desc_w = entries
-        .iter()
-        .map(|(_, d)| Span::raw(*d).width())
-        .max()
-        .unwrap_or(1) as u16;
+    let key_w = entries.iter().map(|(k, _)| Span::raw(*k).width()).max().unwrap_or(1) as u16;
+    let desc_w = entries.iter().map(|(_, d)| Span::raw(*d).width()).max().unwrap_or(1) as u16;
     // Two columns when one would not fit in height but two fit in width.
     let one_col_w = key_w + 2 + desc_w + 2;
     let two_cols = entries.len() as u16 + 2 > area.height && one_col_w * 2 + 3 <= area.width;
-    let per_col = if two_cols {
-        entries.len().div_ceil(2)
-    } else {
-        entries.len()
-    };
-    let w = if two_cols {
-        one_col_w * 2 + 3
-    } else {
-        one_col_w
-    };
+    let per_col = if two_cols { entries.len().div_ceil(2) } else { entries.len() };
+    let w = if two_cols { one_col_w * 2 + 3 } else { one_col_w };
     let rect = centered(area, w, per_col as u16 + 2);
     if rect.is_empty() {
         return;
@@ -75,10 +54,9 @@ fn render_help(frame: &mut Frame, area: Rect, theme: &Theme) {
     let key_style = theme.style(Slot::Accent);
     let desc_style = theme.style(Slot::Text);
     let cells = |e: Option<&(&str, &str)>| match e {
-        Some((k, d)) => [
-            Cell::from(Span::styled(k.to_string(), key_style)),
-            Cell::from(Span::styled(d.to_string(), desc_style)),
-        ],
+        Some((k, d)) => {
+            [Cell::from(Span::styled(k.to_string(), key_style)), Cell::from(Span::styled(d.to_string(), desc_style))]
+        }
         None => [Cell::from(""), Cell::from("")],
     };
     let rows = (0..per_col).map(|i| {
@@ -104,20 +82,12 @@ fn render_dialog(frame: &mut Frame, area: Rect, d: &ChaosDialog, theme: &Theme) 
     let block = overlay_block(&format!("Inject chaos on {}", d.tool), theme);
     let inner = block.inner(rect);
     frame.render_widget(block, rect);
-    let [mode_row, pct_row, error_row, _, hint_row] =
-        Layout::vertical([Constraint::Length(1); 5]).areas(inner);
+    let [mode_row, pct_row, error_row, _, hint_row] = Layout::vertical([Constraint::Length(1); 5]).areas(inner);
 
     let focus = |f: DialogField| if d.field == f { "▸ " } else { "  " };
-    let mut mode = vec![Span::styled(
-        format!("{}mode  ", focus(DialogField::Mode)),
-        theme.style(Slot::Muted),
-    )];
+    let mut mode = vec![Span::styled(format!("{}mode  ", focus(DialogField::Mode)), theme.style(Slot::Muted))];
     for (i, m) in CHAOS_MODES.iter().enumerate() {
-        let style = if i == d.mode {
-            theme.style(Slot::Highlight)
-        } else {
-            theme.style(Slot::Text)
-        };
+        let style = if i == d.mode { theme.style(Slot::Highlight) } else { theme.style(Slot::Text) };
         mode.push(Span::styled(format!(" {} {m} ", i + 1), style));
         mode.push(Span::raw(" "));
     }
@@ -129,17 +99,10 @@ fn render_dialog(frame: &mut Frame, area: Rect, d: &ChaosDialog, theme: &Theme) 
     // Scroll the value so the cursor stays visible in a narrow field.
     let scroll = d.pct.visual_scroll(usize::from(field_w.max(1)));
     let visible: String = d.pct.value().chars().skip(scroll).collect();
-    let field_style = if d.field == DialogField::Pct {
-        theme.style(Slot::Highlight)
-    } else {
-        theme.style(Slot::Text)
-    };
+    let field_style = if d.field == DialogField::Pct { theme.style(Slot::Highlight) } else { theme.style(Slot::Text) };
     let pct_line = Line::from(vec![
         Span::styled(label, theme.style(Slot::Muted)),
-        Span::styled(
-            format!("{visible:<width$}", width = usize::from(field_w)),
-            field_style,
-        ),
+        Span::styled(format!("{visible:<width$}", width = usize::from(field_w)), field_style),
         Span::styled(" % (0–100)", theme.style(Slot::Muted)),
     ]);
     frame.render_widget(Paragraph::new(pct_line), pct_row);
@@ -152,10 +115,7 @@ fn render_dialog(frame: &mut Frame, area: Rect, d: &ChaosDialog, theme: &Theme) 
     }
 
     if let Some(e) = &d.error {
-        frame.render_widget(
-            Paragraph::new(Span::styled(format!("! {e}"), theme.style(Slot::Bad))),
-            error_row,
-        );
+        frame.render_widget(Paragraph::new(Span::styled(format!("! {e}"), theme.style(Slot::Bad))), error_row);
     }
     let mut hint = Vec::new();
     for (k, t) in keymap::DIALOG_HINTS {

@@ -55,10 +55,7 @@ struct RedrawGate {
 
 impl RedrawGate {
     fn new() -> Self {
-        Self {
-            dirty: true,
-            last: None,
-        }
+        Self { dirty: true, last: None }
     }
 
     fn mark(&mut self) {
@@ -188,9 +185,7 @@ pub async fn run_cockpit(mut feeds: Feeds) -> std::io::Result<CockpitExit> {
             guard.terminal().draw(|f| view::render(f, &app, &data))?;
             gate.drawn(now);
         }
-        let wake = gate
-            .due_at()
-            .unwrap_or_else(|| now + Duration::from_secs(3600));
+        let wake = gate.due_at().unwrap_or_else(|| now + Duration::from_secs(3600));
 
         tokio::select! {
             ev = keys.recv() => {
@@ -275,19 +270,13 @@ pub async fn run_cockpit(mut feeds: Feeds) -> std::io::Result<CockpitExit> {
 }
 
 /// Draws the current frame and saves it; the status line says where, or why not.
-fn take_screenshot(
-    guard: &mut TerminalGuard,
-    app: &mut App,
-    data: &ViewData,
-    dir: &Path,
-) -> std::io::Result<()> {
+fn take_screenshot(guard: &mut TerminalGuard, app: &mut App, data: &ViewData, dir: &Path) -> std::io::Result<()> {
     let frame = guard.terminal().draw(|f| view::render(f, app, data))?;
     let (fg, bg) = app.theme().svg_colors();
     match screenshot::save(frame.buffer, dir, fg, bg) {
-        Ok((svg, txt)) => app.set_status(
-            StatusLevel::Ok,
-            format!("screenshot saved: {} and {}", svg.display(), txt.display()),
-        ),
+        Ok((svg, txt)) => {
+            app.set_status(StatusLevel::Ok, format!("screenshot saved: {} and {}", svg.display(), txt.display()))
+        }
         Err(e) => app.set_status(StatusLevel::Bad, format!("screenshot failed: {e}")),
     }
     Ok(())
@@ -300,14 +289,7 @@ fn view_data<'a>(
     events: &'a [LogEvent],
     feeds: &'a Feeds,
 ) -> ViewData<'a> {
-    ViewData {
-        snapshot,
-        target,
-        chaos,
-        events,
-        scenario: &feeds.scenario,
-        target_url: &feeds.target_url,
-    }
+    ViewData { snapshot, target, chaos, events, scenario: &feeds.scenario, target_url: &feeds.target_url }
 }
 
 /// Leaving: during a run the session must stop it (and write the report), so it gets `Quit`;
@@ -331,25 +313,15 @@ mod tests {
         let mut gate = RedrawGate::new();
         assert!(gate.should_draw(t0), "the first frame is drawn at once");
         gate.drawn(t0);
-        assert_eq!(
-            gate.due_at(),
-            None,
-            "nothing changed: no redraw, no wake-up"
-        );
+        assert_eq!(gate.due_at(), None, "nothing changed: no redraw, no wake-up");
         assert!(!gate.should_draw(t0 + Duration::from_secs(5)));
         gate.mark();
         gate.mark();
-        assert!(
-            !gate.should_draw(t0 + Duration::from_millis(50)),
-            "at most ~10 Hz"
-        );
+        assert!(!gate.should_draw(t0 + Duration::from_millis(50)), "at most ~10 Hz");
         assert_eq!(gate.due_at(), Some(t0 + MIN_FRAME));
         assert!(gate.should_draw(t0 + MIN_FRAME));
         gate.drawn(t0 + MIN_FRAME);
-        assert!(
-            !gate.should_draw(t0 + Duration::from_secs(1)),
-            "two marks, one frame"
-        );
+        assert!(!gate.should_draw(t0 + Duration::from_secs(1)), "two marks, one frame");
     }
 
     fn feeds(done: bool) -> (Feeds, mpsc::UnboundedReceiver<Effect>) {

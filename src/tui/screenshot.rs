@@ -59,11 +59,7 @@ fn xterm_256(i: u8) -> (u8, u8, u8) {
         0..=15 => NAMED[i as usize],
         16..=231 => {
             let n = i - 16;
-            (
-                LEVELS[(n / 36) as usize],
-                LEVELS[((n / 6) % 6) as usize],
-                LEVELS[(n % 6) as usize],
-            )
+            (LEVELS[(n / 36) as usize], LEVELS[((n / 6) % 6) as usize], LEVELS[(n % 6) as usize])
         }
         _ => {
             let v = 8 + 10 * (i - 232);
@@ -128,10 +124,7 @@ pub fn save(
     }
     let svg = dir.join(format!("{stem}.svg"));
     let txt = dir.join(format!("{stem}.txt"));
-    std::fs::write(
-        &svg,
-        screenshot_svg::frame_to_svg(&cells, default_fg, default_bg),
-    )?;
+    std::fs::write(&svg, screenshot_svg::frame_to_svg(&cells, default_fg, default_bg))?;
     std::fs::write(&txt, screenshot_svg::frame_to_text(&cells))?;
     Ok((svg, txt))
 }
@@ -163,9 +156,7 @@ mod tests {
             0,
             0,
             "表x",
-            Style::new()
-                .fg(Color::Rgb(255, 0, 0))
-                .add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
+            Style::new().fg(Color::Rgb(255, 0, 0)).add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
         );
         buf.set_string(0, 1, "ok", Style::new().bg(Color::Indexed(21)));
         let cells = buffer_to_cells(&buf);
@@ -195,10 +186,7 @@ mod tests {
         let (svg2, _) = save(&buf, &dir, (220, 220, 220), (16, 16, 24)).unwrap();
         assert_ne!(svg, svg2, "a second shot gets its own name");
         let name = svg.file_name().unwrap().to_string_lossy().into_owned();
-        assert!(
-            name.starts_with("proofdeck-") && name.ends_with(".svg"),
-            "{name}"
-        );
+        assert!(name.starts_with("proofdeck-") && name.ends_with(".svg"), "{name}");
         assert_eq!(txt.extension().unwrap(), "txt");
         let svg_text = std::fs::read_to_string(&svg).unwrap();
         assert!(svg_text.contains("<svg") && svg_text.contains("serpapi p99"));

@@ -11,10 +11,7 @@ use std::path::{Path, PathBuf};
 const BUILTIN: [(&str, &str); 3] = [
     ("dark", include_str!("../../themes/dark.toml")),
     ("light", include_str!("../../themes/light.toml")),
-    (
-        "high-contrast",
-        include_str!("../../themes/high-contrast.toml"),
-    ),
+    ("high-contrast", include_str!("../../themes/high-contrast.toml")),
 ];
 
 pub const DEFAULT_THEME: &str = "dark";
@@ -75,14 +72,8 @@ struct RawTheme {
 }
 
 /// Markers that tell series apart without colour.
-const MONO_MARKERS: [Marker; 6] = [
-    Marker::Braille,
-    Marker::Dot,
-    Marker::Custom('+'),
-    Marker::Custom('x'),
-    Marker::Custom('o'),
-    Marker::Custom('*'),
-];
+const MONO_MARKERS: [Marker; 6] =
+    [Marker::Braille, Marker::Dot, Marker::Custom('+'), Marker::Custom('x'), Marker::Custom('o'), Marker::Custom('*')];
 const MONO_GLYPHS: [&str; 6] = ["⣿", "•", "+", "x", "o", "*"];
 
 impl Theme {
@@ -138,9 +129,7 @@ impl Theme {
             None => base.clone(),
         };
         let pick = |value: &Option<String>, slot: &str, fallback: Color| -> Result<Color, String> {
-            value.as_deref().map_or(Ok(fallback), |s| {
-                parse_color(s).map_err(|e| format!("{slot}: {e}"))
-            })
+            value.as_deref().map_or(Ok(fallback), |s| parse_color(s).map_err(|e| format!("{slot}: {e}")))
         };
         let series = match &raw.series {
             Some(list) if !list.is_empty() => list
@@ -187,10 +176,7 @@ impl Theme {
             Slot::Bad => s.fg(self.bad).add_modifier(Modifier::BOLD),
             Slot::Border => s.fg(self.border),
             Slot::Title => s.fg(self.title).add_modifier(Modifier::BOLD),
-            Slot::Highlight => s
-                .fg(self.text)
-                .bg(self.highlight_bg)
-                .add_modifier(Modifier::BOLD),
+            Slot::Highlight => s.fg(self.text).bg(self.highlight_bg).add_modifier(Modifier::BOLD),
         }
     }
 
@@ -238,9 +224,9 @@ impl Theme {
 
 /// "#rrggbb", a colour name ("light-blue", "reset"…) or an xterm index ("244").
 pub fn parse_color(s: &str) -> Result<Color, String> {
-    s.trim().parse::<Color>().map_err(|_| {
-        format!("{s:?} is not a colour (use \"#rrggbb\", a name like \"red\", or 0-255)")
-    })
+    s.trim()
+        .parse::<Color>()
+        .map_err(|_| format!("{s:?} is not a colour (use \"#rrggbb\", a name like \"red\", or 0-255)"))
 }
 
 /// `NO_COLOR` set to anything non-empty (https://no-color.org).
@@ -250,8 +236,7 @@ pub fn no_color_requested() -> bool {
 
 /// Where user themes live: `<config dir>/themes/*.toml`.
 pub fn user_theme_dir() -> Option<PathBuf> {
-    directories::ProjectDirs::from("dev", "proofdeck", "proofdeck")
-        .map(|d| d.config_dir().join("themes"))
+    directories::ProjectDirs::from("dev", "proofdeck", "proofdeck").map(|d| d.config_dir().join("themes"))
 }
 
 /// Built-in themes, then user themes from `user_dir` (a user theme with a built-in's name
@@ -276,17 +261,12 @@ pub fn load_all(user_dir: Option<&Path>, no_color: bool) -> (Vec<Theme>, Vec<Str
     }
     if let Some(dir) = user_dir {
         for path in toml_files(dir) {
-            let stem = path
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let loaded = std::fs::read_to_string(&path)
-                .map_err(|e| e.to_string())
-                .and_then(|text| {
-                    // A file named like a theme layers over it; others layer over the default.
-                    let base = find(&themes, &stem).unwrap_or_else(|| themes[0].clone());
-                    Theme::from_toml(&text, &stem, &base, |n| find(&themes, n))
-                });
+            let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            let loaded = std::fs::read_to_string(&path).map_err(|e| e.to_string()).and_then(|text| {
+                // A file named like a theme layers over it; others layer over the default.
+                let base = find(&themes, &stem).unwrap_or_else(|| themes[0].clone());
+                Theme::from_toml(&text, &stem, &base, |n| find(&themes, n))
+            });
             match loaded {
                 Ok(t) => match themes.iter_mut().find(|x| x.name == t.name) {
                     Some(slot) => *slot = t,
@@ -339,11 +319,7 @@ pub struct ThemeSet {
 impl ThemeSet {
     /// `themes` must not be empty; an empty list gets the default theme.
     pub fn new(themes: Vec<Theme>) -> Self {
-        let themes = if themes.is_empty() {
-            vec![Theme::fallback()]
-        } else {
-            themes
-        };
+        let themes = if themes.is_empty() { vec![Theme::fallback()] } else { themes };
         Self { themes, current: 0 }
     }
 
@@ -354,10 +330,7 @@ impl ThemeSet {
         let mut set = Self::new(themes);
         if let Some(name) = preferred {
             if !set.select(name) && set.current().name != MONOCHROME_THEME {
-                problems.push(format!(
-                    "unknown theme {name:?}; available: {}",
-                    set.names().join(", ")
-                ));
+                problems.push(format!("unknown theme {name:?}; available: {}", set.names().join(", ")));
             }
         }
         (set, problems)
@@ -423,12 +396,7 @@ mod tests {
             let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
             let theme = Theme::from_toml(&text, &stem, &Theme::fallback(), |_| None)
                 .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-            assert_eq!(
-                theme.name,
-                stem,
-                "{}: name matches the file",
-                path.display()
-            );
+            assert_eq!(theme.name, stem, "{}: name matches the file", path.display());
             assert!(!theme.series.is_empty());
         }
     }
@@ -470,10 +438,7 @@ mod tests {
         // still readable: warnings and errors stand out without colour
         assert!(t.style(Slot::Bad).add_modifier.contains(Modifier::REVERSED));
         assert!(t.style(Slot::Warn).add_modifier.contains(Modifier::BOLD));
-        assert!(t
-            .style(Slot::Highlight)
-            .add_modifier
-            .contains(Modifier::REVERSED));
+        assert!(t.style(Slot::Highlight).add_modifier.contains(Modifier::REVERSED));
         assert_ne!(t.series_marker(0), t.series_marker(1));
     }
 
@@ -504,11 +469,7 @@ mod tests {
     fn user_themes_override_and_extend() {
         let dir = temp_dir("user");
         std::fs::write(dir.join("dark.toml"), "accent = \"#ff0000\"\n").unwrap();
-        std::fs::write(
-            dir.join("mine.toml"),
-            "extends = \"light\"\nbad = \"magenta\"\n",
-        )
-        .unwrap();
+        std::fs::write(dir.join("mine.toml"), "extends = \"light\"\nbad = \"magenta\"\n").unwrap();
         std::fs::write(dir.join("broken.toml"), "ok = 12\n").unwrap();
         std::fs::write(dir.join("notes.txt"), "not a theme").unwrap();
         let (themes, problems) = load_all(Some(&dir), false);
@@ -517,10 +478,7 @@ mod tests {
         let builtin = load_all(None, false).0;
         let dark = find(&themes, "dark").unwrap();
         assert_eq!(dark.accent, Color::Rgb(255, 0, 0));
-        assert_eq!(
-            dark.ok, builtin[0].ok,
-            "unset slots keep the built-in value"
-        );
+        assert_eq!(dark.ok, builtin[0].ok, "unset slots keep the built-in value");
         let mine = find(&themes, "mine").unwrap();
         assert_eq!(mine.bad, Color::Magenta);
         assert_eq!(mine.background, builtin[1].background, "extends light");

@@ -42,8 +42,7 @@ pub fn render(frame: &mut Frame, app: &App, data: &ViewData) {
 
     if area.height < MIN_BODY_SCREEN {
         // Too short for panels: what the run is doing, and how to get out.
-        let [head, keys] =
-            Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(area);
+        let [head, keys] = Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(area);
         header::render(frame, head, app, data, theme);
         keybar::render_keybar(frame, keys, theme);
         overlay::render(frame, app, theme);
@@ -87,46 +86,27 @@ fn draw(frame: &mut Frame, area: Rect, panel: PanelFn, app: &App, data: &ViewDat
 
 /// One page of the small layout, with a few lines of the log under it when there is room.
 fn render_page(frame: &mut Frame, area: Rect, app: &App, data: &ViewData, theme: &Theme) {
-    let tail_h = if app.log_visible && app.page != Page::Log && area.height >= 16 {
-        5
-    } else {
-        0
-    };
-    let [page, tail] =
-        Layout::vertical([Constraint::Min(0), Constraint::Length(tail_h)]).areas(area);
+    let tail_h = if app.log_visible && app.page != Page::Log && area.height >= 16 { 5 } else { 0 };
+    let [page, tail] = Layout::vertical([Constraint::Min(0), Constraint::Length(tail_h)]).areas(area);
     match app.page {
         Page::Overview => {
-            let [chart, success] =
-                Layout::vertical([Constraint::Min(0), Constraint::Length(3)]).areas(page);
+            let [chart, success] = Layout::vertical([Constraint::Min(0), Constraint::Length(3)]).areas(page);
             draw(frame, chart, panels::rate::render, app, data, theme);
             draw(frame, success, panels::success::render, app, data, theme);
         }
         Page::Latency => draw(frame, page, panels::latency::render, app, data, theme),
         Page::Errors => draw(frame, page, panels::errors::render, app, data, theme),
         Page::Resilience => {
-            let [left, right] =
-                Layout::horizontal([Constraint::Ratio(1, 2), Constraint::Ratio(1, 2)]).areas(page);
+            let [left, right] = Layout::horizontal([Constraint::Ratio(1, 2), Constraint::Ratio(1, 2)]).areas(page);
             draw(frame, left, panels::breaker::render, app, data, theme);
-            let [cache, tokens, resources] = Layout::vertical([
-                Constraint::Length(3),
-                Constraint::Length(3),
-                Constraint::Min(0),
-            ])
-            .areas(right);
+            let [cache, tokens, resources] =
+                Layout::vertical([Constraint::Length(3), Constraint::Length(3), Constraint::Min(0)]).areas(right);
             draw(frame, cache, panels::cache::render, app, data, theme);
             draw(frame, tokens, panels::tokens::render, app, data, theme);
-            draw(
-                frame,
-                resources,
-                panels::resources::render,
-                app,
-                data,
-                theme,
-            );
+            draw(frame, resources, panels::resources::render, app, data, theme);
         }
         Page::Security => {
-            let [left, right] =
-                Layout::horizontal([Constraint::Ratio(1, 2), Constraint::Ratio(1, 2)]).areas(page);
+            let [left, right] = Layout::horizontal([Constraint::Ratio(1, 2), Constraint::Ratio(1, 2)]).areas(page);
             draw(frame, left, panels::denials::render, app, data, theme);
             draw(frame, right, panels::security::render, app, data, theme);
         }
@@ -137,46 +117,26 @@ fn render_page(frame: &mut Frame, area: Rect, app: &App, data: &ViewData, theme:
 
 /// Every panel at once.
 fn render_grid(frame: &mut Frame, area: Rect, app: &App, data: &ViewData, theme: &Theme) {
-    let [top, middle, bottom] = Layout::vertical([
-        Constraint::Percentage(40),
-        Constraint::Percentage(27),
-        Constraint::Min(0),
-    ])
-    .areas(area);
-    let thirds = [
-        Constraint::Ratio(1, 3),
-        Constraint::Ratio(1, 3),
-        Constraint::Ratio(1, 3),
-    ];
+    let [top, middle, bottom] =
+        Layout::vertical([Constraint::Percentage(40), Constraint::Percentage(27), Constraint::Min(0)]).areas(area);
+    let thirds = [Constraint::Ratio(1, 3), Constraint::Ratio(1, 3), Constraint::Ratio(1, 3)];
     let [rate, latency, errors] = Layout::horizontal(thirds).areas(top);
     draw(frame, rate, panels::rate::render, app, data, theme);
     draw(frame, latency, panels::latency::render, app, data, theme);
     draw(frame, errors, panels::errors::render, app, data, theme);
 
-    let [breaker, success, small, resources] =
-        Layout::horizontal([Constraint::Ratio(1, 4); 4]).areas(middle);
+    let [breaker, success, small, resources] = Layout::horizontal([Constraint::Ratio(1, 4); 4]).areas(middle);
     draw(frame, breaker, panels::breaker::render, app, data, theme);
     draw(frame, success, panels::success::render, app, data, theme);
-    let [cache, tokens] =
-        Layout::vertical([Constraint::Length(3), Constraint::Min(0)]).areas(small);
+    let [cache, tokens] = Layout::vertical([Constraint::Length(3), Constraint::Min(0)]).areas(small);
     draw(frame, cache, panels::cache::render, app, data, theme);
     draw(frame, tokens, panels::tokens::render, app, data, theme);
-    draw(
-        frame,
-        resources,
-        panels::resources::render,
-        app,
-        data,
-        theme,
-    );
+    draw(frame, resources, panels::resources::render, app, data, theme);
 
     if app.log_visible {
-        let [denials, security, log] = Layout::horizontal([
-            Constraint::Percentage(30),
-            Constraint::Percentage(30),
-            Constraint::Min(0),
-        ])
-        .areas(bottom);
+        let [denials, security, log] =
+            Layout::horizontal([Constraint::Percentage(30), Constraint::Percentage(30), Constraint::Min(0)])
+                .areas(bottom);
         draw(frame, denials, panels::denials::render, app, data, theme);
         draw(frame, security, panels::security::render, app, data, theme);
         draw(frame, log, panels::log::render, app, data, theme);
@@ -206,43 +166,19 @@ mod tests {
         let text = fixture::render_screen(&app, &fixture::Owned::new(false), 80, 24);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 24);
-        assert!(
-            lines[0].contains("proofdeck") && lines[0].contains("proof-campaign"),
-            "{text}"
-        );
+        assert!(lines[0].contains("proofdeck") && lines[0].contains("proof-campaign"), "{text}");
         assert!(lines[0].contains("http://127.0.0.1:3000"), "{text}");
-        assert!(
-            lines[1].contains("phase 3/4") && lines[1].contains("soak"),
-            "{text}"
-        );
+        assert!(lines[1].contains("phase 3/4") && lines[1].contains("soak"), "{text}");
         assert!(lines[1].contains("next cooldown"), "{text}");
-        assert!(
-            lines[2].contains("scheduled") && lines[2].contains("achieved"),
-            "{text}"
-        );
-        assert!(
-            lines[2].contains("in-flight") && lines[2].contains("dropped"),
-            "{text}"
-        );
-        assert!(
-            text.contains("serpapi 500 25%") && text.contains("effect observed"),
-            "{text}"
-        );
-        assert!(
-            text.contains("1 Overview") && text.contains("6 Log"),
-            "{text}"
-        );
+        assert!(lines[2].contains("scheduled") && lines[2].contains("achieved"), "{text}");
+        assert!(lines[2].contains("in-flight") && lines[2].contains("dropped"), "{text}");
+        assert!(text.contains("serpapi 500 25%") && text.contains("effect observed"), "{text}");
+        assert!(text.contains("1 Overview") && text.contains("6 Log"), "{text}");
         assert!(text.contains("Request rate by tool"), "{text}");
         assert!(text.contains("Success rate · client"), "{text}");
-        assert!(
-            !text.contains("Circuit breakers"),
-            "one page at a time:\n{text}"
-        );
+        assert!(!text.contains("Circuit breakers"), "one page at a time:\n{text}");
         let last = lines[23];
-        assert!(
-            last.contains("q quit") && last.contains("? help"),
-            "key bar:\n{text}"
-        );
+        assert!(last.contains("q quit") && last.contains("? help"), "key bar:\n{text}");
         assert!(last.contains("c chaos"), "the most used keys fit:\n{text}");
         assert!(last.chars().count() <= 80);
     }
@@ -300,10 +236,7 @@ mod tests {
     fn stale_target_data_is_marked() {
         let app = fixture::app();
         let text = fixture::render_screen(&app, &fixture::Owned::new(true), 160, 48);
-        assert!(
-            text.matches("stale").count() >= 5,
-            "every target panel:\n{text}"
-        );
+        assert!(text.matches("stale").count() >= 5, "every target panel:\n{text}");
         let text = fixture::render_screen(&app, &fixture::Owned::new(true), 80, 24);
         assert!(text.contains("stale"), "{text}");
     }
@@ -342,10 +275,7 @@ mod tests {
         key(&mut app, KeyCode::Enter);
         let text = fixture::render_screen(&app, &fixture::Owned::new(false), 80, 24);
         assert!(text.contains("Inject chaos on serpapi"), "{text}");
-        assert!(
-            text.contains("timeout") && text.contains("jitter"),
-            "{text}"
-        );
+        assert!(text.contains("timeout") && text.contains("jitter"), "{text}");
         assert!(text.contains("999"), "{text}");
         assert!(text.contains("! 999% is out of range"), "{text}");
         assert!(text.contains("Esc cancel"), "{text}");
@@ -356,10 +286,7 @@ mod tests {
         let mut app = fixture::app();
         app.set_status(StatusLevel::Ok, "screenshot saved to /tmp/x.svg");
         let text = fixture::render_screen(&app, &fixture::Owned::new(false), 80, 24);
-        assert!(
-            text.lines().nth(22).unwrap().contains("screenshot saved"),
-            "{text}"
-        );
+        assert!(text.lines().nth(22).unwrap().contains("screenshot saved"), "{text}");
         app.status = None;
         app.mark_finished();
         let text = fixture::render_screen(&app, &fixture::Owned::new(false), 160, 48);
@@ -421,10 +348,7 @@ mod tests {
                 assert_eq!(cell.bg, Color::Reset, "{:?}", cell.symbol());
             }
             let text = fixture::buffer_text(&buf);
-            assert!(
-                text.contains("Request rate by tool"),
-                "still readable:\n{text}"
-            );
+            assert!(text.contains("Request rate by tool"), "still readable:\n{text}");
         }
     }
 

@@ -7,22 +7,12 @@ use std::time::Duration;
 
 /// A gateway tuned for tests: no upstream latency, chaos delays scaled down 100×.
 pub fn fast_config() -> GatewayConfig {
-    GatewayConfig {
-        latency_scale: 0.0,
-        chaos_scale: 0.01,
-        rate_limit: None,
-        ..GatewayConfig::default()
-    }
+    GatewayConfig { latency_scale: 0.0, chaos_scale: 0.01, rate_limit: None, ..GatewayConfig::default() }
 }
 
 pub async fn start(config: GatewayConfig) -> (GatewayHandle, Client) {
-    let handle = gateway::start("127.0.0.1:0".parse().unwrap(), config)
-        .await
-        .expect("gateway starts");
-    let client = Client {
-        base: handle.url(),
-        http: proofdeck::tls::admin_client(Duration::from_secs(30)),
-    };
+    let handle = gateway::start("127.0.0.1:0".parse().unwrap(), config).await.expect("gateway starts");
+    let client = Client { base: handle.url(), http: proofdeck::tls::admin_client(Duration::from_secs(30)) };
     (handle, client)
 }
 
@@ -48,20 +38,11 @@ impl Client {
         let headers = resp.headers().clone();
         let text = resp.text().await.expect("body reads");
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Answer {
-            status,
-            body,
-            headers,
-        }
+        Answer { status, body, headers }
     }
 
     pub async fn post(&self, path: &str, body: Value) -> Answer {
-        self.send(
-            reqwest::Method::POST,
-            path,
-            Some(serde_json::to_vec(&body).unwrap()),
-        )
-        .await
+        self.send(reqwest::Method::POST, path, Some(serde_json::to_vec(&body).unwrap())).await
     }
 
     pub async fn get(&self, path: &str) -> Answer {
@@ -73,14 +54,7 @@ impl Client {
     }
 
     pub async fn metrics_text(&self) -> String {
-        self.http
-            .get(format!("{}/metrics", self.base))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
+        self.http.get(format!("{}/metrics", self.base)).send().await.unwrap().text().await.unwrap()
     }
 
     pub async fn policy(&self, role: &str, scopes: &[&str], domains: &[&str]) {
@@ -91,23 +65,19 @@ impl Client {
     }
 
     /// Creates an agent of `role` and a token for `tools`; returns (agent_id, private_key, token, token_id).
-    pub async fn agent_with_token(
-        &self,
-        role: &str,
-        tools: &[&str],
-    ) -> (String, String, String, String) {
+    pub async fn agent_with_token(&self, role: &str, tools: &[&str]) -> (String, String, String, String) {
         let a = self
-            .post(
-                "/api/create-agent",
-                json!({"name": format!("{role}-agent"), "created_by": "tests", "role": role}),
-            )
+            .post("/api/create-agent", json!({"name": format!("{role}-agent"), "created_by": "tests", "role": role}))
             .await;
         assert_eq!(a.status, 201, "{:?}", a.body);
         let agent_id = a.body["agent_id"].as_str().unwrap().to_string();
         let key = a.body["private_key"].as_str().unwrap().to_string();
         let expires = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
         let t = self
-            .post("/api/generate-token", json!({"agent_id": agent_id, "tools": tools, "permissions": ["read"], "expires_at": expires}))
+            .post(
+                "/api/generate-token",
+                json!({"agent_id": agent_id, "tools": tools, "permissions": ["read"], "expires_at": expires}),
+            )
             .await;
         assert_eq!(t.status, 201, "{:?}", t.body);
         (
@@ -119,24 +89,14 @@ impl Client {
     }
 
     pub async fn call(&self, token: &str, tool: &str, action: &str, params: Value) -> Answer {
-        self.post(
-            "/api/proxy-request",
-            json!({"agent_token": token, "tool": tool, "action": action, "params": params}),
-        )
-        .await
+        self.post("/api/proxy-request", json!({"agent_token": token, "tool": tool, "action": action, "params": params}))
+            .await
     }
 
     /// A scraper allowed serpapi search and http_fetch on example.com, with a token for both.
     pub async fn scraper(&self) -> String {
-        self.policy(
-            "scraper",
-            &["serpapi:search", "http_fetch:get"],
-            &["example.com"],
-        )
-        .await;
-        self.agent_with_token("scraper", &["serpapi", "http_fetch"])
-            .await
-            .2
+        self.policy("scraper", &["serpapi:search", "http_fetch:get"], &["example.com"]).await;
+        self.agent_with_token("scraper", &["serpapi", "http_fetch"]).await.2
     }
 }
 
@@ -147,11 +107,8 @@ pub fn metric_sum(text: &str, name: &str, filter: &[(&str, &str)]) -> f64 {
         .filter_map(|l| {
             let (series, value) = l.rsplit_once(' ')?;
             let (n, labels) = series.split_once('{').unwrap_or((series, ""));
-            (n == name
-                && filter
-                    .iter()
-                    .all(|(k, v)| labels.contains(&format!("{k}=\"{v}\""))))
-            .then(|| value.parse::<f64>().ok())?
+            (n == name && filter.iter().all(|(k, v)| labels.contains(&format!("{k}=\"{v}\""))))
+                .then(|| value.parse::<f64>().ok())?
         })
         .sum()
 }

@@ -26,11 +26,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, data: &ViewData, theme: 
     if area.is_empty() {
         return;
     }
-    let inner = common::framed(
-        frame,
-        area,
-        common::block(TITLE, Source::Target, data, theme),
-    );
+    let inner = common::framed(frame, area, common::block(TITLE, Source::Target, data, theme));
     let Some(states) = common::reading(data).and_then(|r| r.breaker_by_tool.as_ref()) else {
         common::message(frame, inner, common::no_target_data(data), theme);
         return;
@@ -45,14 +41,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, data: &ViewData, theme: 
         let (name, slot) = state(value);
         // Time in state is only known from the first change the cockpit saw; before that it
         // is a lower bound.
-        let since = app
-            .breakers
-            .get(tool)
-            .filter(|b| b.state == value)
-            .map(|b| {
-                let prefix = if b.seen_change { "" } else { "≥" };
-                format!("{prefix}{}", format::duration(now - b.since_s))
-            });
+        let since = app.breakers.get(tool).filter(|b| b.state == value).map(|b| {
+            let prefix = if b.seen_change { "" } else { "≥" };
+            format!("{prefix}{}", format::duration(now - b.since_s))
+        });
         let tool_style = if app.selected_tool() == Some(tool.as_str()) {
             theme.style(Slot::Highlight)
         } else {
@@ -61,17 +53,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, data: &ViewData, theme: 
         Row::new([
             Cell::from(Span::styled(format::truncate(tool, 14), tool_style)),
             Cell::from(Span::styled(format!("● {name}"), theme.style(slot))),
-            Cell::from(Span::styled(
-                since.unwrap_or_else(|| "–".into()),
-                theme.style(Slot::Muted),
-            )),
+            Cell::from(Span::styled(since.unwrap_or_else(|| "–".into()), theme.style(Slot::Muted))),
         ])
     });
-    let widths = [
-        Constraint::Min(8),
-        Constraint::Length(11),
-        Constraint::Length(8),
-    ];
+    let widths = [Constraint::Min(8), Constraint::Length(11), Constraint::Length(8)];
     frame.render_widget(Table::new(rows, widths).header(header), inner);
 }
 
@@ -86,10 +71,7 @@ mod tests {
         assert!(text.contains("open"), "{text}");
         assert!(text.contains("half-open"), "{text}");
         assert!(text.contains("closed"), "{text}");
-        assert!(
-            text.contains("≥"),
-            "first state seen is a lower bound:\n{text}"
-        );
+        assert!(text.contains("≥"), "first state seen is a lower bound:\n{text}");
     }
 
     #[test]

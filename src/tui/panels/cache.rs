@@ -35,8 +35,7 @@ pub fn render(frame: &mut Frame, area: Rect, _app: &App, data: &ViewData, theme:
         return;
     };
     let per_s = |c: Option<crate::scrape::profile::CounterReading>| {
-        c.and_then(|c| c.rate_per_sec)
-            .map_or("…".to_string(), format::rate)
+        c.and_then(|c| c.rate_per_sec).map_or("…".to_string(), format::rate)
     };
     let label = format!(
         "{} · {} hits/s · {} misses/s",

@@ -30,17 +30,13 @@ impl Source {
 /// A bordered block titled "<title> · client|target"; target blocks carry a "stale" tag
 /// (bottom right) when the last scrape failed.
 pub fn block(title: &str, source: Source, data: &ViewData, theme: &Theme) -> Block<'static> {
-    let mut block = Block::bordered()
-        .border_style(theme.style(Slot::Border))
-        .title(Line::from(vec![
-            Span::styled(format!(" {title} "), theme.style(Slot::Title)),
-            Span::styled(format!("· {} ", source.label()), theme.style(Slot::Muted)),
-        ]));
+    let mut block = Block::bordered().border_style(theme.style(Slot::Border)).title(Line::from(vec![
+        Span::styled(format!(" {title} "), theme.style(Slot::Title)),
+        Span::styled(format!("· {} ", source.label()), theme.style(Slot::Muted)),
+    ]));
     if source == Source::Target && data.target.stale {
         // In the bottom border, so it never hides the title's source on a narrow panel.
-        block = block.title_bottom(
-            Line::from(Span::styled(" stale ", theme.style(Slot::Warn))).right_aligned(),
-        );
+        block = block.title_bottom(Line::from(Span::styled(" stale ", theme.style(Slot::Warn))).right_aligned());
     }
     block
 }
@@ -71,10 +67,7 @@ pub fn message(frame: &mut Frame, area: Rect, text: &str, theme: &Theme) {
     if area.is_empty() {
         return;
     }
-    frame.render_widget(
-        Paragraph::new(Span::styled(text.to_string(), theme.style(Slot::Muted))),
-        area,
-    );
+    frame.render_widget(Paragraph::new(Span::styled(text.to_string(), theme.style(Slot::Muted))), area);
 }
 
 /// Two halves, stacked when there is height for `min_each` rows each, side by side otherwise.

@@ -40,10 +40,7 @@ pub fn render(frame: &mut Frame, area: Rect, _app: &App, data: &ViewData, theme:
         .take(rows)
         .map(|(name, v)| {
             let n = v.max(0.0).round() as u64;
-            Bar::default()
-                .label(format::truncate(name, label_w))
-                .value(n)
-                .text_value(format::count(n))
+            Bar::default().label(format::truncate(name, label_w)).value(n).text_value(format::count(n))
         })
         .collect();
     let chart = BarChart::horizontal(bars)

@@ -37,11 +37,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, data: &ViewData, theme: 
 
 fn render_chart(frame: &mut Frame, area: Rect, app: &App, data: &ViewData, theme: &Theme) {
     let title = format!("{TITLE} ({})", app.window.label());
-    let inner = common::framed(
-        frame,
-        area,
-        common::block(&title, Source::Client, data, theme),
-    );
+    let inner = common::framed(frame, area, common::block(&title, Source::Client, data, theme));
     let win = timechart::window(&data.snapshot.series, app.window);
     let totals = data.snapshot.errors();
     let max_points = usize::from(inner.width) * 2;
@@ -49,46 +45,22 @@ fn render_chart(frame: &mut Frame, area: Rect, app: &App, data: &ViewData, theme
         .iter()
         .filter_map(|&class| {
             let i = class.index();
-            let points: Vec<(f64, f64)> = win
-                .points
-                .iter()
-                .map(|p| (f64::from(p.t), p.errors[i] as f64))
-                .collect();
+            let points: Vec<(f64, f64)> = win.points.iter().map(|p| (f64::from(p.t), p.errors[i] as f64)).collect();
             if points.iter().all(|p| p.1 == 0.0) {
                 return None;
             }
             let name = format!("{} {}", class.name(), format::count(totals.get(class)));
-            Some(Trace::series(
-                theme,
-                i,
-                name,
-                timechart::thin(points, max_points, Thin::Mean),
-            ))
+            Some(Trace::series(theme, i, name, timechart::thin(points, max_points, Thin::Mean)))
         })
         .collect();
     let markers = timechart::markers(&win, data.events, app);
-    let note = if totals.total() == 0 {
-        "no errors so far"
-    } else {
-        "no errors in this window"
-    };
-    let chart = TimeChart {
-        traces,
-        x0: win.x0,
-        x1: win.x1,
-        unit: "/s",
-        markers: &markers,
-        empty_note: note,
-    };
+    let note = if totals.total() == 0 { "no errors so far" } else { "no errors in this window" };
+    let chart = TimeChart { traces, x0: win.x0, x1: win.x1, unit: "/s", markers: &markers, empty_note: note };
     timechart::render(frame, inner, &chart, theme);
 }
 
 fn render_target(frame: &mut Frame, area: Rect, data: &ViewData, theme: &Theme) {
-    let inner = common::framed(
-        frame,
-        area,
-        common::block(TARGET_TITLE, Source::Target, data, theme),
-    );
+    let inner = common::framed(frame, area, common::block(TARGET_TITLE, Source::Target, data, theme));
     let Some(by_type) = common::reading(data).and_then(|r| r.errors_by_type.as_ref()) else {
         common::message(frame, inner, common::no_target_data(data), theme);
         return;
@@ -102,25 +74,16 @@ fn render_target(frame: &mut Frame, area: Rect, data: &ViewData, theme: &Theme) 
     let header = Row::new(["type", "/s", "total"]).style(theme.style(Slot::Muted));
     let rows = list.into_iter().map(|(name, c)| {
         let rate = c.rate_per_sec.map_or("…".to_string(), format::rate);
-        let style = if c.rate_per_sec.is_some_and(|r| r > 0.0) {
-            theme.style(Slot::Bad)
-        } else {
-            theme.style(Slot::Text)
-        };
+        let style =
+            if c.rate_per_sec.is_some_and(|r| r > 0.0) { theme.style(Slot::Bad) } else { theme.style(Slot::Text) };
         Row::new([
             Cell::from(format::truncate(name, 14)),
             Cell::from(Line::from(Span::raw(rate)).right_aligned()),
-            Cell::from(
-                Line::from(Span::raw(format::count(c.total.max(0.0) as u64))).right_aligned(),
-            ),
+            Cell::from(Line::from(Span::raw(format::count(c.total.max(0.0) as u64))).right_aligned()),
         ])
         .style(style)
     });
-    let widths = [
-        Constraint::Min(8),
-        Constraint::Length(6),
-        Constraint::Length(8),
-    ];
+    let widths = [Constraint::Min(8), Constraint::Length(6), Constraint::Length(8)];
     frame.render_widget(Table::new(rows, widths).header(header), inner);
 }
 
@@ -133,10 +96,7 @@ mod tests {
         let text = fixture::render_panel(super::render, 90, 14, false);
         assert!(text.contains("Error rate by type (5m) · client"), "{text}");
         assert!(text.contains("Errors by type · target"), "{text}");
-        assert!(
-            text.contains("upstream"),
-            "client class in the legend:\n{text}"
-        );
+        assert!(text.contains("upstream"), "client class in the legend:\n{text}");
         assert!(text.contains("upstream_5xx"), "target type:\n{text}");
     }
 }

@@ -37,12 +37,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, data: &ViewData, theme: 
     } else {
         (0, 0)
     };
-    let [chart_area, table_area, target_area] = Layout::vertical([
-        Constraint::Min(1),
-        Constraint::Length(table_h),
-        Constraint::Length(target_h),
-    ])
-    .areas(area);
+    let [chart_area, table_area, target_area] =
+        Layout::vertical([Constraint::Min(1), Constraint::Length(table_h), Constraint::Length(target_h)]).areas(area);
     render_chart(frame, chart_area, app, data, theme);
     if !table_area.is_empty() {
         render_table(frame, table_area, app, data, theme);
@@ -54,33 +50,20 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, data: &ViewData, theme: 
 
 fn render_chart(frame: &mut Frame, area: Rect, app: &App, data: &ViewData, theme: &Theme) {
     let title = format!("{TITLE} ({})", app.window.label());
-    let inner = common::framed(
-        frame,
-        area,
-        common::block(&title, Source::Client, data, theme),
-    );
+    let inner = common::framed(frame, area, common::block(&title, Source::Client, data, theme));
     let win = timechart::window(&data.snapshot.series, app.window);
     let max_points = usize::from(inner.width) * 2;
     // Seconds without completions have no percentiles; leave them out rather than draw 0 ms.
     let pick = |f: fn(&crate::metrics::SecondPoint) -> f64| -> Vec<(f64, f64)> {
-        let pts = win
-            .points
-            .iter()
-            .filter(|p| p.completed > 0)
-            .map(|p| (f64::from(p.t), f(p)))
-            .collect();
+        let pts = win.points.iter().filter(|p| p.completed > 0).map(|p| (f64::from(p.t), f(p))).collect();
         timechart::thin(pts, max_points, Thin::Max)
     };
-    let traces: Vec<Trace> = [
-        ("p50", pick(|p| p.p50_ms)),
-        ("p95", pick(|p| p.p95_ms)),
-        ("p99", pick(|p| p.p99_ms)),
-    ]
-    .into_iter()
-    .enumerate()
-    .filter(|(_, (_, pts))| !pts.is_empty())
-    .map(|(i, (name, pts))| Trace::series(theme, i, name, pts))
-    .collect();
+    let traces: Vec<Trace> = [("p50", pick(|p| p.p50_ms)), ("p95", pick(|p| p.p95_ms)), ("p99", pick(|p| p.p99_ms))]
+        .into_iter()
+        .enumerate()
+        .filter(|(_, (_, pts))| !pts.is_empty())
+        .map(|(i, (name, pts))| Trace::series(theme, i, name, pts))
+        .collect();
     let markers = timechart::markers(&win, data.events, app);
     let chart = TimeChart {
         traces,
@@ -94,13 +77,8 @@ fn render_chart(frame: &mut Frame, area: Rect, app: &App, data: &ViewData, theme
 }
 
 fn render_table(frame: &mut Frame, area: Rect, app: &App, data: &ViewData, theme: &Theme) {
-    let inner = common::framed(
-        frame,
-        area,
-        common::block(TABLE_TITLE, Source::Client, data, theme),
-    );
-    let header = Row::new(["tool", "p50", "p95", "p99", "max", "svc p99", "n"])
-        .style(theme.style(Slot::Muted));
+    let inner = common::framed(frame, area, common::block(TABLE_TITLE, Source::Client, data, theme));
+    let header = Row::new(["tool", "p50", "p95", "p99", "max", "svc p99", "n"]).style(theme.style(Slot::Muted));
     let mut rows: Vec<Row> = data
         .snapshot
         .tools
@@ -111,25 +89,13 @@ fn render_table(frame: &mut Frame, area: Rect, app: &App, data: &ViewData, theme
             } else {
                 theme.style(Slot::Text)
             };
-            quantile_row(
-                &t.name,
-                &t.latency,
-                t.service.p99_ms,
-                t.service.count,
-                style,
-            )
+            quantile_row(&t.name, &t.latency, t.service.p99_ms, t.service.count, style)
         })
         .collect();
     let ff = &data.snapshot.fast_fail;
     if ff.count > 0 {
         // Answers an open breaker gave: their service time is the fast-fail KPI's evidence.
-        rows.push(quantile_row(
-            "fast-fail",
-            ff,
-            ff.p99_ms,
-            ff.count,
-            theme.style(Slot::Muted),
-        ));
+        rows.push(quantile_row("fast-fail", ff, ff.p99_ms, ff.count, theme.style(Slot::Muted)));
     }
     let widths = [
         Constraint::Min(8),
@@ -145,11 +111,7 @@ fn render_table(frame: &mut Frame, area: Rect, app: &App, data: &ViewData, theme
 
 fn quantile_row<'a>(name: &str, q: &Quantiles, svc_p99: f64, n: u64, style: Style) -> Row<'a> {
     let num = |v: f64| {
-        let text = if q.count == 0 {
-            "–".to_string()
-        } else {
-            format::ms(v)
-        };
+        let text = if q.count == 0 { "–".to_string() } else { format::ms(v) };
         Cell::from(Line::from(Span::raw(text)).right_aligned())
     };
     Row::new([
@@ -165,11 +127,7 @@ fn quantile_row<'a>(name: &str, q: &Quantiles, svc_p99: f64, n: u64, style: Styl
 }
 
 fn render_target(frame: &mut Frame, area: Rect, data: &ViewData, theme: &Theme) {
-    let inner = common::framed(
-        frame,
-        area,
-        common::block(TARGET_TITLE, Source::Target, data, theme),
-    );
+    let inner = common::framed(frame, area, common::block(TARGET_TITLE, Source::Target, data, theme));
     let Some(lat) = common::reading(data).and_then(|r| r.latency.as_ref()) else {
         common::message(frame, inner, common::no_target_data(data), theme);
         return;
@@ -182,10 +140,7 @@ fn render_target(frame: &mut Frame, area: Rect, data: &ViewData, theme: &Theme) 
         Span::styled(v(lat.p95_ms), theme.style(Slot::Text)),
         Span::styled("  p99 ", theme.style(Slot::Muted)),
         Span::styled(v(lat.p99_ms), theme.style(Slot::Accent)),
-        Span::styled(
-            format!(" ms  ({} obs.)", format::count(lat.count.max(0.0) as u64)),
-            theme.style(Slot::Muted),
-        ),
+        Span::styled(format!(" ms  ({} obs.)", format::count(lat.count.max(0.0) as u64)), theme.style(Slot::Muted)),
     ]);
     frame.render_widget(Paragraph::new(line), inner);
 }
@@ -200,14 +155,7 @@ mod tests {
         assert!(text.contains("Latency p50/p95/p99 (5m) · client"), "{text}");
         assert!(text.contains("Latency by tool · client"), "{text}");
         assert!(text.contains("Latency · target"), "{text}");
-        for word in [
-            "p99",
-            "svc p99",
-            "serpapi",
-            "http_fetch",
-            "openai",
-            "fast-fail",
-        ] {
+        for word in ["p99", "svc p99", "serpapi", "http_fetch", "openai", "fast-fail"] {
             assert!(text.contains(word), "{word}:\n{text}");
         }
         assert!(text.contains("180"), "serpapi p99 in the table:\n{text}");

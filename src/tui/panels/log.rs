@@ -30,11 +30,7 @@ pub fn render(frame: &mut Frame, area: Rect, _app: &App, data: &ViewData, theme:
     if area.is_empty() {
         return;
     }
-    let inner = common::framed(
-        frame,
-        area,
-        common::block(TITLE, Source::Client, data, theme),
-    );
+    let inner = common::framed(frame, area, common::block(TITLE, Source::Client, data, theme));
     if data.events.is_empty() {
         common::message(frame, inner, "no events yet", theme);
         return;
@@ -42,20 +38,14 @@ pub fn render(frame: &mut Frame, area: Rect, _app: &App, data: &ViewData, theme:
     // Newest last: the tail that fits.
     let n = usize::from(inner.height);
     let start = data.events.len().saturating_sub(n);
-    let lines: Vec<Line> = data.events[start..]
-        .iter()
-        .map(|e| line(e, theme))
-        .collect();
+    let lines: Vec<Line> = data.events[start..].iter().map(|e| line(e, theme)).collect();
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
 fn line(e: &LogEvent, theme: &Theme) -> Line<'static> {
     let (name, slot) = kind(e.kind);
     Line::from(vec![
-        Span::styled(
-            format!("{:>7} ", format::clock(e.t_s)),
-            theme.style(Slot::Muted),
-        ),
+        Span::styled(format!("{:>7} ", format::clock(e.t_s)), theme.style(Slot::Muted)),
         Span::styled(format!("{name:<9} "), theme.style(slot)),
         Span::styled(e.text.clone(), theme.style(Slot::Text)),
     ])

@@ -22,8 +22,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, data: &ViewData, theme: 
     let side = (area.width >= 70).then_some(30);
     let (chart_area, target_area) = match side {
         Some(w) => {
-            let [c, t] =
-                Layout::horizontal([Constraint::Min(1), Constraint::Length(w)]).areas(area);
+            let [c, t] = Layout::horizontal([Constraint::Min(1), Constraint::Length(w)]).areas(area);
             (c, Some(t))
         }
         None if area.height >= 16 => {
@@ -41,19 +40,11 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, data: &ViewData, theme: 
 
 fn render_chart(frame: &mut Frame, area: Rect, app: &App, data: &ViewData, theme: &Theme) {
     let title = format!("{TITLE} ({})", app.window.label());
-    let inner = common::framed(
-        frame,
-        area,
-        common::block(&title, Source::Client, data, theme),
-    );
+    let inner = common::framed(frame, area, common::block(&title, Source::Client, data, theme));
     let win = timechart::window(&data.snapshot.series, app.window);
     let max_points = usize::from(inner.width) * 2;
     let mut traces = Vec::new();
-    let scheduled: Vec<(f64, f64)> = win
-        .points
-        .iter()
-        .map(|p| (f64::from(p.t), p.scheduled as f64))
-        .collect();
+    let scheduled: Vec<(f64, f64)> = win.points.iter().map(|p| (f64::from(p.t), p.scheduled as f64)).collect();
     if scheduled.iter().any(|p| p.1 > 0.0) {
         traces.push(Trace {
             name: "scheduled".into(),
@@ -64,26 +55,13 @@ fn render_chart(frame: &mut Frame, area: Rect, app: &App, data: &ViewData, theme
         });
     }
     for (i, tool) in data.snapshot.tools.iter().enumerate() {
-        let points: Vec<(f64, f64)> = win
-            .points
-            .iter()
-            .map(|p| {
-                (
-                    f64::from(p.t),
-                    p.tool_completed.get(i).copied().unwrap_or(0) as f64,
-                )
-            })
-            .collect();
+        let points: Vec<(f64, f64)> =
+            win.points.iter().map(|p| (f64::from(p.t), p.tool_completed.get(i).copied().unwrap_or(0) as f64)).collect();
         if points.iter().all(|p| p.1 == 0.0) {
             continue;
         }
         let n = traces.len();
-        traces.push(Trace::series(
-            theme,
-            n,
-            tool.name.clone(),
-            timechart::thin(points, max_points, Thin::Mean),
-        ));
+        traces.push(Trace::series(theme, n, tool.name.clone(), timechart::thin(points, max_points, Thin::Mean)));
     }
     let markers = timechart::markers(&win, data.events, app);
     let chart = TimeChart {
@@ -98,11 +76,7 @@ fn render_chart(frame: &mut Frame, area: Rect, app: &App, data: &ViewData, theme
 }
 
 fn render_target(frame: &mut Frame, area: Rect, app: &App, data: &ViewData, theme: &Theme) {
-    let inner = common::framed(
-        frame,
-        area,
-        common::block(TARGET_TITLE, Source::Target, data, theme),
-    );
+    let inner = common::framed(frame, area, common::block(TARGET_TITLE, Source::Target, data, theme));
     let Some(by_tool) = common::reading(data).and_then(|r| r.requests_by_tool.as_ref()) else {
         common::message(frame, inner, common::no_target_data(data), theme);
         return;
@@ -122,21 +96,11 @@ fn render_target(frame: &mut Frame, area: Rect, app: &App, data: &ViewData, them
         Row::new([
             Cell::from(format::truncate(tool, 12)),
             Cell::from(Line::from(Span::raw(rate)).right_aligned()),
-            Cell::from(
-                Line::from(Span::raw(format::count(c.total.max(0.0) as u64))).right_aligned(),
-            ),
+            Cell::from(Line::from(Span::raw(format::count(c.total.max(0.0) as u64))).right_aligned()),
         ])
         .style(style)
     });
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Min(6),
-            Constraint::Length(6),
-            Constraint::Length(8),
-        ],
-    )
-    .header(header);
+    let table = Table::new(rows, [Constraint::Min(6), Constraint::Length(6), Constraint::Length(8)]).header(header);
     frame.render_widget(table, inner);
 }
 
@@ -147,17 +111,11 @@ mod tests {
     #[test]
     fn renders_both_sources() {
         let text = fixture::render_panel(super::render, 90, 14, false);
-        assert!(
-            text.contains("Request rate by tool (5m) · client"),
-            "{text}"
-        );
+        assert!(text.contains("Request rate by tool (5m) · client"), "{text}");
         assert!(text.contains("Rate by tool · target"), "{text}");
         assert!(text.contains("serpapi"), "{text}");
         assert!(text.contains("scheduled"), "{text}");
-        assert!(
-            text.contains("│soak") || text.contains("│spike"),
-            "phase markers:\n{text}"
-        );
+        assert!(text.contains("│soak") || text.contains("│spike"), "phase markers:\n{text}");
         assert!(!text.contains("stale"));
     }
 

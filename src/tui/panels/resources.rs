@@ -30,18 +30,8 @@ pub fn render(frame: &mut Frame, area: Rect, _app: &App, data: &ViewData, theme:
         missing,
         theme,
     );
-    let own = Some((
-        data.snapshot.own_cpu_pct,
-        data.snapshot.own_rss_bytes.map(|b| b as f64),
-    ));
-    numbers(
-        frame,
-        own_area,
-        common::block(OWN_TITLE, Source::Client, data, theme),
-        own,
-        "no data",
-        theme,
-    );
+    let own = Some((data.snapshot.own_cpu_pct, data.snapshot.own_rss_bytes.map(|b| b as f64)));
+    numbers(frame, own_area, common::block(OWN_TITLE, Source::Client, data, theme), own, "no data", theme);
 }
 
 /// "cpu 12.3% of a core" and "rss 81.2 MiB", on two lines when there is room.
@@ -89,9 +79,6 @@ mod tests {
         assert!(text.contains("rss 81.2 MiB"), "{text}");
         assert!(text.contains("cpu 12.5%"), "{text}");
         let text = fixture::render_panel(super::render, 80, 3, false);
-        assert!(
-            text.contains("cpu 35.0%  rss 81.2 MiB"),
-            "one line when short:\n{text}"
-        );
+        assert!(text.contains("cpu 35.0%  rss 81.2 MiB"), "one line when short:\n{text}");
     }
 }

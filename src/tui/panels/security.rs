@@ -35,11 +35,7 @@ fn slot_for(event: &str) -> Slot {
 }
 
 fn render_target(frame: &mut Frame, area: Rect, data: &ViewData, theme: &Theme) {
-    let inner = common::framed(
-        frame,
-        area,
-        common::block(TARGET_TITLE, Source::Target, data, theme),
-    );
+    let inner = common::framed(frame, area, common::block(TARGET_TITLE, Source::Target, data, theme));
     let Some(events) = common::reading(data).and_then(|r| r.security_events.as_ref()) else {
         common::message(frame, inner, common::no_target_data(data), theme);
         return;
@@ -52,10 +48,7 @@ fn render_target(frame: &mut Frame, area: Rect, data: &ViewData, theme: &Theme) 
         .into_iter()
         .map(|(name, v)| {
             Line::from(vec![
-                Span::styled(
-                    format!("{:>8} ", format::count(v.max(0.0) as u64)),
-                    theme.style(slot_for(name)),
-                ),
+                Span::styled(format!("{:>8} ", format::count(v.max(0.0) as u64)), theme.style(slot_for(name))),
                 Span::styled(name.replace('_', " "), theme.style(Slot::Text)),
             ])
         })
@@ -64,24 +57,10 @@ fn render_target(frame: &mut Frame, area: Rect, data: &ViewData, theme: &Theme) 
 }
 
 fn render_client(frame: &mut Frame, area: Rect, data: &ViewData, theme: &Theme) {
-    let inner = common::framed(
-        frame,
-        area,
-        common::block(CLIENT_TITLE, Source::Client, data, theme),
-    );
-    let flows: Vec<_> = data
-        .snapshot
-        .flows
-        .iter()
-        .filter(|f| f.kind != FlowKind::Happy)
-        .collect();
+    let inner = common::framed(frame, area, common::block(CLIENT_TITLE, Source::Client, data, theme));
+    let flows: Vec<_> = data.snapshot.flows.iter().filter(|f| f.kind != FlowKind::Happy).collect();
     if flows.is_empty() {
-        common::message(
-            frame,
-            inner,
-            "no denial or security flows in this scenario",
-            theme,
-        );
+        common::message(frame, inner, "no denial or security flows in this scenario", theme);
         return;
     }
     let denied: u64 = flows.iter().map(|f| f.correct_denials).sum();
@@ -100,20 +79,10 @@ fn render_client(frame: &mut Frame, area: Rect, data: &ViewData, theme: &Theme) 
             FlowKind::Happy => "happy",
         };
         lines.push(Line::from(vec![
+            Span::styled(format!("{} ", format::truncate(&f.name, 20)), theme.style(Slot::Text)),
+            Span::styled(format!("{kind}: {} denied", format::count(f.correct_denials)), theme.style(Slot::Muted)),
             Span::styled(
-                format!("{} ", format::truncate(&f.name, 20)),
-                theme.style(Slot::Text),
-            ),
-            Span::styled(
-                format!("{kind}: {} denied", format::count(f.correct_denials)),
-                theme.style(Slot::Muted),
-            ),
-            Span::styled(
-                if f.breaches > 0 {
-                    format!(", {} breached", format::count(f.breaches))
-                } else {
-                    String::new()
-                },
+                if f.breaches > 0 { format!(", {} breached", format::count(f.breaches)) } else { String::new() },
                 theme.style(Slot::Bad),
             ),
         ]));

@@ -21,25 +21,11 @@ pub fn render(frame: &mut Frame, area: Rect, _app: &App, data: &ViewData, theme:
     let s = data.snapshot;
     let client = (s.kpi_total > 0).then(|| {
         let pct = 100.0 * s.kpi_ok as f64 / s.kpi_total as f64;
-        let detail = format!(
-            "{} ({} / {})",
-            format::pct(pct),
-            format::count(s.kpi_ok),
-            format::count(s.kpi_total)
-        );
+        let detail = format!("{} ({} / {})", format::pct(pct), format::count(s.kpi_ok), format::count(s.kpi_total));
         (pct, detail)
     });
-    gauge(
-        frame,
-        client_area,
-        common::block(TITLE, Source::Client, data, theme),
-        client,
-        "no KPI calls yet",
-        theme,
-    );
-    let target = common::reading(data)
-        .and_then(|r| r.success_pct)
-        .map(|pct| (pct, format::pct(pct)));
+    gauge(frame, client_area, common::block(TITLE, Source::Client, data, theme), client, "no KPI calls yet", theme);
+    let target = common::reading(data).and_then(|r| r.success_pct).map(|pct| (pct, format::pct(pct)));
     gauge(
         frame,
         target_area,

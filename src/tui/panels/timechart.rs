@@ -24,11 +24,7 @@ pub struct Window<'a> {
 pub fn window(series: &[SecondPoint], w: TimeWindow) -> Window<'_> {
     let span = w.seconds().map(f64::from);
     let (Some(first), Some(last)) = (series.first(), series.last()) else {
-        return Window {
-            points: series,
-            x0: 0.0,
-            x1: span.unwrap_or(60.0),
-        };
+        return Window { points: series, x0: 0.0, x1: span.unwrap_or(60.0) };
     };
     let end = f64::from(last.t);
     let (x0, x1) = match span {
@@ -40,11 +36,7 @@ pub fn window(series: &[SecondPoint], w: TimeWindow) -> Window<'_> {
         None => (f64::from(first.t), end.max(f64::from(first.t) + 1.0)),
     };
     let start = series.partition_point(|p| f64::from(p.t) < x0);
-    Window {
-        points: &series[start..],
-        x0,
-        x1,
-    }
+    Window { points: &series[start..], x0, x1 }
 }
 
 /// How to merge points when there are more than the chart has columns for.
@@ -85,12 +77,7 @@ pub struct Trace {
 
 impl Trace {
     /// Series number `i` of the theme.
-    pub fn series(
-        theme: &Theme,
-        i: usize,
-        name: impl Into<String>,
-        points: Vec<(f64, f64)>,
-    ) -> Self {
+    pub fn series(theme: &Theme, i: usize, name: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
         Self {
             name: name.into(),
             style: theme.series_style(i),
@@ -115,11 +102,7 @@ pub fn markers(win: &Window, events: &[LogEvent], app: &App) -> Markers {
         .filter(|w| w[0].phase != w[1].phase)
         .map(|w| {
             let idx = w[1].phase;
-            let name = app
-                .phase_names
-                .get(&idx)
-                .cloned()
-                .unwrap_or_else(|| format!("P{}", idx + 1));
+            let name = app.phase_names.get(&idx).cloned().unwrap_or_else(|| format!("P{}", idx + 1));
             (f64::from(w[1].t), name)
         })
         .collect();
@@ -149,12 +132,8 @@ pub fn render(frame: &mut Frame, area: Rect, chart: &TimeChart, theme: &Theme) {
     }
     let legend_h = u16::from(area.height >= 5);
     let marker_h = u16::from(area.height >= 6);
-    let [legend_area, chart_area, marker_area] = Layout::vertical([
-        Constraint::Length(legend_h),
-        Constraint::Min(1),
-        Constraint::Length(marker_h),
-    ])
-    .areas(area);
+    let [legend_area, chart_area, marker_area] =
+        Layout::vertical([Constraint::Length(legend_h), Constraint::Min(1), Constraint::Length(marker_h)]).areas(area);
 
     if !legend_area.is_empty() {
         frame.render_widget(Paragraph::new(legend(chart, theme)), legend_area);
@@ -162,32 +141,15 @@ pub fn render(frame: &mut Frame, area: Rect, chart: &TimeChart, theme: &Theme) {
 
     let x0 = chart.x0;
     let x1 = if chart.x1 > x0 { chart.x1 } else { x0 + 1.0 };
-    let y_max = chart
-        .traces
-        .iter()
-        .flat_map(|t| t.points.iter().map(|p| p.1))
-        .filter(|y| y.is_finite())
-        .fold(0.0, f64::max);
+    let y_max =
+        chart.traces.iter().flat_map(|t| t.points.iter().map(|p| p.1)).filter(|y| y.is_finite()).fold(0.0, f64::max);
     let y_top = if y_max > 0.0 { y_max * 1.1 } else { 1.0 };
 
     // Vertical marker lines first, so the data draws over them.
-    let phase_lines: Vec<[(f64, f64); 2]> = chart
-        .markers
-        .phases
-        .iter()
-        .map(|(x, _)| [(*x, 0.0), (*x, y_top)])
-        .collect();
-    let chaos_lines: Vec<[(f64, f64); 2]> = chart
-        .markers
-        .chaos
-        .iter()
-        .map(|x| [(*x, 0.0), (*x, y_top)])
-        .collect();
-    let marker_kind = if theme.monochrome {
-        Marker::Custom('┊')
-    } else {
-        Marker::Braille
-    };
+    let phase_lines: Vec<[(f64, f64); 2]> =
+        chart.markers.phases.iter().map(|(x, _)| [(*x, 0.0), (*x, y_top)]).collect();
+    let chaos_lines: Vec<[(f64, f64); 2]> = chart.markers.chaos.iter().map(|x| [(*x, 0.0), (*x, y_top)]).collect();
+    let marker_kind = if theme.monochrome { Marker::Custom('┊') } else { Marker::Braille };
     let mut datasets: Vec<Dataset> = Vec::new();
     for (lines, slot) in [(&phase_lines, Slot::Muted), (&chaos_lines, Slot::Warn)] {
         for line in lines.iter() {
@@ -201,13 +163,7 @@ pub fn render(frame: &mut Frame, area: Rect, chart: &TimeChart, theme: &Theme) {
         }
     }
     for t in &chart.traces {
-        datasets.push(
-            Dataset::default()
-                .data(&t.points)
-                .graph_type(GraphType::Line)
-                .marker(t.marker)
-                .style(t.style),
-        );
+        datasets.push(Dataset::default().data(&t.points).graph_type(GraphType::Line).marker(t.marker).style(t.style));
     }
 
     let y_labels = y_labels(y_top, chart.unit);
@@ -233,33 +189,18 @@ pub fn render(frame: &mut Frame, area: Rect, chart: &TimeChart, theme: &Theme) {
     if !marker_area.is_empty() {
         let offset = graph_offset(chart_area.width, &y_labels, &x_labels[0]);
         let graph_w = chart_area.width.saturating_sub(offset);
-        render_marker_row(
-            frame,
-            marker_area,
-            offset,
-            graph_w,
-            x0,
-            x1,
-            chart.markers,
-            theme,
-        );
+        render_marker_row(frame, marker_area, offset, graph_w, x0, x1, chart.markers, theme);
     }
 }
 
 fn legend<'a>(chart: &TimeChart, theme: &Theme) -> Line<'a> {
     if chart.traces.is_empty() {
-        return Line::from(Span::styled(
-            chart.empty_note.to_string(),
-            theme.style(Slot::Muted),
-        ));
+        return Line::from(Span::styled(chart.empty_note.to_string(), theme.style(Slot::Muted)));
     }
     let mut spans = Vec::new();
     for t in &chart.traces {
         spans.push(Span::styled(format!("{} ", t.glyph), t.style));
-        spans.push(Span::styled(
-            format!("{}  ", t.name),
-            theme.style(Slot::Text),
-        ));
+        spans.push(Span::styled(format!("{}  ", t.name), theme.style(Slot::Text)));
     }
     Line::from(spans)
 }
@@ -272,22 +213,14 @@ fn y_labels(top: f64, unit: &str) -> Vec<String> {
             format::rate(v)
         }
     };
-    vec![
-        "0".to_string(),
-        fmt(top / 2.0),
-        format!("{}{unit}", fmt(top)),
-    ]
+    vec!["0".to_string(), fmt(top / 2.0), format!("{}{unit}", fmt(top))]
 }
 
 /// Columns left of the graph, as ratatui's `Chart` lays them out: the widest y label (or the
 /// first x label, which may reach left of the axis), at most a third of the width, plus the
 /// axis line.
 fn graph_offset(width: u16, y_labels: &[String], first_x_label: &str) -> u16 {
-    let widest_y = y_labels
-        .iter()
-        .map(|l| Span::raw(l.as_str()).width())
-        .max()
-        .unwrap_or(0) as u16;
+    let widest_y = y_labels.iter().map(|l| Span::raw(l.as_str()).width()).max().unwrap_or(0) as u16;
     let x_left = (Span::raw(first_x_label).width() as u16).saturating_sub(1);
     let labels = widest_y.max(x_left).min(width / 3);
     let axis = u16::from(labels + 1 < width);
@@ -350,11 +283,7 @@ mod tests {
         assert!(w.points.iter().all(|p| f64::from(p.t) >= w.x0));
         assert_eq!(w.points.len(), 61);
         let w = window(series, TimeWindow::FiveMinutes);
-        assert_eq!(
-            (w.x0, w.x1),
-            (0.0, 300.0),
-            "a young run grows from the left"
-        );
+        assert_eq!((w.x0, w.x1), (0.0, 300.0), "a young run grows from the left");
         assert_eq!(w.points.len(), series.len());
         let w = window(series, TimeWindow::WholeRun);
         assert_eq!((w.x0, w.x1), (0.0, last));
@@ -364,9 +293,7 @@ mod tests {
 
     #[test]
     fn thinning_keeps_shape() {
-        let pts: Vec<(f64, f64)> = (0..100)
-            .map(|i| (f64::from(i), f64::from(i % 10)))
-            .collect();
+        let pts: Vec<(f64, f64)> = (0..100).map(|i| (f64::from(i), f64::from(i % 10))).collect();
         let t = thin(pts.clone(), 10, Thin::Max);
         assert_eq!(t.len(), 10);
         assert!(t.iter().all(|p| p.1 == 9.0));
@@ -383,10 +310,7 @@ mod tests {
         app.phase_names.insert(2, "soak".into());
         let w = window(&snap.series, TimeWindow::WholeRun);
         let m = markers(&w, &fixture::events(), &app);
-        assert_eq!(
-            m.phases,
-            vec![(30.0, "spike".to_string()), (60.0, "soak".to_string())]
-        );
+        assert_eq!(m.phases, vec![(30.0, "spike".to_string()), (60.0, "soak".to_string())]);
         assert_eq!(m.chaos, vec![45.0]);
         app.phase_names.clear();
         let m = markers(&w, &[], &app);
@@ -400,14 +324,7 @@ mod tests {
         assert_eq!(column(5.0, 0.0, 10.0, 20), Some(9));
         assert_eq!(column(11.0, 0.0, 10.0, 20), None);
         assert_eq!(column(5.0, 0.0, 10.0, 0), None);
-        assert_eq!(
-            graph_offset(60, &["0".into(), "50".into(), "100/s".into()], "0:00"),
-            6
-        );
-        assert_eq!(
-            graph_offset(3, &["100/s".into()], "0:00"),
-            2,
-            "labels capped at a third"
-        );
+        assert_eq!(graph_offset(60, &["0".into(), "50".into(), "100/s".into()], "0:00"), 6);
+        assert_eq!(graph_offset(3, &["100/s".into()], "0:00"), 2, "labels capped at a third");
     }
 }

@@ -16,11 +16,7 @@ pub fn render(frame: &mut Frame, area: Rect, _app: &App, data: &ViewData, theme:
     if area.is_empty() {
         return;
     }
-    let inner = common::framed(
-        frame,
-        area,
-        common::block(TITLE, Source::Target, data, theme),
-    );
+    let inner = common::framed(frame, area, common::block(TITLE, Source::Target, data, theme));
     let Some(rot) = common::reading(data).and_then(|r| r.token_rotations) else {
         common::message(frame, inner, common::no_target_data(data), theme);
         return;
@@ -28,10 +24,7 @@ pub fn render(frame: &mut Frame, area: Rect, _app: &App, data: &ViewData, theme:
     let rate = rot.rate_per_sec.map_or("…".to_string(), format::rate);
     let line = Line::from(vec![
         Span::styled(format!("{rate}/s"), theme.style(Slot::Accent)),
-        Span::styled(
-            format!("  total {}", format::count(rot.total.max(0.0) as u64)),
-            theme.style(Slot::Muted),
-        ),
+        Span::styled(format!("  total {}", format::count(rot.total.max(0.0) as u64)), theme.style(Slot::Muted)),
     ]);
     frame.render_widget(Paragraph::new(line), inner);
 }
