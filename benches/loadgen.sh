@@ -41,21 +41,22 @@ sleep 0.5
 
 echo "== closed loop, 32 connections, ${SECS}s each, nginx small file"
 wrk_rps=$(wrk -t2 -c32 -d"${SECS}s" "$URL" | awk '/Requests\/sec/ {print $2}')
-oha_rps=$(oha --no-tui -z "${SECS}s" -c 32 --output-format json "$URL" | python3 -c 'import json,sys; print(round(json.load(sys.stdin)["summary"]["requestsPerSec"]))')
+oha_rps=$(oha --no-tui -z "${SECS}s" -c 32 --output-format json "$URL" | python3 benches/summarize.py oha rps)
 hey_rps=$(hey -z "${SECS}s" -c 32 "$URL" | awk '/Requests\/sec/ {print $2}')
 $PD run --no-tui --target http://127.0.0.1:8089 --path /index.html --connections 32 --duration "${SECS}s" --report-dir "$work/cl" >/dev/null 2>&1 || true
-pd_rps=$(python3 -c "import json; r=json.load(open('$work/cl/report.json')); print(round(r['totals']['requests']/r['duration_s']))")
+pd_rps=$(python3 benches/summarize.py proofdeck "$work/cl/report.json" rps)
 printf '%-22s %10s req/s\n' wrk "$wrk_rps" "oha --no-tui" "$oha_rps" hey "$hey_rps" "proofdeck --connections" "$pd_rps"
 
 echo "== fixed rate, ${RATE_SECS}s, achieved rate counted by nginx"
 for rate in 1000 10000; do
   : > "$work/logs/access.log"
   $PD run --no-tui --target http://127.0.0.1:8089 --path /index.html --rate "$rate" --duration "${RATE_SECS}s" --report-dir "$work/rate$rate" >/dev/null 2>&1 || true
-  served=$(wc -l < "$work/logs/access.log")
+  served=$(grep -c "GET /index.html" "$work/logs/access.log" || true)
   expected=$((rate * RATE_SECS))
-  pd=$(python3 -c "import json; t=json.load(open('$work/rate$rate/report.json'))['tools'][0]['latency']; print(f\"p50 {t['p50_ms']:.3f} p99 {t['p99_ms']:.3f} ms\")")
-  oha_q=$(oha --no-tui -q "$rate" -z "${RATE_SECS}s" -c 64 --output-format json "$URL" | python3 -c 'import json,sys; d=json.load(sys.stdin); p=d["latencyPercentiles"]; s=d["summary"]; print(f"p50 {p[\"p50\"]*1000:.3f} p99 {p[\"p99\"]*1000:.3f} ms, {s[\"requestsPerSec\"]:.1f} req/s")')
-  python3 -c "print(f'rate $rate/s: nginx served $served of $expected planned ({($served-$expected)*100/$expected:+.3f} %); proofdeck $pd; oha -q $oha_q')"
+  pd=$(python3 benches/summarize.py proofdeck "$work/rate$rate/report.json" latency)
+  oha_q=$(oha --no-tui -q "$rate" -z "${RATE_SECS}s" -c 64 --output-format json "$URL" | python3 benches/summarize.py oha latency)
+  off=$(python3 -c "print(f'{($served - $expected) * 100 / $expected:+.3f}')")
+  echo "rate $rate/s: nginx served $served of $expected planned ($off %); proofdeck $pd; oha -q: $oha_q"
 done
 
 echo "== memory over a ${SOAK}s soak at 10,000 arrivals/s"
@@ -73,10 +74,10 @@ s = [int(x) for x in sys.argv[1:]]
 warm = s[len(s) // 5] if len(s) > 5 else s[0]
 print(f"RSS after warm-up {warm/1024:.1f} MiB, peak {max(s)/1024:.1f} MiB, last {s[-1]/1024:.1f} MiB, growth after warm-up {(max(s[len(s)//5:])-warm)*100/warm:+.1f} %")
 PY
-python3 -c "import json; r=json.load(open('$work/soak/report.json')); print(f\"soak requests {r['totals']['requests']}\")"
+echo "soak requests $(python3 benches/summarize.py proofdeck "$work/soak/report.json" requests)"
 
 echo "== bundled gateway, closed loop on its proxy route, 32 connections"
 $PD gateway --listen 127.0.0.1:3999 --latency-scale 0 --no-rate-limit 2>/dev/null &
 sleep 0.5
 $PD run benches/gateway.toml --no-tui --target http://127.0.0.1:3999 --connections 32 --duration "${SECS}s" --report-dir "$work/gw" >/dev/null 2>&1 || true
-python3 -c "import json; r=json.load(open('$work/gw/report.json')); t=r['tools'][0]; print(f\"gateway proxy-request: {t['requests']/r['duration_s']:.0f} req/s, {t['ok']} ok of {t['requests']}, p99 {t['latency']['p99_ms']:.2f} ms\")"
+echo "gateway proxy-request: $(python3 benches/summarize.py proofdeck "$work/gw/report.json" gateway)"

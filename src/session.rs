@@ -212,10 +212,11 @@ pub fn reconcile_run(
     after: Option<&str>,
     profile: &TargetProfile,
 ) -> Reconciliation {
-    let Some(after) = after.map(parser::parse) else {
+    // Both scrapes or nothing: counter totals since the target started are not the run's.
+    let (Some(before), Some(after)) = (before.map(parser::parse), after.map(parser::parse)) else {
         return Reconciliation::default();
     };
-    let before = before.map(parser::parse);
+    let before = Some(before);
     let client: Vec<ClientCounts<'_>> = snapshot
         .tools
         .iter()

@@ -21,6 +21,9 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
+/// The open-model scheduler takes commands at least this often.
+const COMMAND_POLL: Duration = Duration::from_millis(10);
+
 /// How often shards are merged into a new snapshot.
 pub const SNAPSHOT_INTERVAL: Duration = Duration::from_millis(250);
 
@@ -189,21 +192,37 @@ async fn run(
     if abort.is_none() && !stopped {
         set_status(RunStatus::Running);
         let mut driver = Driver {
-            ctx: &ctx,
-            opts: &opts,
+            ctx: ctx.clone(),
+            opts: opts.clone(),
             max_inflight,
-            progress: &progress,
-            commands: &mut commands,
+            progress: progress.clone(),
+            commands,
             rng: SmallRng::seed_from_u64(opts.seed),
             multiplier: 1.0,
             paused: false,
             commands_open: true,
             weights: ctx.scenario.flows.iter().map(|f| f.weight).collect(),
+            handle: tokio::runtime::Handle::current(),
         };
-        stopped = match opts.connections {
-            Some(c) => driver.closed_loop(c).await,
-            None => driver.open_model().await,
+        (driver, stopped) = match opts.connections {
+            Some(c) => {
+                let stopped = driver.closed_loop(c).await;
+                (driver, stopped)
+            }
+            // The open-model scheduler sleeps on its own thread: the OS timer wakes it within
+            // tens of microseconds, where the async timer's 1 ms ticks would add up to a
+            // millisecond of scheduler lateness to every measured latency.
+            None => match tokio::task::spawn_blocking(move || {
+                let stopped = driver.open_model();
+                (driver, stopped)
+            })
+            .await
+            {
+                Ok(back) => back,
+                Err(e) => std::panic::resume_unwind(e.into_panic()),
+            },
         };
+        commands = driver.commands;
         set_status(RunStatus::Draining);
         drain(&ctx, &mut commands).await;
     }
@@ -250,18 +269,20 @@ async fn drain(ctx: &Context, commands: &mut mpsc::UnboundedReceiver<EngineComma
     }
 }
 
-struct Driver<'a> {
-    ctx: &'a Arc<Context>,
-    opts: &'a EngineOptions,
+struct Driver {
+    ctx: Arc<Context>,
+    opts: EngineOptions,
     max_inflight: usize,
-    progress: &'a Mutex<Progress>,
-    commands: &'a mut mpsc::UnboundedReceiver<EngineCommand>,
+    progress: Arc<Mutex<Progress>>,
+    commands: mpsc::UnboundedReceiver<EngineCommand>,
     rng: SmallRng,
     multiplier: f64,
     paused: bool,
     commands_open: bool,
     /// Flow weights, for the weighted pick of each arrival's flow.
     weights: Vec<f64>,
+    /// Where arrivals are spawned from the scheduler's own thread.
+    handle: tokio::runtime::Handle,
 }
 
 /// Decrements the in-flight count however the iteration ends.
@@ -272,7 +293,7 @@ impl Drop for InflightGuard {
     }
 }
 
-impl Driver<'_> {
+impl Driver {
     fn dispatch(&mut self, intended: Instant, kpi: bool) {
         let rec = &self.ctx.recorder;
         rec.arrivals.fetch_add(1, Ordering::Release);
@@ -284,7 +305,7 @@ impl Driver<'_> {
         let flow = weighted(&self.weights, &mut self.rng);
         let rng = SmallRng::seed_from_u64(self.rng.random());
         let ctx = self.ctx.clone();
-        tokio::spawn(async move {
+        self.handle.spawn(async move {
             let _guard = InflightGuard(ctx.clone());
             exec::run_flow(ctx, flow, intended, kpi, rng).await;
         });
@@ -326,8 +347,8 @@ impl Driver<'_> {
         (false, false)
     }
 
-    /// Returns true if stopped by command.
-    async fn open_model(&mut self) -> bool {
+    /// Runs the phases on this (blocking) thread; returns true if stopped by command.
+    fn open_model(&mut self) -> bool {
         let scenario = self.ctx.scenario.clone();
         let phases: Vec<(usize, &crate::scenario::Phase)> = scenario
             .phases
@@ -351,7 +372,7 @@ impl Driver<'_> {
             let mut phase_start = next_start.take().unwrap_or_else(Instant::now);
             let mut paused_at: Option<Instant> = None;
             let next = phases.get(pos + 1).map(|(_, p)| p.name.clone());
-            loop {
+            'phase: loop {
                 let now = Instant::now();
                 let tau = if let Some(at) = paused_at {
                     at.duration_since(phase_start)
@@ -359,27 +380,31 @@ impl Driver<'_> {
                     now.duration_since(phase_start)
                 }
                 .as_secs_f64();
-                let over_cap = cap.is_some_and(|c| now.duration_since(load_start) >= c);
-                if over_cap {
-                    return false;
-                }
+                                // `--duration` ends the load at a phase time like the phase's own end does
+                // (pauses do not count toward it).
+                let offset = phase_start.saturating_duration_since(load_start).as_secs_f64();
+                let end_s = cap.map_or(duration_s, |c| duration_s.min(c.as_secs_f64() - offset));
                 // Arrivals already due go out first, even when a late wake-up finds the phase
                 // over: they belong to it, and skipping them would end the ramp early.
                 if !self.paused {
                     while let Some(t) = sched.peek() {
-                        if t > tau {
+                        if t > tau || t >= end_s {
                             break;
                         }
                         sched.advance();
                         self.dispatch(phase_start + Duration::from_secs_f64(t), phase.kpi);
                     }
                 }
-                if tau >= duration_s {
+                if tau >= end_s {
+                    if end_s < duration_s {
+                        return false;
+                    }
                     next_start = Some(phase_start + phase.duration);
                     break;
                 }
+
                 {
-                    let mut p = lock(self.progress);
+                    let mut p = lock(&self.progress);
                     p.status = if self.paused { RunStatus::Paused } else { RunStatus::Running };
                     p.rate_multiplier = self.multiplier;
                     p.scheduled_rate = if self.paused { 0.0 } else { sched.rate_at(tau) };
@@ -392,28 +417,30 @@ impl Driver<'_> {
                         next: next.clone(),
                     });
                 }
+                // Wake for the next arrival, and at least every 10 ms to take commands.
                 let wake = match (self.paused, sched.peek()) {
-                    (true, _) => now + Duration::from_millis(100),
-                    (false, Some(t)) => {
-                        (phase_start + Duration::from_secs_f64(t)).min(now + Duration::from_millis(100))
-                    }
-                    (false, None) => (phase_start + phase.duration).min(now + Duration::from_millis(100)),
-                };
-                tokio::select! {
-                    _ = tokio::time::sleep_until(wake) => {}
-                    c = self.commands.recv(), if self.commands_open => {
-                        let Some(c) = c else {
-                            // Nobody can send commands any more; stop listening, keep the plan.
+                    (false, Some(t)) => phase_start + Duration::from_secs_f64(t),
+                    (false, None) => phase_start + phase.duration,
+                    (true, _) => now + COMMAND_POLL,
+                }
+                .min(now + COMMAND_POLL);
+                std::thread::sleep(wake.saturating_duration_since(Instant::now()));
+                while self.commands_open {
+                    let c = match self.commands.try_recv() {
+                        Ok(c) => c,
+                        Err(mpsc::error::TryRecvError::Empty) => break,
+                        // Nobody can send commands any more; stop listening, keep the plan.
+                        Err(mpsc::error::TryRecvError::Disconnected) => {
                             self.commands_open = false;
-                            continue;
-                        };
-                        let (stop, skip) = self.command(c, &mut sched, tau, &mut phase_start, &mut paused_at);
-                        if stop {
-                            return true;
-                        }
-                        if skip {
                             break;
                         }
+                    };
+                    let (stop, skip) = self.command(c, &mut sched, tau, &mut phase_start, &mut paused_at);
+                    if stop {
+                        return true;
+                    }
+                    if skip {
+                        break 'phase;
                     }
                 }
             }
@@ -445,7 +472,7 @@ impl Driver<'_> {
             }));
         }
         {
-            let mut p = lock(self.progress);
+            let mut p = lock(&self.progress);
             p.status = RunStatus::Running;
             p.phase = Some(PhaseView {
                 index: 0,
@@ -467,7 +494,7 @@ impl Driver<'_> {
                     None => self.commands_open = false,
                 },
             }
-            if let Some(p) = lock(self.progress).phase.as_mut() {
+            if let Some(p) = lock(&self.progress).phase.as_mut() {
                 p.elapsed_s = started.elapsed().as_secs_f64();
             }
             if Instant::now() >= deadline {

@@ -8,11 +8,11 @@ use crate::report::kpi::TargetEvidence;
 use std::collections::BTreeMap;
 
 pub fn gather(profile: &TargetProfile, before: Option<&str>, after: Option<&str>, window_s: f64) -> TargetEvidence {
-    let Some(after) = after.map(super::parser::parse) else {
+    // Without both scrapes there is no window: lifetime totals would pass for the run's.
+    let (Some(before), Some(after)) = (before.map(super::parser::parse), after.map(super::parser::parse)) else {
         return TargetEvidence::default();
     };
-    let before = before.map(super::parser::parse);
-    let before = before.as_ref();
+    let before = Some(&before);
     // Retries and chaos are not panel inputs; both naming schemes are tried literally.
     let literal = |names: &[&str], filter: &[(&str, &str)]| -> Option<f64> {
         names.iter().find_map(|name| {
@@ -98,8 +98,9 @@ mod tests {
         assert_eq!(e.retries_recovered, None, "not measured, not zero");
 
         let real = "gateway_policy_denials_total_total{action=\"send\",agent_id=\"x\",tool=\"gmail_send\"} 3\n";
-        let e = gather(&four_runr(), None, Some(real), 60.0);
+        let e = gather(&four_runr(), Some(""), Some(real), 60.0);
         assert_eq!(e.denials.unwrap(), ("tool".to_string(), BTreeMap::from([("gmail_send".to_string(), 3.0)])));
         assert_eq!(e.provenance_mismatches, None);
+        assert_eq!(gather(&four_runr(), None, Some(real), 60.0), TargetEvidence::default(), "no baseline, no evidence");
     }
 }
