@@ -63,16 +63,18 @@ echo "== memory over a ${SOAK}s soak at 10,000 arrivals/s"
 $PD run --no-tui --target http://127.0.0.1:8089 --path /index.html --rate 10000 --duration "${SOAK}s" --report-dir "$work/soak" >/dev/null 2>&1 &
 pid=$!
 samples=()
-while kill -0 $pid 2>/dev/null; do
+# Sample while the load runs (setup and the report at the end are not the soak).
+for _ in $(seq 1 $((SOAK / 5))); do
+  sleep 5
   rss=$(awk '/VmRSS/ {print $2}' /proc/$pid/status 2>/dev/null || true)
   [ -n "$rss" ] && samples+=("$rss")
-  sleep 5
 done
+wait $pid || true
 python3 - "${samples[@]}" <<'PY'
 import sys
 s = [int(x) for x in sys.argv[1:]]
-warm = s[len(s) // 5] if len(s) > 5 else s[0]
-print(f"RSS after warm-up {warm/1024:.1f} MiB, peak {max(s)/1024:.1f} MiB, last {s[-1]/1024:.1f} MiB, growth after warm-up {(max(s[len(s)//5:])-warm)*100/warm:+.1f} %")
+warm = s[min(11, len(s) - 1)]  # one minute in
+print(f"RSS at 1 min {warm/1024:.1f} MiB, at the end of the load {s[-1]/1024:.1f} MiB, peak {max(s)/1024:.1f} MiB: growth after warm-up {(s[-1]-warm)*100/warm:+.1f} %")
 PY
 echo "soak requests $(python3 benches/summarize.py proofdeck "$work/soak/report.json" requests)"
 

@@ -97,7 +97,9 @@ pub async fn run(
                 println!("  MISMATCH {}: {}", m.tool, m.note);
             }
         }
-        None => println!("\nreconciliation: not reconciled (no request counter on the target, or no scrape before and after)"),
+        None => println!(
+            "\nreconciliation: not reconciled (no request counter on the target, or no scrape before and after)"
+        ),
     }
     if let Some(dir) = &outcome.report_dir {
         println!("report: {}", dir.display());

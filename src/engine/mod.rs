@@ -380,7 +380,7 @@ impl Driver {
                     now.duration_since(phase_start)
                 }
                 .as_secs_f64();
-                                // `--duration` ends the load at a phase time like the phase's own end does
+                // `--duration` ends the load at a phase time like the phase's own end does
                 // (pauses do not count toward it).
                 let offset = phase_start.saturating_duration_since(load_start).as_secs_f64();
                 let end_s = cap.map_or(duration_s, |c| duration_s.min(c.as_secs_f64() - offset));

@@ -47,6 +47,9 @@ pub struct Aggregator {
     second: SecondPoint,
     second_latency: Histogram<u64>,
     second_tool_latency: Vec<Histogram<u64>>,
+    /// Completions and errors per tool in the second being accumulated.
+    second_completed: Vec<u64>,
+    second_errors: Vec<u64>,
     series: Vec<SecondPoint>,
     last_arrivals: u64,
     last_dropped: u64,
@@ -65,6 +68,8 @@ impl Aggregator {
             second: empty_point(0, 0, n),
             second_latency: new_histogram(),
             second_tool_latency: (0..n).map(|_| new_histogram()).collect(),
+            second_completed: vec![0; n],
+            second_errors: vec![0; n],
             series: Vec::new(),
             last_arrivals: 0,
             last_dropped: 0,
@@ -136,8 +141,8 @@ impl Aggregator {
             view.requests += n;
             view.ok += t.ok;
             view.errors.add(&t.errors);
-            self.second.tool_completed[i] += n;
-            self.second.tool_errors[i] += t.errors.iter().sum::<u64>();
+            self.second_completed[i] += n;
+            self.second_errors[i] += t.errors.iter().sum::<u64>();
             for (e, add) in self.second.errors.iter_mut().zip(&t.errors) {
                 *e += add;
             }
@@ -181,14 +186,21 @@ impl Aggregator {
         let q = Quantiles::of(&self.second_latency);
         (point.p50_ms, point.p95_ms, point.p99_ms) = (q.p50_ms, q.p95_ms, q.p99_ms);
         self.second_latency.reset();
-        for (p99, h) in point.tool_p99_ms.iter_mut().zip(&mut self.second_tool_latency) {
-            *p99 = Quantiles::of(h).p99_ms;
-            h.reset();
-        }
+        point.tool_p99_ms = self
+            .second_tool_latency
+            .iter_mut()
+            .map(|h| {
+                let p99 = Quantiles::of(h).p99_ms;
+                h.reset();
+                p99
+            })
+            .collect();
+        point.tool_completed = Arc::from(std::mem::replace(&mut self.second_completed, vec![0; self.latency.len()]));
+        point.tool_errors = Arc::from(std::mem::replace(&mut self.second_errors, vec![0; self.latency.len()]));
 
         let s = &mut self.snapshot;
         s.achieved_rps = point.completed as f64;
-        for (tool, n) in s.tools.iter_mut().zip(&point.tool_completed) {
+        for (tool, n) in s.tools.iter_mut().zip(point.tool_completed.iter()) {
             tool.rps = *n as f64;
         }
         self.second = empty_point(point.t + 1, point.phase, self.latency.len());
@@ -224,8 +236,8 @@ fn empty_point(t: u32, phase: usize, tools: usize) -> SecondPoint {
         p95_ms: 0.0,
         p99_ms: 0.0,
         errors: [0; 7],
-        tool_completed: vec![0; tools],
-        tool_errors: vec![0; tools],
-        tool_p99_ms: vec![0.0; tools],
+        tool_completed: Arc::from(vec![0; tools]),
+        tool_errors: Arc::from(vec![0; tools]),
+        tool_p99_ms: Arc::from(vec![0.0; tools]),
     }
 }

@@ -105,7 +105,8 @@ pub struct FlowView {
     pub breaches: u64,
 }
 
-/// One second of the run.
+/// One second of the run. Per-tool columns are shared slices, so cloning the series for
+/// every snapshot copies pointers, not numbers.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct SecondPoint {
     pub t: u32,
@@ -121,11 +122,11 @@ pub struct SecondPoint {
     pub p99_ms: f64,
     pub errors: [u64; 7],
     /// Completions per tool, in the snapshot's tool order.
-    pub tool_completed: Vec<u64>,
+    pub tool_completed: Arc<[u64]>,
     /// Errors per tool, in the same order.
-    pub tool_errors: Vec<u64>,
+    pub tool_errors: Arc<[u64]>,
     /// p99 latency per tool in this second (0 without completions), in the same order.
-    pub tool_p99_ms: Vec<f64>,
+    pub tool_p99_ms: Arc<[f64]>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

@@ -32,7 +32,7 @@ pub fn render(r: &RunReport) -> String {
         for e in p.errors {
             let _ = write!(o, ",{e}");
         }
-        for n in &p.tool_completed {
+        for n in p.tool_completed.iter() {
             let _ = write!(o, ",{n}");
         }
         o.push('\n');

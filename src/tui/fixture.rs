@@ -75,9 +75,9 @@ pub fn snapshot() -> Snapshot {
                 p95_ms: 30.0 + f64::from(t % 9),
                 p99_ms: 55.0 + f64::from(t % 13) * 5.0,
                 errors,
-                tool_completed: vec![base, base, base, 0],
-                tool_errors: vec![errors[3], 0, 0, 0],
-                tool_p99_ms: vec![40.0, 12.0, 90.0, 0.0],
+                tool_completed: vec![base, base, base, 0].into(),
+                tool_errors: vec![errors[3], 0, 0, 0].into(),
+                tool_p99_ms: vec![40.0, 12.0, 90.0, 0.0].into(),
             }
         })
         .collect();
