@@ -211,20 +211,17 @@ pub fn summary(s: &Snapshot, kpis: &[KpiResult]) -> String {
             f.breaches
         );
     }
-    let _ = writeln!(out, "\nKPIs");
+    let _ = writeln!(out, "\nKPIs{:<57}{:<12}source", "", "target");
     for k in kpis {
         let value = k.value.map_or("—".to_string(), |v| {
             format!("{v:.2}{}", if k.unit.is_empty() { String::new() } else { format!(" {}", k.unit) })
         });
-        let _ = writeln!(
-            out,
-            "  {:<13} {:<36} {:>12}  target {:<10} {}",
-            k.verdict.label(),
-            k.name,
-            value,
-            k.target,
-            k.source.label()
-        );
+        // Fits 80 columns: the source in one word, the target as the limit alone.
+        let source = match k.source {
+            crate::report::kpi::Source::ClientMeasured => "client",
+            crate::report::kpi::Source::TargetScraped => "target",
+        };
+        let _ = writeln!(out, "  {:<12} {:<33} {:>11} {:<11} {source}", k.verdict.label(), k.name, value, k.target);
     }
     out
 }
