@@ -240,11 +240,18 @@ pub async fn run_cockpit(mut feeds: Feeds) -> std::io::Result<CockpitExit> {
                 }
                 Err(_) => open[2] = false,
             },
-            r = feeds.events.changed(), if open[3] => match r {
+                        r = feeds.events.changed(), if open[3] => match r {
                 Ok(()) => {
                     events = feeds.events.borrow_and_update().clone();
+                    // An action waiting for its answer ("injecting …") gets it from the log.
+                    if app.status.as_ref().is_some_and(|s| s.text.ends_with('…')) {
+                        if let Some(e) = events.last() {
+                            app.set_status(StatusLevel::Info, e.text.clone());
+                        }
+                    }
                     gate.mark();
                 }
+
                 Err(_) => open[3] = false,
             },
             r = feeds.engine_done.changed(), if open[4] => {
