@@ -36,13 +36,18 @@ pub async fn run(scenario: Arc<Scenario>, target: Target, profile: Profile, args
         screenshot_dir: std::env::current_dir().unwrap_or_default().join("screenshots"),
         engine_done: done_rx,
     };
-    let exit = tui::run_cockpit(feeds).await;
-    // The terminal is restored here, whatever happened inside.
+    // On its own task, so a panic in drawing ends the cockpit, not the run: the terminal is
+    // restored (the guard's panic hook does it first) and the report is still written.
+    let exit = match tokio::spawn(tui::run_cockpit(feeds)).await {
+        Ok(result) => result.map_err(|e| e.to_string()),
+        Err(e) => Err(format!("the cockpit panicked: {e}")),
+    };
     tui::restore_terminal();
     let quit_early = matches!(exit, Ok(CockpitExit::Quit)) || exit.is_err();
     if let Err(e) = &exit {
-        eprintln!("error: the cockpit stopped: {e}; finishing the run headless");
+        eprintln!("error: {e}; stopping the load and writing the report");
     }
+
     if quit_early {
         let _ = session.engine.commands.send(EngineCommand::Stop);
     }
