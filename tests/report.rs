@@ -101,6 +101,17 @@ async fn run_directory_rerender_compare_and_no_secrets() {
     let csv = std::fs::read_to_string(base_dir.join("timeseries.csv")).unwrap();
     assert!(csv.lines().count() > 10 && csv.starts_with("t_s,phase,scheduled"));
 
+    // The histograms in report.json are lossless: each decodes to exactly its tool's count,
+    // and its percentiles are the report's.
+    let saved = proofdeck::report::read(&base_dir).unwrap();
+    assert_eq!(saved.histograms.len(), saved.tools.len());
+    for h in &saved.histograms {
+        let tool = saved.tools.iter().find(|t| t.name == h.tool).unwrap();
+        let latency = proofdeck::report::decode_histogram(&h.latency_us).unwrap();
+        assert_eq!(latency.len(), tool.requests, "{}", h.tool);
+        assert_eq!(proofdeck::metrics::Quantiles::of(&latency).p99_ms, tool.latency.p99_ms, "{}", h.tool);
+    }
+
     // No secret reaches any file: tokens and private keys are in the gateway's answers only.
     let tokens: Vec<String> = std::fs::read_to_string(base_dir.join("report.json"))
         .unwrap()
