@@ -130,20 +130,17 @@ pub fn progress_line(s: &Snapshot) -> String {
         },
         other => format!("{other:?}").to_lowercase(),
     };
+    // The KPI latency when there is one (happy-path calls), else the worst tool's.
+    let p99 = if s.kpi_latency.count > 0 {
+        s.kpi_latency.p99_ms
+    } else {
+        s.tools.iter().map(|t| t.latency.p99_ms).fold(0.0, f64::max)
+    };
     let errors = s.errors().total();
     let err_pct = if s.completed > 0 { errors as f64 * 100.0 / s.requests().max(1) as f64 } else { 0.0 };
     format!(
         "{:>6.1}s {status} | rate {:.1}/s sched, {:.0}/s done | inflight {} dropped {} | p99 {:.1} ms | errors {:.2}%",
-        s.elapsed_s,
-        s.scheduled_rate,
-        s.achieved_rps,
-        s.inflight,
-        s.dropped,
-        s.kpi_latency.p99_ms.max(
-            s.tools.iter().map(|t| t.latency.p99_ms).fold(0.0, f64::max)
-                * f64::from(u8::from(s.kpi_latency.count == 0))
-        ),
-        err_pct
+        s.elapsed_s, s.scheduled_rate, s.achieved_rps, s.inflight, s.dropped, p99, err_pct
     )
 }
 

@@ -21,3 +21,4 @@ pub mod screenshot_svg;
 pub mod session;
 pub mod tls;
 pub mod tui;
+pub mod util;

@@ -98,10 +98,9 @@ impl ChaosClient {
     }
 
     async fn call(&self, req: reqwest::RequestBuilder) -> Result<Value, ChaosError> {
-        let resp = req
-            .send()
-            .await
-            .map_err(|e| ChaosError(format!("chaos admin unreachable: {}", root_cause(&e.without_url()))))?;
+        let resp = req.send().await.map_err(|e| {
+            ChaosError(format!("chaos admin unreachable: {}", crate::util::error_chain(&e.without_url())))
+        })?;
         let status = resp.status();
         let text = resp.text().await.unwrap_or_default();
         let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
@@ -119,17 +118,6 @@ impl ChaosClient {
         }
         Ok(body)
     }
-}
-
-fn root_cause(e: &reqwest::Error) -> String {
-    use std::error::Error;
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text = format!("{text}: {s}");
-        source = s.source();
-    }
-    text
 }
 
 /// Reads `activeChaos: [[tool, {mode, pct}], …]`.

@@ -53,7 +53,7 @@ impl LoadClient {
 
     pub async fn send(&self, request: Request<Full<Bytes>>, timeout: Duration) -> Answer {
         let exchange = async {
-            let response = self.inner.request(request).await.map_err(|e| error_text(&e))?;
+            let response = self.inner.request(request).await.map_err(|e| crate::util::error_chain(&e))?;
             let status = response.status().as_u16();
             // Bounded: at 10k in flight, an unbounded body per request could exhaust memory.
             let body = http_body_util::Limited::new(response.into_body(), MAX_BODY)
@@ -70,16 +70,4 @@ impl LoadClient {
             Ok(Ok((status, body))) => Answer::Response { status, body },
         }
     }
-}
-
-fn error_text(e: &hyper_util::client::legacy::Error) -> String {
-    use std::error::Error;
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }

@@ -3,6 +3,8 @@
 //! `EngineCommand`s; results leave as snapshots on a watch channel. The engine never knows
 //! whether a cockpit, a headless printer or a test is reading.
 
+use crate::util::lock;
+
 pub mod client;
 pub mod exec;
 pub mod schedule;
@@ -519,8 +521,4 @@ fn weighted(weights: &[f64], rng: &mut SmallRng) -> usize {
         x -= w;
     }
     weights.len() - 1
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }

@@ -1,6 +1,8 @@
 //! The gateway's Prometheus registry: the names the Grafana dashboard queries, written in
 //! well-formed text format 0.0.4 (one HELP/TYPE per family, `+Inf` buckets, trailing newline).
 
+use crate::util::lock;
+
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::Mutex;
@@ -252,11 +254,6 @@ impl Registry {
         let _ = writeln!(out, "process_start_time_seconds {}", fmt_value(start_time_secs));
         out
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // A panic elsewhere must not take the metrics down with it.
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn label_text(names: &[&str], values: &[String], le: Option<&str>) -> String {

@@ -3,9 +3,10 @@
 
 use super::breaker::Admission;
 use super::reply::{object, optional_str, required_str, Reply};
-use super::state::{lock, ChaosMode, GatewayState};
+use super::state::{ChaosMode, GatewayState};
 use super::tokens::{self, Claims, TokenError};
 use super::tools::{self, ActionSpec};
+use crate::util::lock;
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use rand::Rng;
 use serde_json::{json, Map, Value};

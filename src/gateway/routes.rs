@@ -1,8 +1,9 @@
 //! The HTTP routes of the 4Runr-compatible contract.
 
 use super::reply::{object, required_str, string_list, Reply};
-use super::state::{lock, Agent, ChaosMode, ChaosSetting, GatewayState, Policy, TokenRecord};
+use super::state::{Agent, ChaosMode, ChaosSetting, GatewayState, Policy, TokenRecord};
 use super::tokens::{self, Claims};
+use crate::util::lock;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, State};

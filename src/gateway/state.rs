@@ -1,13 +1,15 @@
 //! The gateway's stores: policies, agents, the token registry, chaos, breakers, cache and
 //! rate-limit windows. Each is behind its own lock so a slow path never blocks the others.
 
+use crate::util::lock;
+
 use super::breaker::{Breaker, BreakerConfig, BreakerState};
 use super::metrics::Registry;
 use super::GatewayConfig;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 #[derive(Clone, Debug)]
@@ -227,8 +229,4 @@ impl GatewayState {
     pub fn uptime(&self) -> Duration {
         self.started.elapsed()
     }
-}
-
-pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }

@@ -1,6 +1,8 @@
 //! The hot path's recording: each worker thread owns a shard (a mutex only the aggregator
 //! ever contends for), so recording a request is a few counter bumps and two histogram adds.
 
+use crate::util::lock;
+
 use super::new_histogram;
 use hdrhistogram::Histogram;
 use std::cell::Cell;
@@ -230,8 +232,4 @@ impl Recorder {
             f(&mut lock(s));
         }
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }

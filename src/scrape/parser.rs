@@ -946,14 +946,7 @@ fn histogram_problems(buckets: &mut [(f64, f64)], count: Option<f64>) -> Vec<&'s
 mod tests {
     use super::*;
 
-    const LIVE: &str =
-        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/prometheus/4runr-live-sample.prom"));
-    const CHAOS: &str =
-        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/prometheus/4runr-chaos-after.prom"));
-    const BIG: &str =
-        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/prometheus/4runr-big-after.prom"));
-    const DURING: &str =
-        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/prometheus/4runr-run-during.prom"));
+    use crate::scrape::fixtures::{BIG, CHAOS, DURING, LIVE};
 
     const INF: f64 = f64::INFINITY;
     const DURATION: &str = "gateway_request_duration_ms_ms";

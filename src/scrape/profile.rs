@@ -498,14 +498,7 @@ mod tests {
     use super::*;
     use crate::scrape::parser::{parse, strict_check};
 
-    const LIVE: &str =
-        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/prometheus/4runr-live-sample.prom"));
-    const CHAOS: &str =
-        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/prometheus/4runr-chaos-after.prom"));
-    const BIG: &str =
-        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/prometheus/4runr-big-after.prom"));
-    const DURING: &str =
-        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/prometheus/4runr-run-during.prom"));
+    use crate::scrape::fixtures::{BIG, CHAOS, DURING, LIVE};
 
     /// Dashboard-named, well-formed scrapes 10 s apart: the openai requests counter restarted,
     /// `network` errors and `rate_limit` denials appear only in the second one.
