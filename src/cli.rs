@@ -19,7 +19,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run a scenario (default: the built-in proof campaign against the bundled gateway)
-    Run(crate::run::RunArgs),
+    Run(Box<crate::run::RunArgs>),
     /// Serve the bundled 4Runr-compatible gateway
     Gateway(GatewayArgs),
     /// Parse and check a scenario without sending load
@@ -114,7 +114,7 @@ pub fn main() -> i32 {
     };
     match cli.command {
         None => runtime.block_on(crate::run::main(cli.run)),
-        Some(Command::Run(args)) => runtime.block_on(crate::run::main(args)),
+        Some(Command::Run(args)) => runtime.block_on(crate::run::main(*args)),
         Some(Command::Gateway(args)) => runtime.block_on(serve_gateway(args)),
         Some(Command::Validate { scenario }) => crate::commands::validate(&scenario),
         Some(Command::Probe(args)) => runtime.block_on(crate::probe::run(args)),

@@ -55,6 +55,8 @@ pub async fn run(scenario: Arc<Scenario>, target: Target, profile: Profile, args
     effects.abort();
     watcher.abort();
     print!("{}", crate::headless::summary(&outcome.snapshot, &outcome.kpis));
+    print!("{}", crate::headless::reconciliation_summary(&outcome.reconciliation));
+    print!("{}", crate::headless::verdict_summary(&outcome.verdict));
     if let Some(dir) = &outcome.report_dir {
         println!("report: {}", dir.display());
     }

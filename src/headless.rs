@@ -84,23 +84,8 @@ pub async fn run(
     export.abort();
     let outcome = session.finish(interrupted.load(Ordering::SeqCst)).await;
     print!("{}", summary(&outcome.snapshot, &outcome.kpis));
-    let rec = &outcome.reconciliation;
-    match rec.metric {
-        Some(_) => {
-            let flagged: Vec<_> = rec.mismatches().collect();
-            println!(
-                "\nreconciliation: {} tools checked against the target's counters, {} mismatches",
-                rec.tools.len(),
-                flagged.len()
-            );
-            for m in flagged {
-                println!("  MISMATCH {}: {}", m.tool, m.note);
-            }
-        }
-        None => println!(
-            "\nreconciliation: not reconciled (no request counter on the target, or no scrape before and after)"
-        ),
-    }
+    print!("{}", reconciliation_summary(&outcome.reconciliation));
+    print!("{}", verdict_summary(&outcome.verdict));
     if let Some(dir) = &outcome.report_dir {
         println!("report: {}", dir.display());
     }
@@ -161,6 +146,66 @@ fn progress_json(s: &Snapshot) -> String {
     .to_string()
 }
 
+/// The reconciliation in words: the named findings first, then each tool's verdict.
+pub fn reconciliation_summary(rec: &crate::scrape::reconcile::Reconciliation) -> String {
+    let mut out = String::new();
+    let Some(metric) = &rec.metric else {
+        let _ = writeln!(
+            out,
+            "\nreconciliation: not reconciled (no request counter on the target, or no scrape before and after)"
+        );
+        return out;
+    };
+    let flagged = rec.mismatches().count();
+    let _ = writeln!(
+        out,
+        "\nreconciliation against {metric}: {} tools, {flagged} disagree beyond {}%",
+        rec.tools.len(),
+        rec.tolerance_pct
+    );
+    for f in &rec.findings {
+        let _ = writeln!(out, "  finding: {f}");
+    }
+    for t in &rec.tools {
+        let _ = writeln!(out, "  {:<8} {:<14} {}", if t.mismatch { "MISMATCH" } else { "ok" }, t.tool, t.note);
+    }
+    out
+}
+
+pub fn verdict_summary(v: &kpi::RunVerdict) -> String {
+    let mut out = String::new();
+    if v.passed {
+        let _ = writeln!(out, "\nverdict: PASS — every measured KPI held");
+    } else {
+        let _ = writeln!(out, "\nverdict: FAIL");
+        for r in v.reasons() {
+            let _ = writeln!(out, "  - {r}");
+        }
+    }
+    out
+}
+
+/// The first distinct failure details per tool and class, with how many each covers.
+pub fn failures_summary(s: &Snapshot) -> String {
+    let mut out = String::new();
+    if s.failures.is_empty() {
+        return out;
+    }
+    let _ = writeln!(out, "\nwhy requests failed (first distinct details per tool and class)");
+    for f in s.failures.iter() {
+        let _ = writeln!(out, "  {:<14} {:<16} ×{:<6} {}", f.tool, f.class.name(), f.count, one_line(&f.detail, 120));
+    }
+    out
+}
+
+fn one_line(text: &str, max: usize) -> String {
+    let flat: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    match flat.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &flat[..i]),
+        None => flat,
+    }
+}
+
 pub fn summary(s: &Snapshot, kpis: &[KpiResult]) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "proofdeck summary — {:?} after {:.1} s", s.status, s.elapsed_s);
@@ -208,6 +253,7 @@ pub fn summary(s: &Snapshot, kpis: &[KpiResult]) -> String {
             f.breaches
         );
     }
+    out.push_str(&failures_summary(s));
     let _ = writeln!(out, "\nKPIs{:<57}{:<12}source", "", "target");
     for k in kpis {
         let value = k.value.map_or("—".to_string(), |v| {
@@ -219,18 +265,21 @@ pub fn summary(s: &Snapshot, kpis: &[KpiResult]) -> String {
             crate::report::kpi::Source::TargetScraped => "target",
         };
         let _ = writeln!(out, "  {:<12} {:<33} {:>11} {:<11} {source}", k.verdict.label(), k.name, value, k.target);
+        // Every verdict that is not a plain pass says why, on its own line.
+        if k.verdict != kpi::Verdict::Pass {
+            let _ = writeln!(out, "  {:<12} {}", "", one_line(&k.evidence, 100));
+        }
     }
     out
 }
 
 /// The spec's exit code for a finished session.
-pub fn exit_code(snapshot: &Snapshot, kpis: &[KpiResult], interrupted: bool, aborted: bool) -> i32 {
+pub fn exit_code(snapshot: &Snapshot, verdict: &kpi::RunVerdict, interrupted: bool, aborted: bool) -> i32 {
     match &snapshot.status {
         _ if aborted => exit::ABORTED,
         RunStatus::Aborted { .. } => exit::ABORTED,
-
         _ if interrupted => exit::INTERRUPTED,
-        _ if kpi::all_held(kpis) => exit::OK,
+        _ if verdict.passed => exit::OK,
         _ => exit::KPI_FAILED,
     }
 }

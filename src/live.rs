@@ -52,7 +52,12 @@ pub struct ChaosView {
     pub active: Vec<ActiveChaos>,
     pub checks: Vec<EffectCheck>,
     pub last_error: Option<String>,
+    /// Set when the target has no chaos admin API at all: said quietly, never as an error.
+    pub unavailable: Option<String>,
 }
+
+/// What the cockpit and the logs say of a target without chaos routes.
+pub const NO_CHAOS_API: &str = "no chaos API on this target";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -64,6 +69,8 @@ pub enum EventKind {
     Reconcile,
     Control,
     Report,
+    /// A new distinct reason requests failed (its first occurrence).
+    Failure,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

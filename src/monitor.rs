@@ -4,13 +4,16 @@
 
 use crate::chaos::schedule::{plan, ChaosAction};
 use crate::chaos::{effect, ChaosClient};
-use crate::live::{ChaosView, EffectCheck, EffectVerdict, EventKind, LogEvent, TargetView};
+use crate::live::{ChaosView, EffectCheck, EffectVerdict, EventKind, LogEvent, TargetView, NO_CHAOS_API};
 use crate::metrics::{RunStatus, Snapshot};
+use crate::scenario::PhaseKind;
 use crate::scenario::Scenario;
 use crate::scrape::derive::BreakerTimeline;
+use crate::scrape::evidence::PhaseRun;
 use crate::scrape::parser;
 use crate::scrape::profile::TargetProfile;
 use crate::scrape::profile_file::Profile;
+use crate::util::lock;
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -59,7 +62,13 @@ pub struct Monitor {
     http: reqwest::Client,
     /// When this run last changed chaos itself; the poller ignores differences right after.
     own_change: Arc<Mutex<Option<tokio::time::Instant>>>,
+    /// Phases that started, each with the target's exposition scraped as it began: the
+    /// windows the cache and memory KPIs are judged over.
+    pub phase_runs: Arc<Mutex<Vec<PhaseRun>>>,
 }
+
+/// Phase starts remembered with their scrape; a plan has a handful, this bounds odd ones.
+const MAX_PHASE_RUNS: usize = 256;
 
 impl Monitor {
     pub fn start(
@@ -84,12 +93,13 @@ impl Monitor {
             base: base.to_string(),
             http: crate::tls::admin_client(crate::session::TARGET_TIMEOUT),
             own_change: Arc::default(),
+            phase_runs: Arc::default(),
         };
         let tasks = vec![
             tokio::spawn(scrape_loop(base.to_string(), profile.metrics.clone(), target_tx, m.clone())),
             tokio::spawn(m.clone().chaos_poll_loop()),
             tokio::spawn(m.clone().schedule_loop(plan(&scenario.chaos), phase_offsets(scenario))),
-            tokio::spawn(m.clone().phase_log_loop()),
+            tokio::spawn(m.clone().phase_loop(scenario.phases.iter().map(|p| p.kind).collect())),
         ];
         (m, tasks)
     }
@@ -101,14 +111,19 @@ impl Monitor {
             // Bounded over a 2 h soak; chaos, breaker and phase events are the proof's
             // timeline, so routine ones (scrapes, controls) go first.
             if v.len() > MAX_EVENTS {
-                let routine =
-                    v.iter().position(|e| matches!(e.kind, EventKind::Scrape | EventKind::Control | EventKind::Report));
+                let routine = v.iter().position(|e| {
+                    matches!(e.kind, EventKind::Scrape | EventKind::Control | EventKind::Report | EventKind::Failure)
+                });
                 v.remove(routine.unwrap_or(0));
             }
         });
     }
 
     pub async fn inject(&self, tool: &str, mode: &str, pct: f64, cause: Cause) {
+        if self.chaos.borrow().unavailable.is_some() {
+            self.log(EventKind::Chaos, format!("inject {tool} {mode} {pct}% ({cause}) skipped: {NO_CHAOS_API}"));
+            return;
+        }
         self.mark_own_change();
         let result = self.client.inject(tool, mode, pct).await;
         self.mark_own_change();
@@ -136,6 +151,9 @@ impl Monitor {
     }
 
     pub async fn clear(&self, tool: &str, cause: Cause) {
+        if self.chaos.borrow().unavailable.is_some() {
+            return;
+        }
         self.mark_own_change();
         let result = self.client.clear(tool).await;
         self.mark_own_change();
@@ -150,6 +168,9 @@ impl Monitor {
     }
 
     pub async fn clear_all(&self, cause: Cause) {
+        if self.chaos.borrow().unavailable.is_some() {
+            return;
+        }
         self.mark_own_change();
         let result = self.client.clear_all().await;
         self.mark_own_change();
@@ -251,6 +272,15 @@ impl Monitor {
     async fn chaos_poll_loop(self) {
         loop {
             match self.client.status().await {
+                Err(e) if e.no_chaos_api() => {
+                    // Not a failure: a plain HTTP server simply has no chaos routes.
+                    self.log(EventKind::Chaos, format!("{NO_CHAOS_API} (the status route answered {e})"));
+                    self.chaos_tx.send_modify(|c| {
+                        c.unavailable = Some(NO_CHAOS_API.into());
+                        c.last_error = None;
+                    });
+                    return;
+                }
                 Ok(active) => {
                     // Our own calls update the view at once, so a difference here was made
                     // by someone else: the target's state is the truth, and it goes on the log.
@@ -265,7 +295,11 @@ impl Monitor {
                         let now = if now.is_empty() { "none".to_string() } else { now.join(", ") };
                         self.log(EventKind::Chaos, format!("chaos changed outside this run; target now has: {now}"));
                     }
-                    self.chaos_tx.send_modify(|c| c.active = active);
+                    // A good poll clears an earlier failure's banner.
+                    self.chaos_tx.send_modify(|c| {
+                        c.active = active;
+                        c.last_error = None;
+                    });
                 }
                 Err(e) => self.chaos_tx.send_modify(|c| c.last_error = Some(e.to_string())),
             }
@@ -308,14 +342,38 @@ impl Monitor {
         }
     }
 
-    async fn phase_log_loop(self) {
+    /// Logs each phase as it starts and scrapes the target at that moment, so phase-bound
+    /// KPIs are judged over their phase alone; keeps each phase's load time up to date.
+    async fn phase_loop(self, kinds: Vec<PhaseKind>) {
         let mut snaps = self.snapshots.clone();
-        let mut last: Option<String> = None;
+        let mut current: Option<usize> = None;
+        let mut failures_logged = 0;
         while snaps.changed().await.is_ok() {
-            let name = snaps.borrow().phase.as_ref().map(|p| p.name.clone());
-            if name.is_some() && name != last {
-                self.log(EventKind::Phase, format!("phase {}", name.clone().unwrap_or_default()));
-                last = name;
+            let snap = snaps.borrow_and_update().clone();
+            // Each distinct failure reason goes on the log once, as it first appears.
+            for f in snap.failures.iter().skip(failures_logged) {
+                self.log(EventKind::Failure, format!("{} {}: {}", f.tool, f.class.name(), f.detail));
+            }
+            failures_logged = snap.failures.len();
+            let Some(phase) = snap.phase.clone() else { continue };
+            if current == Some(phase.index) {
+                if let Some(run) = lock(&self.phase_runs).last_mut() {
+                    run.load_s = phase.elapsed_s;
+                }
+                continue;
+            }
+            current = Some(phase.index);
+            self.log(EventKind::Phase, format!("phase {}", phase.name));
+            let metrics_at_start = crate::session::fetch_metrics(&self.http, &self.base).await;
+            let mut runs = lock(&self.phase_runs);
+            if runs.len() < MAX_PHASE_RUNS {
+                runs.push(PhaseRun {
+                    index: phase.index,
+                    name: phase.name.clone(),
+                    kind: kinds.get(phase.index).copied().unwrap_or_default(),
+                    load_s: phase.elapsed_s,
+                    metrics_at_start,
+                });
             }
         }
     }

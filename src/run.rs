@@ -10,6 +10,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The highest arrival rate any phase may reach, after `--rate-scale`.
+const MAX_RATE: f64 = 1_000_000.0;
+
 /// The built-in proof campaign, run by `proofdeck` alone.
 pub const PROOF_SCENARIO: &str = include_str!("../scenarios/proof.toml");
 
@@ -72,10 +75,45 @@ pub struct RunArgs {
     /// Quick run: closed loop with this many connections (maximum throughput)
     #[arg(long, env = "PROOFDECK_CONNECTIONS")]
     pub connections: Option<usize>,
+    /// KPI: p50 latency at most this (e.g. 15ms); overrides the scenario's [kpi]
+    #[arg(long, value_parser = parse_millis, env = "PROOFDECK_P50")]
+    pub p50: Option<f64>,
+    /// KPI: p95 latency at most this (e.g. 35ms)
+    #[arg(long, value_parser = parse_millis, env = "PROOFDECK_P95")]
+    pub p95: Option<f64>,
+    /// KPI: p99 latency at most this (e.g. 50ms)
+    #[arg(long, value_parser = parse_millis, env = "PROOFDECK_P99")]
+    pub p99: Option<f64>,
+    /// KPI: happy-path success at least this many percent (e.g. 99.9)
+    #[arg(long, value_parser = parse_percent, env = "PROOFDECK_SUCCESS")]
+    pub success: Option<f64>,
 }
 
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    scenario::duration::parse(s).ok_or_else(|| format!("invalid duration {s:?}: expected e.g. 90s, 10m, 1h30m"))
+    scenario::duration::parse(s)
+        .ok_or_else(|| format!("invalid duration {s:?}: expected e.g. 90s, 10m, 1h30m, at most 8760h"))
+}
+
+/// A latency limit in milliseconds, written as a duration (`50ms`, `1.5s`) or a bare number of ms.
+pub fn parse_millis(s: &str) -> Result<f64, String> {
+    let ms = match s.trim().parse::<f64>() {
+        Ok(v) => v,
+        Err(_) => scenario::duration::parse(s)
+            .map(|d| d.as_secs_f64() * 1000.0)
+            .ok_or_else(|| format!("invalid latency {s:?}: expected e.g. 50ms, 1.5s or a number of milliseconds"))?,
+    };
+    if ms.is_finite() && ms > 0.0 {
+        Ok(ms)
+    } else {
+        Err(format!("invalid latency {s:?}: expected a time above 0"))
+    }
+}
+
+pub fn parse_percent(s: &str) -> Result<f64, String> {
+    match s.trim().trim_end_matches('%').parse::<f64>() {
+        Ok(v) if (0.0..=100.0).contains(&v) => Ok(v),
+        _ => Err(format!("invalid percentage {s:?}: expected a number from 0 to 100, e.g. 99.9")),
+    }
 }
 
 /// Where the load goes, and the in-process gateway when there is one.
@@ -94,16 +132,29 @@ pub fn load_scenario(args: &RunArgs) -> Result<Scenario, String> {
             "error: --path makes a quick run and needs --rate N (open model) or --connections C (closed loop)".into()
         );
     }
-    match &args.scenario {
-        Some(path) => scenario::load_file(path).map_err(|e| e.to_string()),
+    let mut scenario = match &args.scenario {
+        Some(path) => scenario::load_file(path).map_err(|e| e.to_string())?,
         None => {
-            scenario::parse(std::path::Path::new("scenarios/proof.toml"), PROOF_SCENARIO).map_err(|e| e.to_string())
+            scenario::parse(std::path::Path::new("scenarios/proof.toml"), PROOF_SCENARIO).map_err(|e| e.to_string())?
         }
-    }
+    };
+    apply_kpi_flags(args, &mut scenario);
+    Ok(scenario)
+}
+
+/// `--p50/--p95/--p99/--success` override the scenario's targets.
+fn apply_kpi_flags(args: &RunArgs, scenario: &mut Scenario) {
+    let k = &mut scenario.kpi;
+    k.p50_ms = args.p50.unwrap_or(k.p50_ms);
+    k.p95_ms = args.p95.unwrap_or(k.p95_ms);
+    k.p99_ms = args.p99.unwrap_or(k.p99_ms);
+    k.success_pct = args.success.unwrap_or(k.success_pct);
 }
 
 /// One flow, one step, like oha's and hey's one-liners; built as scenario text so it goes
-/// through the same checks as a file, with every flag checked first.
+/// through the same checks as a file, with every flag checked first. The step names no tool:
+/// its requests are counted under the flow's name (`GET /x`), and only latency and success
+/// are judged, since a plain HTTP server has no gateway KPIs.
 fn quick_scenario(args: &RunArgs) -> Result<Scenario, String> {
     let path = args.path.clone().unwrap_or_else(|| "/".into());
     let duration = args.duration.unwrap_or(Duration::from_secs(10));
@@ -129,17 +180,21 @@ fn quick_scenario(args: &RunArgs) -> Result<Scenario, String> {
     }
     let quoted = |s: &str| toml::Value::String(s.to_string()).to_string();
     let text = format!(
-        "name = \"quick\"\n[defaults]\nmax_inflight = {}\n[[phase]]\nname = \"quick\"\nduration = {}\nrate = {rate}\n[[flow]]\nname = {}\nweight = 1\n[[flow.step]]\nmethod = \"{method}\"\npath = {}\ntool = \"quick\"\nexpect = [200]\n",
+        "name = \"quick\"\n[defaults]\nmax_inflight = {}\n[[phase]]\nname = \"quick\"\nduration = {}\nrate = {rate}\n[[flow]]\nname = {}\nweight = 1\n[[flow.step]]\nmethod = \"{method}\"\npath = {}\nexpect = [200]\n",
         args.max_inflight.unwrap_or(10_000).max(1),
         quoted(&scenario::duration::format(duration)),
         quoted(&format!("{method} {path}")),
         quoted(&path),
     );
-    scenario::parse(std::path::Path::new("<quick run>"), &text).map_err(|e| e.to_string())
+    let mut scenario = scenario::parse(std::path::Path::new("<quick run>"), &text).map_err(|e| e.to_string())?;
+    scenario.kpi = scenario::Kpi::latency_and_success();
+    apply_kpi_flags(args, &mut scenario);
+    Ok(scenario)
 }
 
 pub async fn resolve_target(args: &RunArgs, scenario: &Scenario) -> Result<Target, String> {
     if let Some(url) = args.target.clone().or_else(|| scenario.target.clone()) {
+        scenario::target::check(&url)?;
         return Ok(Target { url, embedded: None });
     }
     let g = &scenario.gateway;
@@ -191,6 +246,17 @@ pub async fn main(args: RunArgs) -> i32 {
     if !(args.rate_scale.is_finite() && args.rate_scale > 0.0) {
         eprintln!("error: --rate-scale must be a number above 0");
         return exit::USAGE;
+    }
+    let peak = scenario.peak_rate() * args.rate_scale;
+    if !peak.is_finite() || peak > MAX_RATE {
+        eprintln!("error: --rate-scale {} makes the peak rate {peak} arrivals/s; at most {MAX_RATE}", args.rate_scale);
+        return exit::USAGE;
+    }
+    if let Some(url) = args.target.as_deref().or(scenario.target.as_deref()) {
+        if let Err(e) = scenario::target::check(url) {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
     }
     let profile_name = args.profile.clone().unwrap_or_else(|| scenario.profile.clone());
     let profile = match crate::scrape::profile_file::resolve(&profile_name) {

@@ -39,6 +39,7 @@ pub struct Outcome {
     pub snapshot: Arc<Snapshot>,
     pub reconciliation: Reconciliation,
     pub kpis: Vec<KpiResult>,
+    pub verdict: kpi::RunVerdict,
     pub report_dir: Option<PathBuf>,
     pub report_error: Option<String>,
     pub exit_code: i32,
@@ -63,6 +64,7 @@ pub struct Reporter {
 /// A written report and what the summary needs from it.
 pub struct Written {
     pub kpis: Vec<KpiResult>,
+    pub verdict: kpi::RunVerdict,
     pub reconciliation: Reconciliation,
     pub dir: PathBuf,
     pub error: Option<String>,
@@ -113,12 +115,13 @@ impl Session {
         let partial = interrupted || abort.is_some();
         let aborted = abort.is_some();
         let written = self.reporter.write(&snapshot, &histograms, partial, abort, &self.reporter.dir).await;
-        let exit_code = crate::headless::exit_code(&snapshot, &written.kpis, interrupted, aborted);
+        let exit_code = crate::headless::exit_code(&snapshot, &written.verdict, interrupted, aborted);
 
         Outcome {
             snapshot,
             reconciliation: written.reconciliation,
             kpis: written.kpis,
+            verdict: written.verdict,
             report_dir: written.error.is_none().then_some(written.dir),
             report_error: written.error,
             exit_code,
@@ -137,13 +140,16 @@ impl Reporter {
         dir: &std::path::Path,
     ) -> Written {
         let metrics_after = fetch_metrics(&self.http, &self.target_url).await;
+        let phase_runs = crate::util::lock(&self.monitor.phase_runs).clone();
         let evidence = crate::scrape::evidence::gather(
             &self.profile,
             self.metrics_before.as_deref(),
             metrics_after.as_deref(),
             snapshot.elapsed_s,
+            &phase_runs,
         );
-        let kpis = kpi::evaluate(&self.scenario.kpi, snapshot, &evidence);
+        let kpis = kpi::evaluate(&self.scenario.kpi, &self.scenario.phases, snapshot, &evidence);
+        let verdict = kpi::judge_run(snapshot, &kpis);
         let reconciliation =
             reconcile_run(snapshot, self.metrics_before.as_deref(), metrics_after.as_deref(), &self.profile);
         // Only the final report's reconciliation is an event: mid-run, requests in flight
@@ -161,6 +167,7 @@ impl Reporter {
             snapshot,
             histograms,
             kpis: &kpis,
+            verdict: &verdict,
             evidence: &evidence,
             partial,
             abort,
@@ -178,7 +185,7 @@ impl Reporter {
         )
         .err()
         .map(|e| e.to_string());
-        Written { kpis, reconciliation, dir: dir.to_path_buf(), error }
+        Written { kpis, verdict, reconciliation, dir: dir.to_path_buf(), error }
     }
 
     /// A report of the run so far, in `<run dir>/midrun-<seconds>s`; the run goes on.
@@ -220,7 +227,7 @@ pub fn reconcile_run(
     let client: Vec<ClientCounts<'_>> = snapshot
         .tools
         .iter()
-        .filter(|t| t.name != "-")
+        .filter(|t| !t.by_flow)
         .map(|t| ClientCounts { tool: &t.name, requests: t.requests, codes: &t.codes })
         .collect();
     reconcile::reconcile(profile, before.as_ref(), &after, &client, RECONCILE_TOLERANCE_PCT)

@@ -96,7 +96,9 @@ async fn policy_denials_name_their_reason() {
     assert_eq!(domain.status, 403);
     assert!(domain.body["reason"].as_str().unwrap().contains("evil.test"));
     let sub = c.call(&token, "http_fetch", "get", json!({"url": "https://docs.example.com/x"})).await;
-    assert_eq!(sub.status, 200, "subdomains of an allowed domain pass");
+    assert_eq!(sub.status, 403, "domains match exactly, as on the real gateway: a subdomain is not allowed");
+    let exact = c.call(&token, "http_fetch", "get", json!({"url": "https://EXAMPLE.com/x"})).await;
+    assert_eq!(exact.status, 200, "hosts compare case-insensitively");
 
     let (_, _, no_claim, _) = c.agent_with_token("scraper", &["http_fetch"]).await;
     let claim = c.call(&no_claim, "serpapi", "search", json!({"q": "a"})).await;
@@ -122,7 +124,8 @@ async fn policy_denials_name_their_reason() {
     for reason in ["scope", "domain", "tool_not_in_token", "no_policy", "intent"] {
         assert!(metric_sum(&text, "gateway_policy_denials_total", &[("reason", reason)]) >= 1.0, "{reason}");
     }
-    assert_eq!(metric_sum(&text, "gateway_errors_total", &[("error_type", "policy")]), 6.0);
+    // scope ×2, domain ×2 (evil.test, the docs.example.com subdomain), claim, no policy, intent
+    assert_eq!(metric_sum(&text, "gateway_errors_total", &[("error_type", "policy")]), 7.0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

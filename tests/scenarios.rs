@@ -79,3 +79,77 @@ fn invalid_scenarios_name_file_line_column_and_what_was_expected() {
     let fixtures = std::fs::read_dir("tests/fixtures/invalid").unwrap().count();
     assert_eq!(seen, fixtures, "every invalid fixture has a case here");
 }
+
+/// Every URL a happy flow fetches is allowed by its agent's own policy, matched exactly as
+/// the real gateway does (a subdomain needs its own entry): a shipped scenario never fails
+/// for a reason that is its own.
+#[test]
+fn every_shipped_scenario_fetches_only_what_its_policies_allow() {
+    use toml::Value;
+    let host = |url: &str| {
+        let rest = url.split_once("://").map_or(url, |(_, r)| r);
+        rest.split(['/', '?', '#', ':']).next().unwrap_or("").to_ascii_lowercase()
+    };
+    let mut checked = 0;
+    for entry in std::fs::read_dir("scenarios").unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "toml") {
+            continue;
+        }
+        let doc: toml::Table = std::fs::read_to_string(&path).unwrap().parse().unwrap();
+        let empty = Vec::new();
+        let list = |v: &Value, key: &str| v.get(key).and_then(Value::as_array).unwrap_or(&empty).clone();
+        let steps = |v: &Value| list(v, "step");
+        let setup: Vec<Value> = doc.get("setup").and_then(Value::as_array).cloned().unwrap_or_default();
+        // role → allowed domains, from the policies the setup creates
+        let mut domains: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        // pool → role, from the agents each pool's group creates
+        let mut pool_role: std::collections::BTreeMap<String, String> = Default::default();
+        for group in &setup {
+            for step in steps(group) {
+                let Some(body) = step.get("body") else { continue };
+                let role = body.get("role").and_then(Value::as_str).unwrap_or("").to_string();
+                if step.get("path").and_then(Value::as_str) == Some("/api/policies") {
+                    let guards = body.get("spec").and_then(|s| s.get("guards"));
+                    let allowed = guards.map(|g| list(g, "allowedDomains")).unwrap_or_default();
+                    domains.insert(role, allowed.iter().filter_map(Value::as_str).map(str::to_string).collect());
+                } else if let Some(pool) = group.get("pool").and_then(Value::as_str) {
+                    if !role.is_empty() {
+                        pool_role.insert(pool.to_string(), role);
+                    }
+                }
+            }
+        }
+        let vars = doc.get("vars").cloned().unwrap_or(Value::Table(Default::default()));
+        for flow in doc.get("flow").and_then(Value::as_array).cloned().unwrap_or_default() {
+            if flow.get("kind").and_then(Value::as_str).is_some_and(|k| k != "happy") {
+                continue;
+            }
+            for step in steps(&flow) {
+                let Some(body) = step.get("body") else { continue };
+                let Some(url) = body.get("params").and_then(|p| p.get("url")).and_then(Value::as_str) else { continue };
+                let token = body.get("agent_token").and_then(Value::as_str).unwrap_or("");
+                let pool = token.trim_start_matches("{{").trim().split('.').next().unwrap_or("");
+                let role =
+                    pool_role.get(pool).unwrap_or_else(|| panic!("{}: no agents for pool {pool:?}", path.display()));
+                let Some(allowed) = domains.get(role).filter(|d| !d.is_empty()) else { continue };
+                // `{{ name }}…` draws from the vars list `name`; anything else is literal.
+                let urls: Vec<String> = match url.strip_prefix("{{").and_then(|r| r.split_once("}}")) {
+                    Some((name, _)) => {
+                        list(&vars, name.trim()).iter().filter_map(Value::as_str).map(str::to_string).collect()
+                    }
+                    None => vec![url.to_string()],
+                };
+                for u in urls {
+                    assert!(
+                        allowed.contains(&host(&u)),
+                        "{}: {u} is fetched by a {role} agent whose policy allows only {allowed:?}",
+                        path.display()
+                    );
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked >= 20, "checked {checked} URLs");
+}

@@ -49,12 +49,29 @@ pub struct ChaosClient {
     routes: ChaosRoutes,
 }
 
+/// Why a chaos call failed: the target's status when it answered, and the reason in words.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ChaosError(pub String);
+pub struct ChaosError {
+    /// `None` when the target did not answer at all.
+    pub status: Option<u16>,
+    pub message: String,
+}
+
+impl ChaosError {
+    fn unanswered(message: String) -> Self {
+        Self { status: None, message }
+    }
+
+    /// The route does not exist: this target has no chaos admin API (as opposed to one that
+    /// refused or failed).
+    pub fn no_chaos_api(&self) -> bool {
+        matches!(self.status, Some(404 | 405 | 501))
+    }
+}
 
 impl std::fmt::Display for ChaosError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.message)
     }
 }
 
@@ -99,7 +116,7 @@ impl ChaosClient {
 
     async fn call(&self, req: reqwest::RequestBuilder) -> Result<Value, ChaosError> {
         let resp = req.send().await.map_err(|e| {
-            ChaosError(format!("chaos admin unreachable: {}", crate::util::error_chain(&e.without_url())))
+            ChaosError::unanswered(format!("chaos admin unreachable: {}", crate::util::error_chain(&e.without_url())))
         })?;
         let status = resp.status();
         let text = resp.text().await.unwrap_or_default();
@@ -114,7 +131,10 @@ impl ChaosClient {
 
             let hint =
                 if status.as_u16() == 403 { " (the gateway refuses chaos, e.g. in production mode)" } else { "" };
-            return Err(ChaosError(format!("HTTP {}: {msg}{hint}", status.as_u16())));
+            return Err(ChaosError {
+                status: Some(status.as_u16()),
+                message: format!("HTTP {}: {msg}{hint}", status.as_u16()),
+            });
         }
         Ok(body)
     }
@@ -122,10 +142,10 @@ impl ChaosClient {
 
 /// Reads `activeChaos: [[tool, {mode, pct}], …]`.
 fn active(body: Value) -> Result<Vec<ActiveChaos>, ChaosError> {
-    let list = body
-        .get("activeChaos")
-        .and_then(Value::as_array)
-        .ok_or_else(|| ChaosError(format!("unexpected answer: {body}")))?;
+    let list = body.get("activeChaos").and_then(Value::as_array).ok_or_else(|| ChaosError {
+        status: Some(200),
+        message: format!("unexpected answer: {}", crate::redact::body(body.to_string().as_bytes(), 200)),
+    })?;
     Ok(list
         .iter()
         .filter_map(|pair| {

@@ -1,6 +1,7 @@
 //! The load path's HTTP client: hyper with a keep-alive pool (reqwest costs ~40 % of the
 //! throughput on loopback), plain HTTP or HTTPS through rustls with the ring provider.
 
+use crate::metrics::ErrorClass;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::Request;
@@ -26,10 +27,11 @@ pub enum Answer {
         body: Bytes,
     },
     Timeout,
-    /// Refused, reset or otherwise broken before an answer.
-    Connect(String),
-    /// The request could not be built (a rendered header or path is not valid HTTP).
-    Invalid(String),
+    /// No usable answer, with the class of the cause and the reason in words.
+    Failed {
+        class: ErrorClass,
+        reason: String,
+    },
 }
 
 impl LoadClient {
@@ -53,21 +55,73 @@ impl LoadClient {
 
     pub async fn send(&self, request: Request<Full<Bytes>>, timeout: Duration) -> Answer {
         let exchange = async {
-            let response = self.inner.request(request).await.map_err(|e| crate::util::error_chain(&e))?;
+            let response = self.inner.request(request).await.map_err(|e| request_failure(&e))?;
             let status = response.status().as_u16();
             // Bounded: at 10k in flight, an unbounded body per request could exhaust memory.
             let body = http_body_util::Limited::new(response.into_body(), MAX_BODY)
                 .collect()
                 .await
-                .map_err(|e| format!("reading the answer: {e}"))?
+                .map_err(|e| body_failure(status, &*e))?
                 .to_bytes();
-
-            Ok::<_, String>((status, body))
+            Ok::<_, Answer>((status, body))
         };
         match tokio::time::timeout(timeout, exchange).await {
             Err(_) => Answer::Timeout,
-            Ok(Err(e)) => Answer::Connect(e),
+            Ok(Err(failed)) => failed,
             Ok(Ok((status, body))) => Answer::Response { status, body },
         }
     }
+}
+
+/// Why a request got no answer, classified from the error's causes rather than its text.
+fn request_failure(e: &hyper_util::client::legacy::Error) -> Answer {
+    let reason = crate::util::error_chain(e);
+    let class = if caused_by::<rustls::Error>(e) {
+        ErrorClass::Tls
+    } else if is_user_error(e) || (e.is_connect() && reason.contains("scheme")) {
+        // hyper refuses a request it cannot send as written; the connector refuses a scheme.
+        ErrorClass::InvalidRequest
+    } else {
+        ErrorClass::Connect
+    };
+    Answer::Failed { class, reason }
+}
+
+fn body_failure(status: u16, e: &(dyn std::error::Error + 'static)) -> Answer {
+    if e.is::<http_body_util::LengthLimitError>() {
+        let reason = format!("HTTP {status} answer body over the {} MiB read limit", MAX_BODY / 1024 / 1024);
+        return Answer::Failed { class: ErrorClass::BodyTooLarge, reason };
+    }
+    Answer::Failed {
+        class: ErrorClass::Connect,
+        reason: format!("reading the HTTP {status} answer: {}", crate::util::error_chain(e)),
+    }
+}
+
+/// Whether an error of type `T` is among `e`'s causes, also inside (nested) `io::Error`s,
+/// whose `source()` skips the error they wrap (hyper-rustls wraps rustls's error twice).
+fn caused_by<T: std::error::Error + 'static>(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(e);
+    while let Some(err) = cause {
+        let mut wrapped: Option<&(dyn std::error::Error + 'static)> = Some(err);
+        while let Some(w) = wrapped {
+            if w.is::<T>() {
+                return true;
+            }
+            wrapped = w.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()).map(|i| i as _);
+        }
+        cause = err.source();
+    }
+    false
+}
+
+fn is_user_error(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(e);
+    while let Some(err) = cause {
+        if err.downcast_ref::<hyper::Error>().is_some_and(|h| h.is_user()) {
+            return true;
+        }
+        cause = err.source();
+    }
+    false
 }

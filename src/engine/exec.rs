@@ -28,8 +28,6 @@ pub struct Context {
     pub pools: RwLock<Vec<Vec<Vec<Value>>>>,
     pub pool_cursor: Vec<AtomicUsize>,
     pub seq: AtomicU64,
-    /// Values of captures marked secret, scrubbed from every error text.
-    pub secrets: std::sync::Mutex<Vec<String>>,
 
     pub headers: Vec<(http::HeaderName, http::HeaderValue)>,
 }
@@ -94,31 +92,49 @@ pub async fn send_step(ctx: &Context, step: &Step, vars: &mut Vars<'_>, intended
     let sent = Instant::now();
     let answer = match request {
         Ok(r) => ctx.client.send(r, ctx.scenario.defaults.timeout).await,
-        Err(e) => Answer::Invalid(e),
+        Err(reason) => Answer::Failed { class: ErrorClass::InvalidRequest, reason },
     };
     let done = Instant::now();
     let service_us = done.duration_since(sent).as_micros() as u64;
     let latency_us = done.duration_since(intended).as_micros() as u64;
     let (status, error, body, failure) = match answer {
         Answer::Response { status, body } => (status, classify(step, status, &body), body, None),
-        Answer::Timeout => (0, Some(ErrorClass::Timeout), Bytes::new(), Some("timed out".to_string())),
-        Answer::Connect(e) => (0, Some(ErrorClass::Connect), Bytes::new(), Some(e)),
-        Answer::Invalid(e) => (0, Some(ErrorClass::Unexpected), Bytes::new(), Some(e)),
+        Answer::Timeout => {
+            let reason =
+                format!("no answer within {}", crate::scenario::duration::format(ctx.scenario.defaults.timeout));
+            (0, Some(ErrorClass::Timeout), Bytes::new(), Some(reason))
+        }
+        Answer::Failed { class, reason } => (0, Some(class), Bytes::new(), Some(reason)),
     };
     let missing_captures =
         if error.is_none() && !step.captures.is_empty() { capture(ctx, step, &body, vars) } else { Vec::new() };
-    StepResult { status, error, body, service_us, latency_us, failure, missing_captures }
+    let mut result = StepResult { status, error, body, service_us, latency_us, failure, missing_captures };
+    // Nothing may be sent with a `null` where a capture should be: the flow stops here.
+    if !result.missing_captures.is_empty() {
+        result.error = Some(ErrorClass::CaptureMissing);
+        result.failure = Some(format!(
+            "step {:?}: the HTTP {} answer has nothing at {}",
+            step.name,
+            result.status,
+            result.missing_captures.join(", ")
+        ));
+    }
+    result
 }
 
 impl StepResult {
     /// Why the step failed, fit for output: masked JSON body, secrets this run captured removed.
     pub fn detail(&self, ctx: &Context) -> String {
-        let text = match &self.failure {
+        ctx.recorder.scrub(&self.raw_detail())
+    }
+
+    /// Why the step failed, with a masked body but before secrets are scrubbed (the
+    /// recorder scrubs the details it keeps).
+    pub fn raw_detail(&self) -> String {
+        match &self.failure {
             Some(f) => f.clone(),
-            None => format!("HTTP {} {}", self.status, crate::redact::body(&self.body, 300)),
-        };
-        let secrets = ctx.secrets.lock().unwrap_or_else(|e| e.into_inner());
-        secrets.iter().fold(text, |t, s| t.replace(s.as_str(), "***"))
+            None => format!("HTTP {} {}", self.status, crate::redact::body(&self.body, 160)),
+        }
     }
 }
 
@@ -177,7 +193,7 @@ fn capture(ctx: &Context, step: &Step, body: &[u8], vars: &mut Vars<'_>) -> Vec<
         match json.pointer(&c.pointer) {
             Some(v) => {
                 if let (true, Some(s)) = (c.secret, v.as_str()) {
-                    remember_secret(ctx, s);
+                    ctx.recorder.remember_secret(s);
                 }
                 vars.captures[c.slot] = v.clone();
             }
@@ -186,16 +202,6 @@ fn capture(ctx: &Context, step: &Step, body: &[u8], vars: &mut Vars<'_>) -> Vec<
     }
     missing
 }
-
-/// Keeps captured secrets (bounded) so error texts can be scrubbed of them.
-fn remember_secret(ctx: &Context, value: &str) {
-    let mut secrets = ctx.secrets.lock().unwrap_or_else(|e| e.into_inner());
-    if secrets.len() < MAX_REMEMBERED_SECRETS && !value.is_empty() {
-        secrets.push(value.to_string());
-    }
-}
-
-const MAX_REMEMBERED_SECRETS: usize = 10_000;
 
 /// Runs every step of flow `flow` for an arrival scheduled at `intended`, and records it.
 pub async fn run_flow(ctx: Arc<Context>, flow: usize, intended: Instant, kpi_phase: bool, rng: SmallRng) {
@@ -206,15 +212,20 @@ pub async fn run_flow(ctx: Arc<Context>, flow: usize, intended: Instant, kpi_pha
     for (i, step) in spec.steps.iter().enumerate() {
         let r = send_step(&ctx, step, &mut vars, step_start).await;
         let fast_fail = r.status == 502 && contains(&r.body, b"Circuit breaker is OPEN");
-        ctx.recorder.record_step(StepRecord {
+        let record = StepRecord {
             tool: ctx.step_tools[flow][i],
             latency_us: r.latency_us,
             service_us: r.service_us,
             status: r.status,
             error: r.error,
-            kpi: kpi_phase && spec.kind == FlowKind::Happy && step.tool.is_some(),
+            // Tool-less steps count too, under their flow's name: a happy path is judged whole.
+            kpi: kpi_phase && spec.kind == FlowKind::Happy,
             fast_fail,
-        });
+        };
+        match r.error {
+            Some(_) => ctx.recorder.record_failed_step(record, &r.raw_detail()),
+            None => ctx.recorder.record_step(record),
+        }
         if step.expects_denial() && step.tool.is_some() {
             outcome = match r.error {
                 None => FlowOutcome::CorrectDenial,

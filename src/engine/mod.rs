@@ -76,20 +76,49 @@ pub struct EngineResult {
     pub stopped_by_command: bool,
 }
 
-/// Tool labels in recording order: every step's `tool`, then "-" for steps without one.
+/// Recording rows in order: every step's `tool`, and for a step without one its flow's name
+/// (so its requests are seen and judged, never lost in an anonymous row).
 pub fn tool_names(scenario: &Scenario) -> Vec<String> {
-    let mut names: Vec<String> = Vec::new();
-    for step in scenario.flows.iter().flat_map(|f| &f.steps) {
-        let name = step.tool.clone().unwrap_or_else(|| "-".into());
-        if !names.contains(&name) {
-            names.push(name);
+    row_names(scenario).into_iter().map(|(name, _)| name).collect()
+}
+
+/// Each row's name and whether it is a flow's name (steps without `tool`).
+fn row_names(scenario: &Scenario) -> Vec<(String, bool)> {
+    let mut rows: Vec<(String, bool)> = Vec::new();
+    for flow in &scenario.flows {
+        for step in &flow.steps {
+            let row = match &step.tool {
+                Some(tool) => (tool.clone(), false),
+                None => (flow.name.clone(), true),
+            };
+            if !rows.iter().any(|(n, _)| *n == row.0) {
+                rows.push(row);
+            }
         }
     }
-    names
+    rows
+}
+
+/// The row each step records into, by flow and step.
+fn step_rows(scenario: &Scenario, rows: &[String]) -> Vec<Vec<usize>> {
+    scenario
+        .flows
+        .iter()
+        .map(|f| {
+            f.steps
+                .iter()
+                .map(|s| {
+                    let name = s.tool.as_ref().unwrap_or(&f.name);
+                    rows.iter().position(|t| t == name).unwrap_or(0)
+                })
+                .collect()
+        })
+        .collect()
 }
 
 pub fn start(scenario: Arc<Scenario>, base_url: &str, opts: EngineOptions) -> EngineHandle {
-    let tools = tool_names(&scenario);
+    let rows = row_names(&scenario);
+    let tools: Vec<String> = rows.iter().map(|(n, _)| n.clone()).collect();
     let flows: Vec<FlowView> = scenario
         .flows
         .iter()
@@ -104,21 +133,7 @@ pub fn start(scenario: Arc<Scenario>, base_url: &str, opts: EngineOptions) -> En
             breaches: 0,
         })
         .collect();
-    let step_tools = scenario
-        .flows
-        .iter()
-        .map(|f| {
-            f.steps
-                .iter()
-                .map(|s| {
-                    tools
-                        .iter()
-                        .position(|t| Some(t) == s.tool.as_ref())
-                        .unwrap_or_else(|| tools.iter().position(|t| t == "-").unwrap_or(0))
-                })
-                .collect()
-        })
-        .collect();
+    let step_tools = step_rows(&scenario, &tools);
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
     let recorder = Arc::new(Recorder::new(tools.len(), flows.len(), workers + 1));
     let headers = scenario
@@ -134,7 +149,6 @@ pub fn start(scenario: Arc<Scenario>, base_url: &str, opts: EngineOptions) -> En
         pools: RwLock::new(vec![Vec::new(); scenario.pools.len()]),
         pool_cursor: (0..scenario.pools.len()).map(|_| AtomicUsize::new(0)).collect(),
         seq: Default::default(),
-        secrets: Default::default(),
         scenario,
         client: client::LoadClient::new(max_inflight.min(4096)),
         base: base_url.trim_end_matches('/').to_string(),
@@ -142,9 +156,13 @@ pub fn start(scenario: Arc<Scenario>, base_url: &str, opts: EngineOptions) -> En
         step_tools,
         headers,
     });
-    let (snap_tx, snap_rx) = watch::channel(Arc::new(Snapshot::empty(&tools, &flows)));
+    let mut empty = Snapshot::empty(&tools, &flows);
+    for (view, (_, by_flow)) in empty.tools.iter_mut().zip(&rows) {
+        view.by_flow = *by_flow;
+    }
+    let (snap_tx, snap_rx) = watch::channel(Arc::new(empty.clone()));
     let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
-    let join = tokio::spawn(run(ctx, opts, max_inflight, tools, flows, snap_tx, cmd_rx));
+    let join = tokio::spawn(run(ctx, opts, max_inflight, empty, snap_tx, cmd_rx));
     EngineHandle { snapshots: snap_rx, commands: cmd_tx, join }
 }
 
@@ -152,14 +170,13 @@ async fn run(
     ctx: Arc<Context>,
     opts: EngineOptions,
     max_inflight: usize,
-    tools: Vec<String>,
-    flows: Vec<FlowView>,
+    empty: Snapshot,
     snap_tx: watch::Sender<Arc<Snapshot>>,
     mut commands: mpsc::UnboundedReceiver<EngineCommand>,
 ) -> EngineResult {
     let started = Instant::now();
     let progress = Arc::new(Mutex::new(Progress::default()));
-    let aggregator = Arc::new(Mutex::new(Aggregator::new(&tools, &flows)));
+    let aggregator = Arc::new(Mutex::new(Aggregator::new(empty)));
     let publisher = {
         let (progress, aggregator, recorder, tx) =
             (progress.clone(), aggregator.clone(), ctx.recorder.clone(), snap_tx.clone());

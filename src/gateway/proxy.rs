@@ -199,7 +199,8 @@ fn authorize(state: &GatewayState, claims: &Claims, spec: &ActionSpec, params: &
     if let Some(url) = params.get("url").and_then(Value::as_str) {
         if !policy.allowed_domains.is_empty() {
             let host = host_of(url);
-            let allowed = policy.allowed_domains.iter().any(|d| host == *d || host.ends_with(&format!(".{d}")));
+            // Exact host match, as the real gateway does: a subdomain needs its own entry.
+            let allowed = policy.allowed_domains.iter().any(|d| host == d.to_ascii_lowercase());
             if !allowed {
                 return Err(deny("domain", format!("Domain '{host}' not in allowed list")));
             }

@@ -2,7 +2,7 @@
 //! cumulative histograms and counters and builds a new `Snapshot`.
 
 use super::new_histogram;
-use super::shard::{Recorder, Shard};
+use super::shard::{FailureNote, Recorder, Shard, FAILURE_DETAILS_PER_CLASS};
 use super::snapshot::*;
 use hdrhistogram::Histogram;
 use std::sync::atomic::Ordering;
@@ -57,10 +57,11 @@ pub struct Aggregator {
 }
 
 impl Aggregator {
-    pub fn new(tools: &[String], flows: &[FlowView]) -> Self {
-        let n = tools.len();
+    /// Starts from `empty`, the run's snapshot before anything was recorded.
+    pub fn new(empty: Snapshot) -> Self {
+        let n = empty.tools.len();
         Self {
-            snapshot: Snapshot::empty(tools, flows),
+            snapshot: empty,
             latency: (0..n).map(|_| new_histogram()).collect(),
             service: (0..n).map(|_| new_histogram()).collect(),
             kpi_latency: new_histogram(),
@@ -81,7 +82,7 @@ impl Aggregator {
     pub fn tick(&mut self, recorder: &Recorder, progress: &Progress, elapsed_s: f64) -> Arc<Snapshot> {
         // Drain before closing: what was recorded since the last tick belongs (mostly) to the
         // second that is ending, not to the one that begins.
-        recorder.drain(|shard| self.merge(shard));
+        recorder.drain(|shard| self.merge(shard, recorder));
         let second_now = elapsed_s.floor() as u32;
         // Close every second that ended before this tick (several if ticks were late).
         while self.second.t < second_now {
@@ -126,7 +127,10 @@ impl Aggregator {
         Arc::new(self.snapshot.clone())
     }
 
-    fn merge(&mut self, shard: &mut Shard) {
+    fn merge(&mut self, shard: &mut Shard, recorder: &Recorder) {
+        if !shard.failures.is_empty() {
+            self.merge_failures(&shard.failures, recorder);
+        }
         let s = &mut self.snapshot;
         for (i, t) in shard.tools.iter().enumerate() {
             if t.latency.is_empty() {
@@ -170,6 +174,23 @@ impl Aggregator {
         s.completed += shard.completed;
         self.second.completed += shard.completed;
         shard.reset();
+    }
+
+    /// Adds a shard's failure details: counts of known ones grow, new ones are kept (scrubbed)
+    /// while their tool and class have fewer than the bound.
+    fn merge_failures(&mut self, notes: &[FailureNote], recorder: &Recorder) {
+        let s = &mut self.snapshot;
+        let failures = Arc::make_mut(&mut s.failures);
+        for n in notes {
+            let tool = &s.tools[n.tool].name;
+            let detail = recorder.scrub(&n.detail);
+            let same = |f: &&mut FailureSample| f.tool == *tool && f.class == n.class;
+            if let Some(f) = failures.iter_mut().filter(same).find(|f| f.detail == detail) {
+                f.count += n.count;
+            } else if failures.iter_mut().filter(same).count() < FAILURE_DETAILS_PER_CLASS {
+                failures.push(FailureSample { tool: tool.clone(), class: n.class, detail, count: n.count });
+            }
+        }
     }
 
     fn close_second(&mut self, recorder: &Recorder) {
@@ -235,7 +256,7 @@ fn empty_point(t: u32, phase: usize, tools: usize) -> SecondPoint {
         p50_ms: 0.0,
         p95_ms: 0.0,
         p99_ms: 0.0,
-        errors: [0; 7],
+        errors: [0; crate::metrics::shard::ERROR_CLASSES],
         tool_completed: Arc::from(vec![0; tools]),
         tool_errors: Arc::from(vec![0; tools]),
         tool_p99_ms: Arc::from(vec![0.0; tools]),

@@ -19,10 +19,21 @@ pub enum ErrorClass {
     Timeout,
     Connect,
     Unexpected,
+    /// The TLS handshake failed (e.g. HTTPS against a plain-HTTP port, a bad certificate).
+    Tls,
+    /// The request could not be built or sent as written (invalid URI or header, bad scheme).
+    InvalidRequest,
+    /// The answer's body was larger than the client reads.
+    BodyTooLarge,
+    /// A capture's JSON pointer found nothing, so the flow could not go on.
+    CaptureMissing,
 }
 
+/// How many error classes there are; arrays of per-class counts have this length.
+pub const ERROR_CLASSES: usize = 11;
+
 impl ErrorClass {
-    pub const ALL: [ErrorClass; 7] = [
+    pub const ALL: [ErrorClass; ERROR_CLASSES] = [
         ErrorClass::Policy,
         ErrorClass::Auth,
         ErrorClass::RateLimited,
@@ -30,6 +41,10 @@ impl ErrorClass {
         ErrorClass::Timeout,
         ErrorClass::Connect,
         ErrorClass::Unexpected,
+        ErrorClass::Tls,
+        ErrorClass::InvalidRequest,
+        ErrorClass::BodyTooLarge,
+        ErrorClass::CaptureMissing,
     ];
 
     pub fn name(self) -> &'static str {
@@ -41,6 +56,10 @@ impl ErrorClass {
             ErrorClass::Timeout => "timeout",
             ErrorClass::Connect => "connect",
             ErrorClass::Unexpected => "unexpected",
+            ErrorClass::Tls => "tls",
+            ErrorClass::InvalidRequest => "invalid_request",
+            ErrorClass::BodyTooLarge => "body_too_large",
+            ErrorClass::CaptureMissing => "capture_missing",
         }
     }
 
@@ -66,6 +85,18 @@ pub struct StepRecord {
     pub fast_fail: bool,
 }
 
+/// Distinct failure details kept per tool and class: the first ones seen, with their counts.
+pub const FAILURE_DETAILS_PER_CLASS: usize = 5;
+
+/// A failure detail as a worker saw it (secrets not yet scrubbed), with how often.
+#[derive(Clone, Debug)]
+pub struct FailureNote {
+    pub tool: usize,
+    pub class: ErrorClass,
+    pub detail: String,
+    pub count: u64,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FlowOutcome {
     Ok,
@@ -80,14 +111,20 @@ pub struct ToolShard {
     pub latency: Histogram<u64>,
     pub service: Histogram<u64>,
     pub ok: u64,
-    pub errors: [u64; 7],
+    pub errors: [u64; ERROR_CLASSES],
     /// (status, count); a handful of distinct codes per tool, so a small vec beats a map.
     pub codes: Vec<(u16, u64)>,
 }
 
 impl ToolShard {
     fn new() -> Self {
-        Self { latency: new_histogram(), service: new_histogram(), ok: 0, errors: [0; 7], codes: Vec::new() }
+        Self {
+            latency: new_histogram(),
+            service: new_histogram(),
+            ok: 0,
+            errors: [0; ERROR_CLASSES],
+            codes: Vec::new(),
+        }
     }
 }
 
@@ -108,6 +145,8 @@ pub struct Shard {
     pub kpi_total: u64,
     pub fast_fail: Histogram<u64>,
     pub completed: u64,
+    /// Distinct failure details since the last drain, bounded per tool and class.
+    pub failures: Vec<FailureNote>,
 }
 
 impl Shard {
@@ -122,6 +161,7 @@ impl Shard {
             kpi_total: 0,
             fast_fail: new_histogram(),
             completed: 0,
+            failures: Vec::new(),
         }
     }
 
@@ -130,7 +170,7 @@ impl Shard {
             t.latency.reset();
             t.service.reset();
             t.ok = 0;
-            t.errors = [0; 7];
+            t.errors = [0; ERROR_CLASSES];
             t.codes.clear();
         }
         for f in &mut self.flows {
@@ -141,6 +181,7 @@ impl Shard {
         self.kpi_total = 0;
         self.fast_fail.reset();
         self.completed = 0;
+        self.failures.clear();
     }
 }
 
@@ -151,7 +192,12 @@ pub struct Recorder {
     pub arrivals: AtomicU64,
     pub dropped: AtomicU64,
     pub inflight: AtomicU64,
+    /// Values of captures marked secret, scrubbed from every failure detail.
+    secrets: Mutex<Vec<String>>,
 }
+
+/// Captured secrets remembered for scrubbing; beyond this many, older ones still mask.
+const MAX_REMEMBERED_SECRETS: usize = 10_000;
 
 thread_local! {
     static SHARD_INDEX: Cell<Option<usize>> = const { Cell::new(None) };
@@ -165,7 +211,24 @@ impl Recorder {
             arrivals: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
             inflight: AtomicU64::new(0),
+            secrets: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Remembers a captured secret (bounded) so no failure detail ever shows it.
+    pub fn remember_secret(&self, value: &str) {
+        let mut secrets = lock(&self.secrets);
+        if secrets.len() < MAX_REMEMBERED_SECRETS && !value.is_empty() && !secrets.iter().any(|s| s == value) {
+            secrets.push(value.to_string());
+        }
+    }
+
+    /// `text` with every remembered secret replaced by `***`.
+    pub fn scrub(&self, text: &str) -> String {
+        let secrets = lock(&self.secrets);
+        secrets
+            .iter()
+            .fold(text.to_string(), |t, s| if t.contains(s.as_str()) { t.replace(s.as_str(), "***") } else { t })
     }
 
     /// This thread's shard; threads are assigned round-robin on first use.
@@ -182,29 +245,20 @@ impl Recorder {
     }
 
     pub fn record_step(&self, r: StepRecord) {
-        let mut shard = self.shard();
-        let shard = &mut *shard;
-        shard.completed += 1;
-        let t = &mut shard.tools[r.tool];
-        let _ = t.latency.record(r.latency_us.max(1));
-        let _ = t.service.record(r.service_us.max(1));
-        match r.error {
-            None => t.ok += 1,
-            Some(e) => t.errors[e.index()] += 1,
-        }
-        match t.codes.iter_mut().find(|(c, _)| *c == r.status) {
-            Some((_, n)) => *n += 1,
-            None => t.codes.push((r.status, 1)),
-        }
-        if r.kpi {
-            // Failures count too: a timeout is the slowest answer, not a missing one.
-            shard.kpi_total += 1;
-            shard.kpi_ok += u64::from(r.error.is_none());
-            let _ = shard.kpi_latency.record(r.latency_us.max(1));
-        }
+        record(&mut self.shard(), r);
+    }
 
-        if r.fast_fail {
-            let _ = shard.fast_fail.record(r.service_us.max(1));
+    /// Records a failed step with why it failed; the detail is kept when it is one of the
+    /// first distinct ones for its tool and class.
+    pub fn record_failed_step(&self, r: StepRecord, detail: &str) {
+        let mut shard = self.shard();
+        record(&mut shard, r);
+        let Some(class) = r.error else { return };
+        let notes = &mut shard.failures;
+        if let Some(n) = notes.iter_mut().find(|n| n.tool == r.tool && n.class == class && n.detail == detail) {
+            n.count += 1;
+        } else if notes.iter().filter(|n| n.tool == r.tool && n.class == class).count() < FAILURE_DETAILS_PER_CLASS {
+            notes.push(FailureNote { tool: r.tool, class, detail: detail.to_string(), count: 1 });
         }
     }
 
@@ -231,5 +285,30 @@ impl Recorder {
         for s in &self.shards {
             f(&mut lock(s));
         }
+    }
+}
+
+fn record(shard: &mut Shard, r: StepRecord) {
+    shard.completed += 1;
+    let t = &mut shard.tools[r.tool];
+    let _ = t.latency.record(r.latency_us.max(1));
+    let _ = t.service.record(r.service_us.max(1));
+    match r.error {
+        None => t.ok += 1,
+        Some(e) => t.errors[e.index()] += 1,
+    }
+    match t.codes.iter_mut().find(|(c, _)| *c == r.status) {
+        Some((_, n)) => *n += 1,
+        None => t.codes.push((r.status, 1)),
+    }
+    if r.kpi {
+        // Failures count too: a timeout is the slowest answer, not a missing one.
+        shard.kpi_total += 1;
+        shard.kpi_ok += u64::from(r.error.is_none());
+        let _ = shard.kpi_latency.record(r.latency_us.max(1));
+    }
+
+    if r.fast_fail {
+        let _ = shard.fast_fail.record(r.service_us.max(1));
     }
 }

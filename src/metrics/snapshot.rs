@@ -1,6 +1,6 @@
 //! The immutable picture of a run that the cockpit, the headless printer and the report read.
 
-use super::shard::ErrorClass;
+use super::shard::{ErrorClass, ERROR_CLASSES};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -35,7 +35,41 @@ impl Quantiles {
 
 /// Counts per error class, indexed by `ErrorClass::index`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ErrorCounts(pub [u64; 7]);
+pub struct ErrorCounts(#[serde(with = "class_counts")] pub [u64; ERROR_CLASSES]);
+
+/// Per-class count arrays in `report.json`: reports written before a class was added have
+/// shorter arrays, read as zeros for the new classes.
+pub mod class_counts {
+    use super::ERROR_CLASSES;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &[u64; ERROR_CLASSES], s: S) -> Result<S::Ok, S::Error> {
+        v.as_slice().serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u64; ERROR_CLASSES], D::Error> {
+        let v = Vec::<u64>::deserialize(d)?;
+        if v.len() > ERROR_CLASSES {
+            return Err(serde::de::Error::custom(format!(
+                "{} error classes, expected at most {ERROR_CLASSES}",
+                v.len()
+            )));
+        }
+        let mut out = [0; ERROR_CLASSES];
+        out[..v.len()].copy_from_slice(&v);
+        Ok(out)
+    }
+}
+
+/// The first distinct reasons a tool's requests failed with, per class, with counts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FailureSample {
+    pub tool: String,
+    pub class: ErrorClass,
+    /// Masked: no captured secret, no token-like body field.
+    pub detail: String,
+    pub count: u64,
+}
 
 impl ErrorCounts {
     pub fn total(&self) -> u64 {
@@ -46,7 +80,7 @@ impl ErrorCounts {
         self.0[class.index()]
     }
 
-    pub fn add(&mut self, other: &[u64; 7]) {
+    pub fn add(&mut self, other: &[u64; ERROR_CLASSES]) {
         for (a, b) in self.0.iter_mut().zip(other) {
             *a += b;
         }
@@ -83,6 +117,10 @@ pub struct PhaseView {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct ToolView {
     pub name: String,
+    /// The row counts a flow's steps that name no tool, under the flow's name: no target
+    /// counter or chaos API knows it.
+    #[serde(default)]
+    pub by_flow: bool,
     pub requests: u64,
     pub ok: u64,
     pub errors: ErrorCounts,
@@ -120,7 +158,8 @@ pub struct SecondPoint {
     pub p50_ms: f64,
     pub p95_ms: f64,
     pub p99_ms: f64,
-    pub errors: [u64; 7],
+    #[serde(with = "class_counts")]
+    pub errors: [u64; ERROR_CLASSES],
     /// Completions per tool, in the snapshot's tool order.
     pub tool_completed: Arc<[u64]>,
     /// Errors per tool, in the same order.
@@ -156,6 +195,9 @@ pub struct Snapshot {
     /// CPU seconds this process has used so far.
     pub own_cpu_seconds: Option<f64>,
     pub own_rss_bytes: Option<u64>,
+    /// Why requests failed: the first distinct details per tool and class.
+    #[serde(default)]
+    pub failures: Arc<Vec<FailureSample>>,
 }
 
 impl Snapshot {
@@ -176,6 +218,7 @@ impl Snapshot {
                 .iter()
                 .map(|name| ToolView {
                     name: name.clone(),
+                    by_flow: false,
                     requests: 0,
                     ok: 0,
                     errors: ErrorCounts::default(),
@@ -194,6 +237,7 @@ impl Snapshot {
             own_cpu_pct: None,
             own_cpu_seconds: None,
             own_rss_bytes: None,
+            failures: Arc::new(Vec::new()),
         }
     }
 

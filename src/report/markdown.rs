@@ -40,13 +40,19 @@ fn executive_summary(r: &RunReport, o: &mut String) {
     let unmeasured = r.kpis.iter().filter(|k| k.verdict == Verdict::NotMeasured).count();
     let _ = writeln!(o, "## Executive summary");
     let _ = writeln!(o);
-    let verdict = if failed == 0 { "every measured KPI held" } else { "KPIs failed" };
+    let verdict = if r.verdict.passed { "PASS — every measured KPI held" } else { "FAIL" };
     let _ = writeln!(
         o,
         "**{verdict}**: {} passed, {failed} failed, {unmeasured} not measured.",
         r.kpis.len() - failed - unmeasured
     );
     let _ = writeln!(o);
+    for reason in r.verdict.reasons() {
+        let _ = writeln!(o, "- {}", cell(reason));
+    }
+    if !r.verdict.passed {
+        let _ = writeln!(o);
+    }
     let _ = writeln!(o, "| KPI | value | target | verdict | source | evidence |");
     let _ = writeln!(o, "|---|---:|---|---|---|---|");
     for k in &r.kpis {
@@ -130,7 +136,30 @@ fn throughput(r: &RunReport, o: &mut String) {
         let _ = writeln!(o, "| {} | {} |", tool.name, counts.join(" | "));
     }
     let _ = writeln!(o);
+    failure_details(r, o);
     let _ = writeln!(o, "![errors](errors.svg)");
+    let _ = writeln!(o);
+}
+
+/// Why requests failed, in the target's or the client's own words (masked).
+fn failure_details(r: &RunReport, o: &mut String) {
+    if r.failures.is_empty() {
+        return;
+    }
+    let _ = writeln!(o, "### Why requests failed");
+    let _ = writeln!(o);
+    let _ = writeln!(
+        o,
+        "The first {} distinct details per tool and class, with how many requests each covers.",
+        crate::metrics::shard::FAILURE_DETAILS_PER_CLASS
+    );
+    let _ = writeln!(o);
+    let _ = writeln!(o, "| tool | class | count | detail |");
+    let _ = writeln!(o, "|---|---|---:|---|");
+    for f in &r.failures {
+        let _ =
+            writeln!(o, "| {} | {} | {} | `{}` |", f.tool, f.class.name(), f.count, cell(&f.detail).replace('`', "'"));
+    }
     let _ = writeln!(o);
 }
 
@@ -300,11 +329,18 @@ fn reconciliation(r: &RunReport, o: &mut String) {
     let flagged = rec.tools.iter().filter(|t| t.mismatch).count();
     let _ = writeln!(o, "Client requests per tool against the target's `{metric}` deltas over the run (tolerance {}%): **{flagged} mismatches**.", rec.tolerance_pct);
     let _ = writeln!(o);
+    for f in &rec.findings {
+        let _ = writeln!(o, "- **Finding:** {}", cell(f));
+    }
+    if !rec.findings.is_empty() {
+        let _ = writeln!(o);
+    }
     let _ = writeln!(o, "| tool | client | target | verdict |");
     let _ = writeln!(o, "|---|---:|---:|---|");
     for t in &rec.tools {
         let target = t.target.map_or("—".into(), |v| format!("{v}"));
-        let verdict = if t.mismatch { format!("❌ {}", cell(&t.note)) } else { "✅ agree".into() };
+        let verdict =
+            if t.mismatch { format!("❌ {}", cell(&t.note)) } else { format!("✅ agree ({})", cell(&t.note)) };
         let _ = writeln!(o, "| {} | {} | {target} | {verdict} |", t.tool, t.client);
     }
     let _ = writeln!(o);

@@ -13,7 +13,7 @@ use crate::metrics::{FlowView, SecondPoint, Snapshot, ToolView};
 use crate::scenario::Scenario;
 use base64::Engine;
 use hdrhistogram::serialization::Serializer;
-use kpi::{KpiResult, TargetEvidence};
+use kpi::{KpiResult, RunVerdict, TargetEvidence};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -34,8 +34,14 @@ pub struct RunReport {
     pub abort: Option<String>,
     pub totals: Totals,
     pub kpis: Vec<KpiResult>,
+    /// The run as a whole: passed, or every reason it did not.
+    #[serde(default)]
+    pub verdict: RunVerdict,
     pub evidence: TargetEvidence,
     pub tools: Vec<ToolView>,
+    /// Why requests failed: the first distinct details per tool and class, with counts.
+    #[serde(default)]
+    pub failures: Vec<crate::metrics::FailureSample>,
     pub flows: Vec<FlowView>,
     pub phases: Vec<PhaseSummary>,
     pub series: Vec<SecondPoint>,
@@ -82,6 +88,10 @@ pub struct ScenarioInfo {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct PlannedPhase {
     pub name: String,
+    #[serde(default)]
+    pub kind: crate::scenario::PhaseKind,
+    #[serde(default = "yes")]
+    pub kpi: bool,
     pub duration_s: f64,
     pub rate: f64,
     pub ramp_to: Option<f64>,
@@ -140,6 +150,7 @@ pub struct RunInputs<'a> {
     pub snapshot: &'a Snapshot,
     pub histograms: &'a FinalHistograms,
     pub kpis: &'a [KpiResult],
+    pub verdict: &'a RunVerdict,
     pub evidence: &'a TargetEvidence,
     pub partial: bool,
     pub abort: Option<String>,
@@ -165,6 +176,8 @@ impl RunReport {
                     .iter()
                     .map(|p| PlannedPhase {
                         name: p.name.clone(),
+                        kind: p.kind,
+                        kpi: p.kpi,
                         duration_s: p.duration.as_secs_f64(),
                         rate: p.rate,
                         ramp_to: p.ramp_to,
@@ -189,8 +202,10 @@ impl RunReport {
                 errors: s.errors().total(),
             },
             kpis: i.kpis.to_vec(),
+            verdict: i.verdict.clone(),
             evidence: i.evidence.clone(),
             tools: s.tools.clone(),
+            failures: s.failures.as_ref().clone(),
             flows: s.flows.clone(),
             phases: phase_summaries(i.scenario, &s.series),
             series: s.series.as_ref().clone(),
@@ -216,6 +231,10 @@ impl RunReport {
             events: i.events,
         }
     }
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Per-phase throughput from the per-second series.

@@ -2,6 +2,11 @@
 
 use std::time::Duration;
 
+/// The longest duration accepted anywhere (a phase, a run, their sum): a year of load is
+/// already far beyond any campaign, and it keeps every clock sum far from overflow.
+pub const MAX: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// `None` for text that is not a duration, is negative or not finite, or exceeds `MAX`.
 pub fn parse(text: &str) -> Option<Duration> {
     let text = text.trim();
     if text.is_empty() {
@@ -27,7 +32,12 @@ pub fn parse(text: &str) -> Option<Duration> {
         total += value * factor;
         rest = &rest[unit_len..];
     }
-    Some(Duration::from_secs_f64(total))
+    Duration::try_from_secs_f64(total).ok().filter(|d| *d <= MAX)
+}
+
+/// The sum of `durations`, or `None` when it exceeds `MAX`.
+pub fn checked_sum(durations: impl IntoIterator<Item = Duration>) -> Option<Duration> {
+    durations.into_iter().try_fold(Duration::ZERO, |a, d| a.checked_add(d)).filter(|d| *d <= MAX)
 }
 
 /// `1m30s`-style text for a duration, for summaries and generated scenarios.
@@ -61,11 +71,14 @@ mod tests {
         assert_eq!(parse("2h"), Some(Duration::from_secs(7200)));
         assert_eq!(parse("250ms"), Some(Duration::from_millis(250)));
         assert_eq!(parse("1.5s"), Some(Duration::from_millis(1500)));
-        for bad in ["", "10", "10x", "m", "1m30", "-5s"] {
+        for bad in ["", "10", "10x", "m", "1m30", "-5s", "99999999999999999999h", "366d", "8761h", "1e400s"] {
             assert_eq!(parse(bad), None, "{bad}");
         }
         assert_eq!(format(Duration::from_secs(5430)), "1h30m30s");
         assert_eq!(format(Duration::from_millis(250)), "250ms");
         assert_eq!(format(Duration::ZERO), "0s");
+        assert_eq!(parse("8760h"), Some(MAX));
+        assert_eq!(checked_sum([MAX, Duration::from_secs(1)]), None);
+        assert_eq!(checked_sum([Duration::from_secs(1), Duration::from_secs(2)]), Some(Duration::from_secs(3)));
     }
 }

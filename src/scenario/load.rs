@@ -53,6 +53,7 @@ struct RawPhase {
     rate: Spanned<f64>,
     ramp_to: Option<Spanned<f64>>,
     kpi: Option<bool>,
+    kind: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -142,6 +143,7 @@ struct RawKpi {
     provenance_mismatches: Option<f64>,
     cache_hit_pct: Option<f64>,
     memory_growth_pct: Option<f64>,
+    soak_min: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -205,7 +207,7 @@ impl<'a> Loader<'a> {
     fn duration(&self, text: &Spanned<String>, what: &str) -> Result<std::time::Duration, ScenarioError> {
         duration::parse(text.get_ref()).ok_or_else(|| {
             self.err(text.span(), format!("invalid {what} {:?}", text.get_ref()))
-                .expected("a duration like 90s, 10m, 1h30m or 250ms")
+                .expected("a duration like 90s, 10m, 1h30m or 250ms, at most 8760h")
         })
     }
 
@@ -214,11 +216,8 @@ impl<'a> Loader<'a> {
             .name
             .unwrap_or_else(|| self.file.file_stem().map_or("scenario".into(), |s| s.to_string_lossy().into_owned()));
         if let Some(t) = &raw.target {
-            let url = t.get_ref();
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(self
-                    .err(t.span(), format!("invalid target {url:?}"))
-                    .expected("an http:// or https:// URL"));
+            if let Err(e) = super::target::check(t.get_ref()) {
+                return Err(self.err(t.span(), e).expected("an http:// or https:// base URL"));
             }
         }
         let profile = match &raw.profile {
@@ -289,11 +288,18 @@ impl<'a> Loader<'a> {
         }
 
         let mut flows = Vec::new();
+        let mut weight_sum = 0.0f64;
         for flow in &raw.flows {
             if !(flow.weight.get_ref().is_finite() && *flow.weight.get_ref() > 0.0) {
                 return Err(self
                     .err(flow.weight.span(), format!("flow {:?} has weight {}", flow.name, flow.weight.get_ref()))
                     .expected("a weight above 0"));
+            }
+            weight_sum += *flow.weight.get_ref();
+            if !weight_sum.is_finite() {
+                return Err(self
+                    .err(flow.weight.span(), format!("flow weights sum to {weight_sum} at flow {:?}", flow.name))
+                    .expected("weights whose sum is a finite number, e.g. percentages"));
             }
             if flow.steps.get_ref().is_empty() {
                 return Err(self
@@ -321,7 +327,12 @@ impl<'a> Loader<'a> {
             .hint("add a [[flow]] with a weight and [[flow.step]] entries"));
         }
 
-        let total: std::time::Duration = phases.iter().map(|p| p.duration).sum();
+        let Some(total) = duration::checked_sum(phases.iter().map(|p| p.duration)) else {
+            let last = raw.phases.last().map_or(0..0, |p| p.duration.span());
+            return Err(self
+                .err(last, "the phases together last longer than a year")
+                .expected("phases summing to at most 8760h"));
+        };
         let chaos = raw.chaos.iter().map(|c| self.chaos(c, total)).collect::<Result<Vec<_>, _>>()?;
         let k = raw.kpi;
         let d = Kpi::default();
@@ -330,12 +341,16 @@ impl<'a> Loader<'a> {
             p95_ms: k.p95_ms.unwrap_or(d.p95_ms),
             p99_ms: k.p99_ms.unwrap_or(d.p99_ms),
             success_pct: k.success_pct.unwrap_or(d.success_pct),
-            fast_fail_ms: k.fast_fail_ms.unwrap_or(d.fast_fail_ms),
-            retry_resolve_pct: k.retry_resolve_pct.unwrap_or(d.retry_resolve_pct),
-            denied_pct: k.denied_pct.unwrap_or(d.denied_pct),
-            provenance_mismatches: k.provenance_mismatches.unwrap_or(d.provenance_mismatches),
-            cache_hit_pct: k.cache_hit_pct.unwrap_or(d.cache_hit_pct),
-            memory_growth_pct: k.memory_growth_pct.unwrap_or(d.memory_growth_pct),
+            fast_fail_ms: k.fast_fail_ms.or(d.fast_fail_ms),
+            retry_resolve_pct: k.retry_resolve_pct.or(d.retry_resolve_pct),
+            denied_pct: k.denied_pct.or(d.denied_pct),
+            provenance_mismatches: k.provenance_mismatches.or(d.provenance_mismatches),
+            cache_hit_pct: k.cache_hit_pct.or(d.cache_hit_pct),
+            memory_growth_pct: k.memory_growth_pct.or(d.memory_growth_pct),
+            soak_min: match &k.soak_min {
+                Some(t) => self.duration(t, "kpi.soak_min")?,
+                None => d.soak_min,
+            },
         };
         let gd = EmbeddedGateway::default();
         let gateway = EmbeddedGateway {
@@ -395,7 +410,15 @@ impl<'a> Loader<'a> {
         };
         let rate = check_rate(&p.rate, "rate")?;
         let ramp_to = p.ramp_to.as_ref().map(|r| check_rate(r, "ramp_to")).transpose()?;
-        Ok(Phase { name: p.name.clone(), duration, rate, ramp_to, kpi: p.kpi.unwrap_or(true) })
+        let kind = match &p.kind {
+            Some(k) => PhaseKind::parse(k.get_ref()).ok_or_else(|| {
+                self.err(k.span(), format!("phase {:?} has kind {:?}", p.name, k.get_ref())).expected(PhaseKind::NAMES)
+            })?,
+            None => PhaseKind::Load,
+        };
+        // A chaos window's errors are its point: out of latency and success unless asked.
+        let kpi = p.kpi.unwrap_or(kind != PhaseKind::Chaos);
+        Ok(Phase { name: p.name.clone(), duration, rate, ramp_to, kpi, kind })
     }
 
     fn repeat(&self, group: &RawSetup) -> Result<Repeat, ScenarioError> {

@@ -8,6 +8,7 @@ pub mod duration;
 pub mod error;
 pub mod load;
 pub mod model;
+pub mod target;
 pub mod template;
 
 /// How many iterations a setup group runs (a count, or sized for the rate limit).

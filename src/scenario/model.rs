@@ -67,6 +67,45 @@ pub struct Phase {
     pub ramp_to: Option<f64>,
     /// Whether latency and success KPIs count this phase (false for chaos windows).
     pub kpi: bool,
+    /// What the phase is for; the cache and memory KPIs are judged over their kind's phases.
+    pub kind: PhaseKind,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PhaseKind {
+    /// Ramps, spikes, steady load: nothing beyond latency and success is judged on it alone.
+    #[default]
+    Load,
+    /// Repeated queries: the cache hit ratio is measured over these phases.
+    Cache,
+    /// Long steady load: the target's memory growth is measured over it.
+    Soak,
+    /// Chaos windows: out of the latency and success KPIs unless `kpi = true`.
+    Chaos,
+}
+
+impl PhaseKind {
+    pub const NAMES: &'static str = "load, cache, soak or chaos";
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "load" => Self::Load,
+            "cache" => Self::Cache,
+            "soak" => Self::Soak,
+            "chaos" => Self::Chaos,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Load => "load",
+            Self::Cache => "cache",
+            Self::Soak => "soak",
+            Self::Chaos => "chaos",
+        }
+    }
 }
 
 impl Phase {
@@ -132,19 +171,22 @@ pub struct ChaosEntry {
     pub duration: Option<Duration>,
 }
 
-/// KPI targets; the seed campaign's defaults.
+/// KPI targets; the seed campaign's defaults. Latency and success apply to every run; the
+/// gateway campaign's KPIs are `None` where they do not apply (quick runs).
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize, PartialEq)]
 pub struct Kpi {
     pub p50_ms: f64,
     pub p95_ms: f64,
     pub p99_ms: f64,
     pub success_pct: f64,
-    pub fast_fail_ms: f64,
-    pub retry_resolve_pct: f64,
-    pub denied_pct: f64,
-    pub provenance_mismatches: f64,
-    pub cache_hit_pct: f64,
-    pub memory_growth_pct: f64,
+    pub fast_fail_ms: Option<f64>,
+    pub retry_resolve_pct: Option<f64>,
+    pub denied_pct: Option<f64>,
+    pub provenance_mismatches: Option<f64>,
+    pub cache_hit_pct: Option<f64>,
+    pub memory_growth_pct: Option<f64>,
+    /// The shortest soak phase over which memory growth means anything.
+    pub soak_min: Duration,
 }
 
 impl Default for Kpi {
@@ -154,12 +196,28 @@ impl Default for Kpi {
             p95_ms: 35.0,
             p99_ms: 60.0,
             success_pct: 99.5,
-            fast_fail_ms: 200.0,
-            retry_resolve_pct: 70.0,
-            denied_pct: 100.0,
-            provenance_mismatches: 0.0,
-            cache_hit_pct: 40.0,
-            memory_growth_pct: 10.0,
+            fast_fail_ms: Some(200.0),
+            retry_resolve_pct: Some(70.0),
+            denied_pct: Some(100.0),
+            provenance_mismatches: Some(0.0),
+            cache_hit_pct: Some(40.0),
+            memory_growth_pct: Some(10.0),
+            soak_min: Duration::from_secs(600),
+        }
+    }
+}
+
+impl Kpi {
+    /// Latency and success only: what a quick run against any HTTP server can judge.
+    pub fn latency_and_success() -> Self {
+        Self {
+            fast_fail_ms: None,
+            retry_resolve_pct: None,
+            denied_pct: None,
+            provenance_mismatches: None,
+            cache_hit_pct: None,
+            memory_growth_pct: None,
+            ..Self::default()
         }
     }
 }

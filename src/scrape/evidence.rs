@@ -1,17 +1,73 @@
 //! What the target's counters say about a run: deltas between the scrape before the load and
-//! the scrape after it, read through the target profile so either naming scheme works.
+//! the scrape after it, and over the phases a KPI is judged on (cache, soak), read through
+//! the target profile so either naming scheme works.
 
 use super::derive::counter_delta;
 use super::parser::Exposition;
 use super::profile::{Input, TargetProfile};
-use crate::report::kpi::TargetEvidence;
+use crate::scenario::PhaseKind;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-pub fn gather(profile: &TargetProfile, before: Option<&str>, after: Option<&str>, window_s: f64) -> TargetEvidence {
+/// Target-side facts the KPIs need; `None` where the target did not expose them.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TargetEvidence {
+    pub retries_recovered: Option<f64>,
+    pub retries_exhausted: Option<f64>,
+    /// Over the cache phases that ran (`cache_phases`), not the whole run.
+    pub cache_hits: Option<f64>,
+    pub cache_misses: Option<f64>,
+    #[serde(default)]
+    pub cache_phases: Vec<String>,
+    pub provenance_mismatches: Option<f64>,
+    /// Over the whole run, for the resources section.
+    pub rss_first_bytes: Option<f64>,
+    pub rss_last_bytes: Option<f64>,
+    pub rss_window_s: Option<f64>,
+    /// The longest soak phase that ran, with the target's RSS at its start and end.
+    #[serde(default)]
+    pub soak: Option<SoakEvidence>,
+    /// CPU seconds the target spent during the run.
+    pub cpu_seconds: Option<f64>,
+    /// Policy denials during the run by the profile's label (`reason`, or `tool` on the real
+    /// gateway), with that label's name.
+    pub denials: Option<(String, BTreeMap<String, f64>)>,
+    /// Security events during the run by type.
+    pub security_events: BTreeMap<String, f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SoakEvidence {
+    pub phase: String,
+    /// Seconds of load the phase ran (pauses excluded).
+    pub seconds: f64,
+    pub rss_start_bytes: Option<f64>,
+    pub rss_end_bytes: Option<f64>,
+}
+
+/// A phase that started during the run, with the target's exposition scraped as it began.
+#[derive(Clone, Debug)]
+pub struct PhaseRun {
+    pub index: usize,
+    pub name: String,
+    pub kind: PhaseKind,
+    /// Seconds of load it ran so far (pauses excluded).
+    pub load_s: f64,
+    pub metrics_at_start: Option<String>,
+}
+
+pub fn gather(
+    profile: &TargetProfile,
+    before: Option<&str>,
+    after: Option<&str>,
+    window_s: f64,
+    phases: &[PhaseRun],
+) -> TargetEvidence {
     // Without both scrapes there is no window: lifetime totals would pass for the run's.
     let (Some(before), Some(after)) = (before.map(super::parser::parse), after.map(super::parser::parse)) else {
         return TargetEvidence::default();
     };
+    let windows = phase_windows(phases, &after);
     let before = Some(&before);
     // Retries and chaos are not panel inputs; both naming schemes are tried literally.
     let literal = |names: &[&str], filter: &[(&str, &str)]| -> Option<f64> {
@@ -32,8 +88,9 @@ pub fn gather(profile: &TargetProfile, before: Option<&str>, after: Option<&str>
             &["gateway_retries_total", "gateway_retries_total_total"],
             &[("outcome", "exhausted")],
         ),
-        cache_hits: total(Input::CacheHits),
-        cache_misses: total(Input::CacheMisses),
+        cache_hits: window_total(profile, Input::CacheHits, &windows, PhaseKind::Cache),
+        cache_misses: window_total(profile, Input::CacheMisses, &windows, PhaseKind::Cache),
+        cache_phases: windows.iter().filter(|w| w.run.kind == PhaseKind::Cache).map(|w| w.run.name.clone()).collect(),
         provenance_mismatches: security
             .get("provenance_mismatch")
             .copied()
@@ -41,10 +98,62 @@ pub fn gather(profile: &TargetProfile, before: Option<&str>, after: Option<&str>
         rss_first_bytes: before.and_then(gauge),
         rss_last_bytes: gauge(&after),
         rss_window_s: Some(window_s),
+        soak: soak(profile, &windows),
         cpu_seconds: total(Input::CpuSeconds),
         denials: breakdown(profile, Input::PolicyDenials, before, &after),
         security_events: security,
     }
+}
+
+/// A phase that ran, with the expositions at its start and its end (the next phase's start,
+/// or the run's last scrape).
+struct Window<'a> {
+    run: &'a PhaseRun,
+    start: Option<Exposition>,
+    end: Exposition,
+}
+
+fn phase_windows<'a>(phases: &'a [PhaseRun], after: &Exposition) -> Vec<Window<'a>> {
+    let parsed: Vec<Option<Exposition>> =
+        phases.iter().map(|p| p.metrics_at_start.as_deref().map(super::parser::parse)).collect();
+    phases
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| matches!(p.kind, PhaseKind::Cache | PhaseKind::Soak))
+        .map(|(i, run)| Window {
+            run,
+            start: parsed[i].clone(),
+            end: parsed.get(i + 1).cloned().flatten().unwrap_or_else(|| after.clone()),
+        })
+        .collect()
+}
+
+/// The sum of `input`'s deltas over the windows of phases of `kind`; `None` when the target
+/// exposes no such input or no window has a start scrape.
+fn window_total(profile: &TargetProfile, input: Input, windows: &[Window<'_>], kind: PhaseKind) -> Option<f64> {
+    let deltas: Vec<f64> = windows
+        .iter()
+        .filter(|w| w.run.kind == kind)
+        .filter_map(|w| {
+            let start = w.start.as_ref()?;
+            let (_, m) = breakdown(profile, input, Some(start), &w.end)?;
+            Some(m.values().sum::<f64>())
+        })
+        .collect();
+    (!deltas.is_empty()).then(|| deltas.iter().sum())
+}
+
+fn soak(profile: &TargetProfile, windows: &[Window<'_>]) -> Option<SoakEvidence> {
+    let longest = windows
+        .iter()
+        .filter(|w| w.run.kind == PhaseKind::Soak)
+        .max_by(|a, b| a.run.load_s.total_cmp(&b.run.load_s))?;
+    Some(SoakEvidence {
+        phase: longest.run.name.clone(),
+        seconds: longest.run.load_s,
+        rss_start_bytes: longest.start.as_ref().and_then(|e| first_sum(profile, Input::RssBytes, e)),
+        rss_end_bytes: first_sum(profile, Input::RssBytes, &longest.end),
+    })
 }
 
 /// The first candidate of `input` present in `after`, as deltas per value of its group label.
@@ -85,9 +194,9 @@ mod tests {
     fn deltas_by_label_from_either_naming_scheme() {
         let before = "gateway_policy_denials_total{reason=\"scope\"} 2\ngateway_cache_hits_total{tool=\"a\"} 10\ngateway_cache_misses_total{tool=\"a\"} 5\nprocess_cpu_seconds_total 1.5\nprocess_resident_memory_bytes 100\n";
         let after = "gateway_policy_denials_total{reason=\"scope\"} 7\ngateway_policy_denials_total{reason=\"domain\"} 1\ngateway_cache_hits_total{tool=\"a\"} 40\ngateway_cache_misses_total{tool=\"a\"} 15\nprocess_cpu_seconds_total 3.5\nprocess_resident_memory_bytes 150\ngateway_security_events_total{event_type=\"provenance_mismatch\"} 4\n";
-        let e = gather(&four_runr(), Some(before), Some(after), 60.0);
-        assert_eq!(e.cache_hits, Some(30.0));
-        assert_eq!(e.cache_misses, Some(10.0));
+        let e = gather(&four_runr(), Some(before), Some(after), 60.0, &[]);
+        assert_eq!(e.cache_hits, None, "no cache phase ran");
+        assert_eq!(e.cache_misses, None);
         assert_eq!(e.cpu_seconds, Some(2.0));
         assert_eq!((e.rss_first_bytes, e.rss_last_bytes), (Some(100.0), Some(150.0)));
         let (label, denials) = e.denials.unwrap();
@@ -98,9 +207,42 @@ mod tests {
         assert_eq!(e.retries_recovered, None, "not measured, not zero");
 
         let real = "gateway_policy_denials_total_total{action=\"send\",agent_id=\"x\",tool=\"gmail_send\"} 3\n";
-        let e = gather(&four_runr(), Some(""), Some(real), 60.0);
+        let e = gather(&four_runr(), Some(""), Some(real), 60.0, &[]);
         assert_eq!(e.denials.unwrap(), ("tool".to_string(), BTreeMap::from([("gmail_send".to_string(), 3.0)])));
         assert_eq!(e.provenance_mismatches, None);
-        assert_eq!(gather(&four_runr(), None, Some(real), 60.0), TargetEvidence::default(), "no baseline, no evidence");
+        assert_eq!(
+            gather(&four_runr(), None, Some(real), 60.0, &[]),
+            TargetEvidence::default(),
+            "no baseline, no evidence"
+        );
+    }
+
+    #[test]
+    fn cache_and_soak_are_measured_over_their_phases_only() {
+        let expo = |hits: u64, misses: u64, rss: u64| {
+            format!("gateway_cache_hits_total{{tool=\"a\"}} {hits}\ngateway_cache_misses_total{{tool=\"a\"}} {misses}\nprocess_resident_memory_bytes {rss}\n")
+        };
+        let run = |index: usize, name: &str, kind: PhaseKind, load_s: f64, at_start: String| PhaseRun {
+            index,
+            name: name.into(),
+            kind,
+            load_s,
+            metrics_at_start: Some(at_start),
+        };
+        // Misses pile up in the load phase; the cache phase alone has 30 hits and 10 misses.
+        let phases = [
+            run(0, "ramp", PhaseKind::Load, 30.0, expo(0, 0, 100)),
+            run(1, "soak", PhaseKind::Soak, 700.0, expo(0, 500, 100)),
+            run(2, "cache", PhaseKind::Cache, 20.0, expo(5, 600, 120)),
+        ];
+        let e = gather(&four_runr(), Some(&expo(0, 0, 90)), Some(&expo(35, 610, 130)), 800.0, &phases);
+        assert_eq!((e.cache_hits, e.cache_misses), (Some(30.0), Some(10.0)));
+        assert_eq!(e.cache_phases, vec!["cache".to_string()]);
+        let soak = e.soak.unwrap();
+        assert_eq!((soak.phase.as_str(), soak.seconds), ("soak", 700.0));
+        assert_eq!((soak.rss_start_bytes, soak.rss_end_bytes), (Some(100.0), Some(120.0)), "ends where cache begins");
+        // A cache phase that never started is no evidence at all.
+        let e = gather(&four_runr(), Some(&expo(0, 0, 90)), Some(&expo(35, 610, 130)), 800.0, &phases[..2]);
+        assert_eq!((e.cache_hits, e.cache_phases.len()), (None, 0));
     }
 }

@@ -4,7 +4,7 @@
 use super::keymap::{self, Action};
 use super::theme::{Theme, ThemeSet};
 use crate::engine::EngineCommand;
-use crate::live::TargetView;
+use crate::live::{ChaosView, TargetView};
 use crate::metrics::Snapshot;
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use std::collections::BTreeMap;
@@ -157,7 +157,7 @@ pub const FINISHED_TEXT: &str = "run finished — q to quit";
 
 pub struct App {
     pub page: Page,
-    /// Tools that can be selected (the snapshot's, without the "-" of tool-less steps).
+    /// Tools that can be selected (the snapshot's, without the rows of tool-less steps).
     pub tools: Vec<String>,
     pub selected: usize,
     pub window: TimeWindow,
@@ -170,6 +170,8 @@ pub struct App {
     /// Phase names by index, learnt from snapshots, for chart markers.
     pub phase_names: BTreeMap<usize, String>,
     pub breakers: BTreeMap<String, BreakerSince>,
+    /// Why chaos keys do nothing on this target (it has no chaos admin API), if so.
+    pub chaos_unavailable: Option<String>,
 }
 
 impl App {
@@ -186,7 +188,13 @@ impl App {
             finished: false,
             phase_names: BTreeMap::new(),
             breakers: BTreeMap::new(),
+            chaos_unavailable: None,
         }
+    }
+
+    /// Learns whether the target has a chaos API at all.
+    pub fn observe_chaos(&mut self, chaos: &ChaosView) {
+        self.chaos_unavailable = chaos.unavailable.clone();
     }
 
     pub fn theme(&self) -> &Theme {
@@ -215,7 +223,7 @@ impl App {
                 self.phase_names.insert(p.index, p.name.clone());
             }
         }
-        let names = snapshot.tools.iter().map(|t| t.name.as_str()).filter(|n| *n != "-");
+        let names = snapshot.tools.iter().filter(|t| !t.by_flow).map(|t| t.name.as_str());
         if !names.clone().eq(self.tools.iter().map(String::as_str)) {
             let keep = self.selected_tool().map(str::to_string);
             self.tools = names.map(str::to_string).collect();
@@ -301,6 +309,11 @@ impl App {
                 if !self.tools.is_empty() {
                     self.selected = (self.selected + 1) % self.tools.len();
                 }
+                Vec::new()
+            }
+            Action::InjectChaos | Action::ClearChaos | Action::ClearAllChaos if self.chaos_unavailable.is_some() => {
+                let why = self.chaos_unavailable.clone().unwrap_or_default();
+                self.set_status(StatusLevel::Info, why);
                 Vec::new()
             }
             Action::InjectChaos => {

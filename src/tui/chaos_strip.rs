@@ -47,6 +47,10 @@ fn latest_check<'a>(checks: &'a [EffectCheck], tool: &str) -> Option<&'a EffectC
 fn line<'a>(app: &App, data: &ViewData, theme: &Theme) -> Line<'a> {
     let chaos = data.chaos;
     let mut spans = vec![Span::styled("chaos ", theme.style(Slot::Muted))];
+    if let Some(why) = &chaos.unavailable {
+        spans.push(Span::styled(why.clone(), theme.style(Slot::Muted)));
+        return Line::from(spans);
+    }
     // Selectable tools first, then any tool the target reports chaos on that we do not call.
     let mut tools: Vec<&str> = app.tools.iter().map(String::as_str).collect();
     for a in &chaos.active {

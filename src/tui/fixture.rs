@@ -7,7 +7,9 @@ use super::panels::PanelFn;
 use super::theme::ThemeSet;
 use super::view::{self, ViewData};
 use crate::live::{ActiveChaos, ChaosView, EffectCheck, EffectVerdict, EventKind, LogEvent, TargetView};
-use crate::metrics::{ErrorCounts, FlowView, PhaseView, Quantiles, RunStatus, SecondPoint, Snapshot, ToolView};
+use crate::metrics::{
+    ErrorCounts, FailureSample, FlowView, PhaseView, Quantiles, RunStatus, SecondPoint, Snapshot, ToolView,
+};
 use crate::scenario::FlowKind;
 use crate::scrape::profile::{Breakdown, CounterReading, LatencyReading, TargetReading};
 use ratatui::backend::TestBackend;
@@ -33,6 +35,7 @@ fn tool(name: &str, requests: u64, upstream: u64, p99: f64) -> ToolView {
     errors.0[3] = upstream;
     ToolView {
         name: name.into(),
+        by_flow: false,
         requests,
         ok: requests - upstream,
         errors,
@@ -60,7 +63,7 @@ pub fn snapshot() -> Snapshot {
     let series: Vec<SecondPoint> = (0..90u32)
         .map(|t| {
             let base = 10 + u64::from(t % 7);
-            let mut errors = [0u64; 7];
+            let mut errors = [0u64; crate::metrics::shard::ERROR_CLASSES];
             if (45..55).contains(&t) {
                 errors[3] = 4; // upstream errors while chaos is on
             }
@@ -104,7 +107,7 @@ pub fn snapshot() -> Snapshot {
             tool("serpapi", 1500, 40, 180.0),
             tool("http_fetch", 1300, 0, 60.0),
             tool("openai", 1200, 0, 90.0),
-            tool("-", 0, 0, 0.0),
+            ToolView { by_flow: true, ..tool("health", 0, 0, 0.0) },
         ],
         flows: vec![
             flow("search", FlowKind::Happy, 0, 0),
@@ -118,6 +121,12 @@ pub fn snapshot() -> Snapshot {
         series: Arc::new(series),
         own_cpu_pct: Some(12.5),
         own_cpu_seconds: Some(12.0),
+        failures: Arc::new(vec![FailureSample {
+            tool: "serpapi".into(),
+            class: crate::metrics::ErrorClass::Upstream,
+            detail: "HTTP 500 {\"error\":\"Injected failure (chaos)\"}".into(),
+            count: 40,
+        }]),
         own_rss_bytes: Some(50 * 1024 * 1024),
     }
 }
@@ -181,6 +190,7 @@ pub fn chaos() -> ChaosView {
             detail: "error rate 0.1% before, 24% after".into(),
         }],
         last_error: None,
+        unavailable: None,
     }
 }
 

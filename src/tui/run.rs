@@ -236,6 +236,7 @@ pub async fn run_cockpit(mut feeds: Feeds) -> std::io::Result<CockpitExit> {
             r = feeds.chaos.changed(), if open[2] => match r {
                 Ok(()) => {
                     chaos = feeds.chaos.borrow_and_update().clone();
+                    app.observe_chaos(&chaos);
                     gate.mark();
                 }
                 Err(_) => open[2] = false,

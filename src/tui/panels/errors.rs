@@ -15,11 +15,22 @@ use ratatui::Frame;
 
 pub const TITLE: &str = "Error rate by type";
 pub const TARGET_TITLE: &str = "Errors by type";
+pub const DETAILS_TITLE: &str = "Why requests failed";
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, data: &ViewData, theme: &Theme) {
     if area.is_empty() {
         return;
     }
+    // The reasons go under the chart when there are some and room for them.
+    let failures = data.snapshot.failures.len() as u16;
+    let area = if failures > 0 && area.height >= 12 {
+        let [top, details] =
+            Layout::vertical([Constraint::Min(6), Constraint::Length((failures + 2).min(area.height / 2))]).areas(area);
+        render_details(frame, details, data, theme);
+        top
+    } else {
+        area
+    };
     let (chart_area, target_area) = if area.width >= 70 {
         let [c, t] = Layout::horizontal([Constraint::Min(1), Constraint::Length(30)]).areas(area);
         (c, Some(t))
@@ -57,6 +68,22 @@ fn render_chart(frame: &mut Frame, area: Rect, app: &App, data: &ViewData, theme
     let note = if totals.total() == 0 { "no errors so far" } else { "no errors in this window" };
     let chart = TimeChart { traces, x0: win.x0, x1: win.x1, unit: "/s", markers: &markers, empty_note: note };
     timechart::render(frame, inner, &chart, theme);
+}
+
+/// The first distinct failure details per tool and class: what a count alone cannot say.
+fn render_details(frame: &mut Frame, area: Rect, data: &ViewData, theme: &Theme) {
+    let inner = common::framed(frame, area, common::block(DETAILS_TITLE, Source::Client, data, theme));
+    let rows = data.snapshot.failures.iter().map(|f| {
+        Row::new([
+            Cell::from(format::truncate(&f.tool, 12)),
+            Cell::from(f.class.name()),
+            Cell::from(Line::from(Span::raw(format::count(f.count))).right_aligned()),
+            Cell::from(f.detail.chars().map(|c| if c.is_control() { ' ' } else { c }).collect::<String>()),
+        ])
+        .style(theme.style(Slot::Text))
+    });
+    let widths = [Constraint::Length(12), Constraint::Length(15), Constraint::Length(7), Constraint::Min(10)];
+    frame.render_widget(Table::new(rows, widths), inner);
 }
 
 fn render_target(frame: &mut Frame, area: Rect, data: &ViewData, theme: &Theme) {
@@ -98,5 +125,7 @@ mod tests {
         assert!(text.contains("Errors by type · target"), "{text}");
         assert!(text.contains("upstream"), "client class in the legend:\n{text}");
         assert!(text.contains("upstream_5xx"), "target type:\n{text}");
+        assert!(text.contains("Why requests failed · client"), "{text}");
+        assert!(text.contains("Injected failure"), "the detail itself:\n{text}");
     }
 }

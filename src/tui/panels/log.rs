@@ -23,6 +23,7 @@ fn kind(kind: EventKind) -> (&'static str, Slot) {
         EventKind::Reconcile => ("reconcile", Slot::Bad),
         EventKind::Control => ("control", Slot::Muted),
         EventKind::Report => ("report", Slot::Ok),
+        EventKind::Failure => ("failure", Slot::Bad),
     }
 }
 
