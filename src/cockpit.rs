@@ -4,26 +4,46 @@
 use crate::engine::EngineCommand;
 use crate::metrics::RunStatus;
 use crate::monitor::Cause;
-use crate::run::{RunArgs, Target};
+use crate::run::RunArgs;
 use crate::scenario::Scenario;
-use crate::scrape::profile_file::Profile;
 use crate::session::Session;
+use crate::stop::Notice;
 use crate::tui::{self, CockpitExit, Effect};
 use std::sync::Arc;
 use tokio::sync::{mpsc, watch};
 
-pub async fn run(scenario: Arc<Scenario>, target: Target, profile: Profile, args: &RunArgs) -> i32 {
-    let target_url = target.url.clone();
-    let session = Session::start(scenario.clone(), target, profile, args).await;
+pub async fn run(
+    scenario: Arc<Scenario>,
+    session: Session,
+    mut notices: mpsc::UnboundedReceiver<Notice>,
+    args: &RunArgs,
+    target_url: &str,
+) -> i32 {
+    let stopper = session.stopper.clone();
     let (effects_tx, effects_rx) = mpsc::unbounded_channel();
     let (done_tx, done_rx) = watch::channel(false);
+    let (hangup_tx, hangup_rx) = watch::channel(false);
+    let (report_tx, report_rx) = watch::channel(None);
     let effects = tokio::spawn(perform_effects(
         effects_rx,
         session.engine.commands.clone(),
+        stopper.clone(),
         session.monitor.clone(),
         session.reporter.clone(),
     ));
     let watcher = tokio::spawn(watch_done(session.engine.snapshots.clone(), done_tx));
+    let (reporter, signal_stop) = (session.reporter.clone(), stopper.clone());
+    let notices_task = tokio::spawn(async move {
+        while let Some(n) = notices.recv().await {
+            match n {
+                Notice::Stop => signal_stop.request(),
+                Notice::Export => crate::headless::export_in_background(&reporter),
+                Notice::HangUp => {
+                    let _ = hangup_tx.send(true);
+                }
+            }
+        }
+    });
     let feeds = tui::Feeds {
         snapshots: session.engine.snapshots.clone(),
         target: session.monitor.target.clone(),
@@ -31,44 +51,72 @@ pub async fn run(scenario: Arc<Scenario>, target: Target, profile: Profile, args
         events: session.monitor.events.clone(),
         effects: effects_tx,
         scenario: scenario.name.clone(),
-        target_url: crate::report::redact_url(&target_url),
+        target_url: crate::report::redact_url(target_url),
         theme: args.theme.clone(),
         screenshot_dir: std::env::current_dir().unwrap_or_default().join("screenshots"),
         engine_done: done_rx,
+        stop_requests: stopper.watch(),
+        hangup: hangup_rx,
+        report: report_rx,
     };
+    let dir = session.reporter.dir.clone();
+    let snapshots = session.engine.snapshots.clone();
+    // The report is written the moment the run ends, whatever the cockpit is doing then.
+    let finish = tokio::spawn(async move {
+        let outcome = session.finish().await;
+        let written = outcome.report_dir.as_ref().map(|d| d.display().to_string());
+        let _ = report_tx.send(written.or_else(|| outcome.report_error.clone().map(|e| format!("nowhere: {e}"))));
+        outcome
+    });
     // On its own task, so a panic in drawing ends the cockpit, not the run: the terminal is
     // restored (the guard's panic hook does it first) and the report is still written.
-    let exit = match tokio::spawn(tui::run_cockpit(feeds)).await {
-        Ok(result) => result.map_err(|e| e.to_string()),
-        Err(e) => Err(format!("the cockpit panicked: {e}")),
-    };
+    let exit = tokio::spawn(tui::run_cockpit(feeds)).await;
     tui::restore_terminal();
-    let quit_early = matches!(exit, Ok(CockpitExit::Quit)) || exit.is_err();
-    if let Err(e) = &exit {
-        eprintln!("error: {e}; stopping the load and writing the report");
+    match exit {
+        Ok(Ok(CockpitExit::Quit | CockpitExit::EngineFinished)) => {}
+        // A terminal that cannot be written to any more is a terminal gone: the run goes on.
+        Ok(Ok(CockpitExit::Detached)) | Ok(Err(_)) => {
+            crate::headless::hang_up(&dir);
+            if let Ok(Err(e)) = &exit {
+                crate::stop::say(&format!("the cockpit stopped drawing: {e}"));
+            }
+            tokio::spawn(log_progress(snapshots));
+        }
+        Err(e) => {
+            crate::stop::say(&format!("error: the cockpit panicked: {e}; stopping the load and writing the report"));
+            stopper.request();
+        }
     }
-
-    if quit_early {
-        let _ = session.engine.commands.send(EngineCommand::Stop);
-    }
-    let outcome = session.finish(quit_early).await;
+    let outcome = match finish.await {
+        Ok(o) => o,
+        Err(e) => {
+            crate::stop::say(&format!("error: the run failed: {e}"));
+            return crate::cli::exit::ABORTED;
+        }
+    };
     effects.abort();
     watcher.abort();
-    print!("{}", crate::headless::summary(&outcome.snapshot, &outcome.kpis));
-    print!("{}", crate::headless::reconciliation_summary(&outcome.reconciliation));
-    print!("{}", crate::headless::verdict_summary(&outcome.verdict));
-    if let Some(dir) = &outcome.report_dir {
-        println!("report: {}", dir.display());
-    }
-    if let Some(e) = &outcome.report_error {
-        eprintln!("error: the report could not be written: {e}");
-    }
+    notices_task.abort();
+    crate::headless::print_outcome(&outcome);
     outcome.exit_code
+}
+
+/// Without a terminal, plain progress lines every 10 s (into the run directory's log).
+async fn log_progress(mut snapshots: watch::Receiver<Arc<crate::metrics::Snapshot>>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(10));
+    loop {
+        tick.tick().await;
+        crate::stop::say(&crate::headless::progress_line(&snapshots.borrow_and_update()));
+        if snapshots.has_changed().is_err() {
+            return;
+        }
+    }
 }
 
 async fn perform_effects(
     mut rx: mpsc::UnboundedReceiver<Effect>,
     engine: mpsc::UnboundedSender<EngineCommand>,
+    stopper: crate::stop::Stopper,
     monitor: crate::monitor::Monitor,
     reporter: crate::session::Reporter,
 ) {
@@ -99,7 +147,8 @@ async fn perform_effects(
                 });
             }
             Effect::Quit => {
-                let _ = engine.send(EngineCommand::Stop);
+                monitor.log(crate::live::EventKind::Control, "stop asked for");
+                stopper.request();
             }
             Effect::Screenshot => {}
         }

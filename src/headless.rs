@@ -4,11 +4,11 @@
 use crate::cli::exit;
 use crate::metrics::{RunStatus, Snapshot};
 use crate::report::kpi::{self, KpiResult};
-use crate::run::{Format, RunArgs, Target};
+use crate::run::{Format, RunArgs};
 use crate::scenario::Scenario;
+use crate::stop::Notice;
 use std::fmt::Write;
 use std::io::IsTerminal;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,14 +17,12 @@ const LINE_INTERVAL: Duration = Duration::from_secs(2);
 
 pub async fn run(
     scenario: Arc<Scenario>,
-    target: Target,
-    profile: crate::scrape::profile_file::Profile,
+    session: crate::session::Session,
+    mut notices: tokio::sync::mpsc::UnboundedReceiver<Notice>,
     args: &RunArgs,
 ) -> i32 {
-    let session = crate::session::Session::start(scenario.clone(), target, profile, args).await;
-    let interrupted = crate::run::forward_interrupts(session.engine.commands.clone());
     let mut snapshots = session.engine.snapshots.clone();
-    let bar = (args.format == Format::Human && std::io::stderr().is_terminal()).then(|| {
+    let mut bar = (args.format == Format::Human && std::io::stderr().is_terminal()).then(|| {
         let bar = indicatif::ProgressBar::new(1000);
         bar.set_style(
             indicatif::ProgressStyle::with_template("{spinner} [{bar:30}] {msg}")
@@ -35,27 +33,24 @@ pub async fn run(
     });
     let total_s = scenario.total_duration().as_secs_f64();
     let mut last_line = tokio::time::Instant::now();
-    // SIGUSR1 asks for a report of the run so far, like the cockpit's export key.
-    #[cfg(unix)]
-    let export = {
-        let reporter = session.reporter.clone();
-        tokio::spawn(async move {
-            let Ok(mut usr1) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::user_defined1()) else {
-                return;
-            };
-            while usr1.recv().await.is_some() {
-                match reporter.export_now().await {
-                    Ok(dir) => eprintln!("report so far: {}", dir.display()),
-                    Err(e) => eprintln!("error: mid-run export failed: {e}"),
-                }
-            }
-        })
-    };
     loop {
         tokio::select! {
             changed = snapshots.changed() => {
                 if changed.is_err() { break; }
             }
+            notice = notices.recv() => match notice {
+                Some(Notice::Stop) => session.stopper.request(),
+                Some(Notice::Export) => export_in_background(&session.reporter),
+                Some(Notice::HangUp) => {
+                    // The terminal is gone: the run goes on to its planned end, its output
+                    // going to the run directory, and still writes its report.
+                    if let Some(b) = bar.take() {
+                        b.finish_and_clear();
+                    }
+                    hang_up(&session.reporter.dir);
+                }
+                None => {}
+            },
             _ = tokio::time::sleep(Duration::from_millis(500)) => {}
         }
         if session.engine.join.is_finished() {
@@ -70,8 +65,8 @@ pub async fn run(
             None if last_line.elapsed() >= LINE_INTERVAL => {
                 last_line = tokio::time::Instant::now();
                 match args.format {
-                    Format::Json => eprintln!("{}", progress_json(&snap)),
-                    Format::Human => eprintln!("{}", progress_line(&snap)),
+                    Format::Json => crate::stop::say(&progress_json(&snap)),
+                    Format::Human => crate::stop::say(&progress_line(&snap)),
                 }
             }
             None => {}
@@ -80,19 +75,47 @@ pub async fn run(
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    #[cfg(unix)]
-    export.abort();
-    let outcome = session.finish(interrupted.load(Ordering::SeqCst)).await;
-    print!("{}", summary(&outcome.snapshot, &outcome.kpis));
-    print!("{}", reconciliation_summary(&outcome.reconciliation));
-    print!("{}", verdict_summary(&outcome.verdict));
+    // Signals during the final scrape and report still count: a second one is moot then.
+    let outcome = session.finish().await;
+    print_outcome(&outcome);
+    outcome.exit_code
+}
+
+/// SIGUSR1: a report of the run so far, written beside the run's own.
+pub fn export_in_background(reporter: &crate::session::Reporter) {
+    let reporter = reporter.clone();
+    tokio::spawn(async move {
+        match reporter.export_now().await {
+            Ok(dir) => crate::stop::say(&format!("report so far: {}", dir.display())),
+            Err(e) => crate::stop::say(&format!("error: mid-run export failed: {e}")),
+        }
+    });
+}
+
+/// After SIGHUP: everything printed from now on goes to `<run dir>/console.log`.
+pub fn hang_up(dir: &std::path::Path) {
+    let log = dir.join("console.log");
+    match crate::stop::detach_output(&log) {
+        Ok(()) => crate::stop::say("the terminal went away (SIGHUP); the run goes on to its planned end"),
+        Err(e) => crate::stop::say(&format!("error: cannot log to {}: {e}", log.display())),
+    }
+}
+
+/// The summary, reconciliation, verdict and where the report is, on stdout.
+pub fn print_outcome(outcome: &crate::session::Outcome) {
+    use crate::stop::{print, say};
+    print(&summary(&outcome.snapshot, &outcome.kpis));
+    print(&reconciliation_summary(&outcome.reconciliation));
+    print(&verdict_summary(&outcome.verdict));
+    if outcome.exit_code == exit::INTERRUPTED {
+        print("interrupted: the figures cover only the part of the plan that ran\n");
+    }
     if let Some(dir) = &outcome.report_dir {
-        println!("report: {}", dir.display());
+        print(&format!("report: {}\n", dir.display()));
     }
     if let Some(e) = &outcome.report_error {
-        eprintln!("error: the report could not be written: {e}");
+        say(&format!("error: the report could not be written: {e}"));
     }
-    outcome.exit_code
 }
 
 /// Seconds of load so far (the phase clock), for the progress bar.

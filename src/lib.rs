@@ -19,6 +19,7 @@ pub mod scenario;
 pub mod scrape;
 pub mod screenshot_svg;
 pub mod session;
+pub mod stop;
 pub mod tls;
 pub mod tui;
 pub mod util;

@@ -1,7 +1,7 @@
 //! `proofdeck run`: raw flags → validated run plan → engine, with the cockpit or headless.
 
 use crate::cli::exit;
-use crate::engine::{self, EngineCommand, EngineOptions};
+use crate::engine::EngineOptions;
 use crate::gateway::{GatewayConfig, GatewayHandle, RateLimit};
 use crate::scenario::{self, Scenario};
 use clap::{Args, ValueEnum};
@@ -279,12 +279,27 @@ pub async fn main(args: RunArgs) -> i32 {
             return exit::ABORTED;
         }
     }
+    let started_at = chrono::Utc::now();
+    let dir = match crate::report::prepare_run_dir(args.report_dir.as_deref(), &scenario.name, started_at) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+    };
+    // Signals are ours before the first request: a Ctrl-C during setup stops, never kills.
+    let (notice_tx, notices) = tokio::sync::mpsc::unbounded_channel();
+    let signals = crate::stop::listen(notice_tx);
     let scenario = Arc::new(scenario);
-    if args.no_tui || !std::io::stdout().is_terminal() {
-        crate::headless::run(scenario, target, profile, &args).await
+    let target_url = target.url.clone();
+    let session = crate::session::Session::start(scenario.clone(), target, profile, &args, dir, started_at).await;
+    let code = if args.no_tui || !std::io::stdout().is_terminal() {
+        crate::headless::run(scenario, session, notices, &args).await
     } else {
-        crate::cockpit::run(scenario, target, profile, &args).await
-    }
+        crate::cockpit::run(scenario, session, notices, &args, &target_url).await
+    };
+    signals.abort();
+    code
 }
 
 /// Can a TCP connection to the target be opened at all? A wrong URL fails here, clearly,
@@ -299,41 +314,4 @@ async fn preflight(url: &str) -> Result<(), String> {
         Ok(Err(e)) => Err(e.to_string()),
         Err(_) => Err(format!("no connection within {} s", crate::session::TARGET_TIMEOUT.as_secs())),
     }
-}
-
-/// Sends Stop on the first Ctrl-C or SIGTERM, and again on the second (abandoning the drain).
-pub fn forward_interrupts(
-    commands: tokio::sync::mpsc::UnboundedSender<EngineCommand>,
-) -> Arc<std::sync::atomic::AtomicBool> {
-    let interrupted = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let flag = interrupted.clone();
-    tokio::spawn(async move {
-        loop {
-            wait_signal().await;
-            flag.store(true, std::sync::atomic::Ordering::SeqCst);
-            if commands.send(EngineCommand::Stop).is_err() {
-                break;
-            }
-        }
-    });
-    interrupted
-}
-
-async fn wait_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
-}
-
-pub fn start_engine(scenario: Arc<Scenario>, target: &Target, args: &RunArgs) -> engine::EngineHandle {
-    engine::start(scenario, &target.url, engine_options(args))
 }

@@ -32,6 +32,8 @@ pub struct Session {
     pub args: RunArgs,
     pub monitor: crate::monitor::Monitor,
     pub reporter: Reporter,
+    /// The one way to stop the run early (keys, signals, a cockpit panic).
+    pub stopper: crate::stop::Stopper,
     monitor_tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -71,11 +73,19 @@ pub struct Written {
 }
 
 impl Session {
-    pub async fn start(scenario: Arc<Scenario>, target: Target, profile: Profile, args: &RunArgs) -> Self {
+    /// Starts the load; `dir` is the run directory, already created and proved writable.
+    pub async fn start(
+        scenario: Arc<Scenario>,
+        target: Target,
+        profile: Profile,
+        args: &RunArgs,
+        dir: PathBuf,
+        started_at: chrono::DateTime<chrono::Utc>,
+    ) -> Self {
         let http = crate::tls::admin_client(TARGET_TIMEOUT);
         let metrics_before = fetch_metrics(&http, &target.url).await;
-        let started_at = chrono::Utc::now();
         let engine = engine::start(scenario.clone(), &target.url, crate::run::engine_options(args));
+        let stopper = crate::stop::Stopper::new(engine.commands.clone());
         let (monitor, monitor_tasks) =
             crate::monitor::Monitor::start(&target.url, &scenario, &profile, engine.snapshots.clone());
         let reporter = Reporter {
@@ -88,14 +98,14 @@ impl Session {
             profile: profile.metrics,
             snapshots: engine.snapshots.clone(),
             http,
-            dir: report::run_dir(args.report_dir.as_deref(), &scenario.name, started_at),
+            dir,
         };
-        Self { scenario, target, engine, args: args.clone(), monitor, reporter, monitor_tasks }
+        Self { scenario, target, engine, args: args.clone(), monitor, reporter, stopper, monitor_tasks }
     }
 
     /// Waits for the engine, clears the chaos this run set, gathers the evidence, judges the
-    /// KPIs and writes the report — also when the engine died.
-    pub async fn finish(self, interrupted: bool) -> Outcome {
+    /// KPIs and writes the report — as soon as the run ends, also when the engine died.
+    pub async fn finish(self) -> Outcome {
         let result = self.engine.join.await;
         if !self.args.keep_chaos {
             self.monitor.clear_own().await;
@@ -111,7 +121,8 @@ impl Session {
                 (snap, FinalHistograms::empty(&names), Some(format!("the engine failed: {e}")), false)
             }
         };
-        let interrupted = interrupted || stopped;
+        // Stopped early, or a finished plan whose drain was abandoned.
+        let interrupted = stopped || self.stopper.requests() >= 2;
         let partial = interrupted || abort.is_some();
         let aborted = abort.is_some();
         let written = self.reporter.write(&snapshot, &histograms, partial, abort, &self.reporter.dir).await;

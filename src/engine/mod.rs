@@ -59,7 +59,10 @@ pub enum EngineCommand {
     /// Multiplies the live rate multiplier, e.g. 1.1 for "rate up".
     ScaleMultiplier(f64),
     NextPhase,
+    /// Stop arrivals and drain the requests in flight (bounded by the request timeout).
     Stop,
+    /// Stop at once: requests still in flight are abandoned, not waited for.
+    Abandon,
 }
 
 pub struct EngineHandle {
@@ -266,17 +269,31 @@ async fn run(
 
 async fn wait_for_stop(commands: &mut mpsc::UnboundedReceiver<EngineCommand>) {
     while let Some(c) = commands.recv().await {
-        if c == EngineCommand::Stop {
+        if matches!(c, EngineCommand::Stop | EngineCommand::Abandon) {
             return;
         }
     }
     std::future::pending::<()>().await
 }
 
-/// Waits for in-flight requests to finish, at most one request timeout; a second Stop
-/// abandons them at once.
+/// Resolves on `Abandon` (the second stop request); a drain goes on through anything else.
+async fn wait_for_abandon(commands: &mut mpsc::UnboundedReceiver<EngineCommand>) {
+    while let Some(c) = commands.recv().await {
+        if c == EngineCommand::Abandon {
+            return;
+        }
+    }
+    std::future::pending::<()>().await
+}
+
+/// How long a drain waits for requests in flight: one request timeout and a second.
+fn drain_grace(ctx: &Context) -> Duration {
+    ctx.scenario.defaults.timeout + Duration::from_secs(1)
+}
+
+/// Waits for in-flight requests to finish, at most the drain grace; `Abandon` ends it at once.
 async fn drain(ctx: &Context, commands: &mut mpsc::UnboundedReceiver<EngineCommand>) {
-    let deadline = Instant::now() + ctx.scenario.defaults.timeout + Duration::from_secs(1);
+    let deadline = Instant::now() + drain_grace(ctx);
     let wait = async {
         while ctx.recorder.inflight.load(Ordering::Acquire) > 0 && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(10)).await;
@@ -284,7 +301,7 @@ async fn drain(ctx: &Context, commands: &mut mpsc::UnboundedReceiver<EngineComma
     };
     tokio::select! {
         _ = wait => {}
-        _ = wait_for_stop(commands) => {}
+        _ = wait_for_abandon(commands) => {}
     }
 }
 
@@ -340,7 +357,7 @@ impl Driver {
         paused_at: &mut Option<Instant>,
     ) -> (bool, bool) {
         match c {
-            EngineCommand::Stop => return (true, false),
+            EngineCommand::Stop | EngineCommand::Abandon => return (true, false),
             EngineCommand::NextPhase => return (false, true),
             EngineCommand::Pause | EngineCommand::TogglePause if !self.paused => {
                 self.paused = true;
@@ -508,7 +525,7 @@ impl Driver {
             tokio::select! {
                 _ = tokio::time::sleep_until(deadline.min(Instant::now() + Duration::from_millis(200))) => {}
                 c = self.commands.recv(), if self.commands_open => match c {
-                    Some(EngineCommand::Stop) => { by_command = true; break }
+                    Some(EngineCommand::Stop | EngineCommand::Abandon) => { by_command = true; break }
                     Some(_) => {}
                     None => self.commands_open = false,
                 },
@@ -521,8 +538,22 @@ impl Driver {
             }
         }
         stopped.store(true, Ordering::Relaxed);
-        for w in workers {
-            let _ = w.await;
+        // Each worker finishes the request it has in flight: the drain, bounded by the grace,
+        // and cut short by `Abandon`.
+        lock(&self.progress).status = RunStatus::Draining;
+        let aborts: Vec<_> = workers.iter().map(|w| w.abort_handle()).collect();
+        let join_all = async {
+            for w in workers {
+                let _ = w.await;
+            }
+        };
+        tokio::select! {
+            _ = join_all => {}
+            _ = tokio::time::sleep(drain_grace(&self.ctx)) => {}
+            _ = wait_for_abandon(&mut self.commands), if self.commands_open => {}
+        }
+        for a in aborts {
+            a.abort();
         }
         by_command
     }

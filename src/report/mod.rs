@@ -279,16 +279,47 @@ pub fn redact_url(url: &str) -> String {
     crate::redact::url(url)
 }
 
-/// `--report-dir`, else `<data dir>/runs/<scenario>-<timestamp>`.
-pub fn run_dir(explicit: Option<&Path>, scenario: &str, started: chrono::DateTime<chrono::Utc>) -> PathBuf {
-    if let Some(dir) = explicit {
-        return dir.to_path_buf();
-    }
-    let base = directories::ProjectDirs::from("dev", "proofdeck", "proofdeck")
-        .map(|d| d.data_dir().join("runs"))
-        .unwrap_or_else(|| PathBuf::from("proofdeck-runs"));
-    let safe: String = scenario.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
-    base.join(format!("{safe}-{}", started.format("%Y%m%d-%H%M%S")))
+/// Creates the run directory before any load is sent, and proves it writable: `--report-dir`
+/// as given, else a new `<data dir>/runs/<scenario>-<timestamp>[-N]` that no other run
+/// shares. The error names the path, so an unwritable directory never costs a run.
+pub fn prepare_run_dir(
+    explicit: Option<&Path>,
+    scenario: &str,
+    started: chrono::DateTime<chrono::Utc>,
+) -> Result<PathBuf, String> {
+    let dir = match explicit {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).map_err(|e| unwritable(dir, &e))?;
+            dir.to_path_buf()
+        }
+        None => {
+            let base = directories::ProjectDirs::from("dev", "proofdeck", "proofdeck")
+                .map(|d| d.data_dir().join("runs"))
+                .unwrap_or_else(|| PathBuf::from("proofdeck-runs"));
+            std::fs::create_dir_all(&base).map_err(|e| unwritable(&base, &e))?;
+            let safe: String =
+                scenario.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
+            let stem = format!("{safe}-{}", started.format("%Y%m%d-%H%M%S"));
+            // create_dir is atomic: two runs started in the same second get two directories.
+            let mut n = 1;
+            loop {
+                let dir = if n == 1 { base.join(&stem) } else { base.join(format!("{stem}-{n}")) };
+                match std::fs::create_dir(&dir) {
+                    Ok(()) => break dir,
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 1000 => n += 1,
+                    Err(e) => return Err(unwritable(&dir, &e)),
+                }
+            }
+        }
+    };
+    let probe = dir.join(".proofdeck-write-check");
+    std::fs::write(&probe, b"ok").map_err(|e| unwritable(&dir, &e))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(dir)
+}
+
+fn unwritable(path: &Path, e: &std::io::Error) -> String {
+    format!("cannot write the report to {}: {e}", path.display())
 }
 
 /// Writes every file of the run directory.

@@ -35,16 +35,27 @@ pub struct Feeds {
     pub theme: Option<String>,
     pub screenshot_dir: PathBuf,
     pub engine_done: watch::Receiver<bool>,
+    /// How many stops were asked for (keys or signals): the cockpit says "stopping…" and
+    /// closes by itself once the drain is over.
+    pub stop_requests: watch::Receiver<u32>,
+    /// Set when the terminal is gone (SIGHUP).
+    pub hangup: watch::Receiver<bool>,
+    /// Where the report went, once the finished run wrote it.
+    pub report: watch::Receiver<Option<String>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CockpitExit {
-    /// The user quit (q, Ctrl-C, SIGTERM, SIGINT) while the run was going; `Effect::Quit`
-    /// was sent on `effects`.
+    /// A stop was asked for (q, Ctrl-C, a signal) and the run has drained.
     Quit,
     /// The engine had finished and the user closed the final frame; nothing was sent.
     EngineFinished,
+    /// The terminal went away: the run goes on without the cockpit.
+    Detached,
 }
+
+/// What the status line says while a stop drains.
+pub const STOPPING_TEXT: &str = "stopping: waiting for the requests in flight — q again abandons them";
 
 /// Redraw pacing: draw when something changed, but not more often than `MIN_FRAME`.
 #[derive(Debug)]
@@ -119,33 +130,6 @@ impl Drop for InputThread {
     }
 }
 
-#[cfg(unix)]
-type TermSignal = Option<tokio::signal::unix::Signal>;
-#[cfg(not(unix))]
-type TermSignal = ();
-
-#[cfg(unix)]
-fn term_signal() -> TermSignal {
-    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok()
-}
-#[cfg(not(unix))]
-fn term_signal() -> TermSignal {}
-
-/// Resolves on SIGTERM; never where it cannot be listened to.
-#[cfg(unix)]
-async fn terminated(sig: &mut TermSignal) {
-    if let Some(s) = sig {
-        if s.recv().await.is_some() {
-            return;
-        }
-    }
-    std::future::pending().await
-}
-#[cfg(not(unix))]
-async fn terminated(_: &mut TermSignal) {
-    std::future::pending().await
-}
-
 /// Runs the cockpit until the user quits, a signal arrives, or the terminal goes away.
 /// The terminal is restored on every way out (the guard is dropped, or the panic hook runs).
 pub async fn run_cockpit(mut feeds: Feeds) -> std::io::Result<CockpitExit> {
@@ -168,14 +152,10 @@ pub async fn run_cockpit(mut feeds: Feeds) -> std::io::Result<CockpitExit> {
     let mut guard = TerminalGuard::new()?;
     let (key_tx, mut keys) = mpsc::unbounded_channel();
     let _input = InputThread::spawn(key_tx);
-    let mut sigterm = term_signal();
-    // SIGINT from outside (raw mode turns the Ctrl-C key into a key event, handled as `q`).
-    let ctrl_c = tokio::signal::ctrl_c();
-    tokio::pin!(ctrl_c);
-    let mut ctrl_c_listening = true;
-
+    // Signals (SIGINT, SIGTERM) reach the stop path outside; raw mode turns the Ctrl-C key
+    // into a key event, handled as `q`.
     // A closed feed stops being listened to (a closed watch is always "ready").
-    let mut open = [true; 5];
+    let mut open = [true; 8];
     let mut gate = RedrawGate::new();
 
     loop {
@@ -190,14 +170,19 @@ pub async fn run_cockpit(mut feeds: Feeds) -> std::io::Result<CockpitExit> {
         tokio::select! {
             ev = keys.recv() => {
                 let Some(ev) = ev else {
-                    // The terminal is gone (read error, hang-up): nobody can press q.
-                    return Ok(quit(&app, &feeds));
+                    // The terminal is gone (read error, hang-up): nobody can press q, and the
+                    // run goes on without the cockpit.
+                    return Ok(CockpitExit::Detached);
                 };
                 match ev {
                     Event::Key(key) => {
                         for effect in app.handle_key(key) {
                             match effect {
-                                Effect::Quit => return Ok(quit(&app, &feeds)),
+                                Effect::Quit => {
+                                    if let Some(exit) = quit(&mut app, &feeds) {
+                                        return Ok(exit);
+                                    }
+                                }
                                 Effect::Screenshot => {
                                     let data = view_data(&snapshot, &target, &chaos, &events, &feeds);
                                     let dir = &feeds.screenshot_dir;
@@ -262,17 +247,41 @@ pub async fn run_cockpit(mut feeds: Feeds) -> std::io::Result<CockpitExit> {
                     open[4] = false;
                 }
                 if done {
+                    // A stop that was asked for is over once the drain is: nothing to wait for.
+                    if *feeds.stop_requests.borrow() > 0 {
+                        return Ok(CockpitExit::Quit);
+                    }
                     app.mark_finished();
                     gate.mark();
                 }
             },
-            _ = tokio::time::sleep_until(wake) => {}
-            r = &mut ctrl_c, if ctrl_c_listening => match r {
-                Ok(()) => return Ok(quit(&app, &feeds)),
-                // No handler could be installed: keep going without it.
-                Err(_) => ctrl_c_listening = false,
+            r = feeds.stop_requests.changed(), if open[5] => match r {
+                Ok(()) => {
+                    if *feeds.stop_requests.borrow_and_update() > 0 && !app.finished {
+                        app.set_status(StatusLevel::Warn, STOPPING_TEXT);
+                        gate.mark();
+                    }
+                }
+                Err(_) => open[5] = false,
             },
-            _ = terminated(&mut sigterm) => return Ok(quit(&app, &feeds)),
+            r = feeds.hangup.changed(), if open[6] => match r {
+                Ok(()) => {
+                    if *feeds.hangup.borrow_and_update() {
+                        return Ok(CockpitExit::Detached);
+                    }
+                }
+                Err(_) => open[6] = false,
+            },
+            r = feeds.report.changed(), if open[7] => match r {
+                Ok(()) => {
+                    if let Some(dir) = feeds.report.borrow_and_update().clone() {
+                        app.set_status(StatusLevel::Ok, format!("run finished, report written to {dir} — q to quit"));
+                        gate.mark();
+                    }
+                }
+                Err(_) => open[7] = false,
+            },
+            _ = tokio::time::sleep_until(wake) => {}
         }
     }
 }
@@ -302,13 +311,15 @@ fn view_data<'a>(
 
 /// Leaving: during a run the session must stop it (and write the report), so it gets `Quit`;
 /// after the engine finished there is nothing left to ask.
-fn quit(app: &App, feeds: &Feeds) -> CockpitExit {
+/// `q`: closes the final frame of a finished run; during the run, asks the session to stop
+/// (the first time with a drain, then at once) and keeps the cockpit up until it has.
+fn quit(app: &mut App, feeds: &Feeds) -> Option<CockpitExit> {
     if app.finished {
-        CockpitExit::EngineFinished
-    } else {
-        let _ = feeds.effects.send(Effect::Quit);
-        CockpitExit::Quit
+        return Some(CockpitExit::EngineFinished);
     }
+    let _ = feeds.effects.send(Effect::Quit);
+    app.set_status(StatusLevel::Warn, STOPPING_TEXT);
+    None
 }
 
 #[cfg(test)]
@@ -338,6 +349,9 @@ mod tests {
         let (_c, chaos) = watch::channel(ChaosView::default());
         let (_e, events) = watch::channel(Vec::new());
         let (_d, engine_done) = watch::channel(done);
+        let (_q, stop_requests) = watch::channel(0);
+        let (_h, hangup) = watch::channel(false);
+        let (_r, report) = watch::channel(None);
         let (effects, rx) = mpsc::unbounded_channel();
         let feeds = Feeds {
             snapshots,
@@ -350,6 +364,9 @@ mod tests {
             theme: None,
             screenshot_dir: std::env::temp_dir(),
             engine_done,
+            stop_requests,
+            hangup,
+            report,
         };
         (feeds, rx)
     }
@@ -358,10 +375,13 @@ mod tests {
     fn quitting_tells_the_session_only_while_the_run_goes() {
         let (f, mut rx) = feeds(false);
         let mut app = App::new(ThemeSet::default());
-        assert_eq!(quit(&app, &f), CockpitExit::Quit);
+        assert_eq!(quit(&mut app, &f), None, "the cockpit stays up while the stop drains");
+        assert_eq!(rx.try_recv(), Ok(Effect::Quit));
+        assert_eq!(app.status.as_ref().map(|s| s.text.as_str()), Some(STOPPING_TEXT));
+        assert_eq!(quit(&mut app, &f), None, "q again: the session abandons the drain");
         assert_eq!(rx.try_recv(), Ok(Effect::Quit));
         app.mark_finished();
-        assert_eq!(quit(&app, &f), CockpitExit::EngineFinished);
+        assert_eq!(quit(&mut app, &f), Some(CockpitExit::EngineFinished));
         assert!(rx.try_recv().is_err());
     }
 }

@@ -18,7 +18,8 @@ static PANIC_HOOK: Once = Once::new();
 pub type CockpitTerminal = Terminal<CrosstermBackend<Stdout>>;
 
 pub struct TerminalGuard {
-    terminal: CockpitTerminal,
+    /// Dropped by hand: ratatui's drop prints (and so panics) when the terminal is gone.
+    terminal: std::mem::ManuallyDrop<CockpitTerminal>,
 }
 
 impl TerminalGuard {
@@ -29,7 +30,7 @@ impl TerminalGuard {
             .and_then(|()| execute!(io::stdout(), EnterAlternateScreen, Hide))
             .and_then(|()| Terminal::new(CrosstermBackend::new(io::stdout())));
         match entered {
-            Ok(terminal) => Ok(Self { terminal }),
+            Ok(terminal) => Ok(Self { terminal: std::mem::ManuallyDrop::new(terminal) }),
             Err(e) => {
                 // Half-entered (raw mode on, no alternate screen…): undo what was done.
                 restore();
@@ -45,6 +46,13 @@ impl TerminalGuard {
 
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
+        // With the cursor shown, ratatui's own drop has nothing left to do; when the terminal
+        // is gone (ssh dropped) it cannot be shown, and the few buffers are left behind
+        // rather than letting that drop write to a dead terminal.
+        if self.terminal.show_cursor().is_ok() {
+            // SAFETY: dropped once, here; the field is never used again.
+            unsafe { std::mem::ManuallyDrop::drop(&mut self.terminal) };
+        }
         restore();
     }
 }
