@@ -10,6 +10,7 @@ use crate::scenario::PhaseKind;
 use crate::scenario::Scenario;
 use crate::scrape::derive::BreakerTimeline;
 use crate::scrape::evidence::PhaseRun;
+use crate::scrape::fetch::MetricsSource;
 use crate::scrape::parser;
 use crate::scrape::profile::TargetProfile;
 use crate::scrape::profile_file::Profile;
@@ -58,8 +59,7 @@ pub struct Monitor {
     touched: Arc<Mutex<BTreeSet<String>>>,
     /// Breaker states seen in the target's scrapes, on the run clock.
     pub breakers: Arc<Mutex<BreakerTimeline>>,
-    base: String,
-    http: reqwest::Client,
+    metrics: MetricsSource,
     /// When this run last changed chaos itself; the poller ignores differences right after.
     own_change: Arc<Mutex<Option<tokio::time::Instant>>>,
     /// Phases that started, each with the target's exposition scraped as it began: the
@@ -76,6 +76,7 @@ impl Monitor {
         scenario: &Scenario,
         profile: &Profile,
         snapshots: watch::Receiver<Arc<Snapshot>>,
+        metrics: MetricsSource,
     ) -> (Self, Vec<JoinHandle<()>>) {
         let (target_tx, target) = watch::channel(TargetView::default());
         let (chaos_tx, chaos) = watch::channel(ChaosView::default());
@@ -90,13 +91,12 @@ impl Monitor {
             snapshots,
             touched: Arc::default(),
             breakers: Arc::default(),
-            base: base.to_string(),
-            http: crate::tls::admin_client(crate::session::TARGET_TIMEOUT),
+            metrics,
             own_change: Arc::default(),
             phase_runs: Arc::default(),
         };
         let tasks = vec![
-            tokio::spawn(scrape_loop(base.to_string(), profile.metrics.clone(), target_tx, m.clone())),
+            tokio::spawn(scrape_loop(profile.metrics.clone(), target_tx, m.clone())),
             tokio::spawn(m.clone().chaos_poll_loop()),
             tokio::spawn(m.clone().schedule_loop(plan(&scenario.chaos), phase_offsets(scenario))),
             tokio::spawn(m.clone().phase_loop(scenario.phases.iter().map(|p| p.kind).collect())),
@@ -207,7 +207,7 @@ impl Monitor {
 
     /// The target's count of injected failures for `tool`, if it exposes one.
     async fn target_chaos_count(&self, tool: &str) -> Option<f64> {
-        let text = crate::session::fetch_metrics(&self.http, &self.base).await?;
+        let text = self.metrics.fetch().await.ok()?;
         let expo = parser::parse(&text);
         ["gateway_chaos_injections_total", "gateway_chaos_injections_total_total"]
             .iter()
@@ -364,7 +364,7 @@ impl Monitor {
             }
             current = Some(phase.index);
             self.log(EventKind::Phase, format!("phase {}", phase.name));
-            let metrics_at_start = crate::session::fetch_metrics(&self.http, &self.base).await;
+            let metrics_at_start = self.metrics.fetch().await.ok();
             let mut runs = lock(&self.phase_runs);
             if runs.len() < MAX_PHASE_RUNS {
                 runs.push(PhaseRun {
@@ -379,15 +379,15 @@ impl Monitor {
     }
 }
 
-async fn scrape_loop(base: String, profile: TargetProfile, tx: watch::Sender<TargetView>, monitor: Monitor) {
-    let http = crate::tls::admin_client(crate::session::TARGET_TIMEOUT);
+async fn scrape_loop(profile: TargetProfile, tx: watch::Sender<TargetView>, monitor: Monitor) {
     let started = tokio::time::Instant::now();
     let mut prev: Option<(parser::Exposition, f64)> = None;
     loop {
         let t = started.elapsed().as_secs_f64();
-        match crate::session::fetch_metrics(&http, &base).await {
-            Some(text) => {
+        match monitor.metrics.fetch().await {
+            Ok(text) => {
                 let expo = parser::parse(&text);
+                drop(text);
                 let reading = profile.read(prev.as_ref().map(|(e, t)| (e, *t)), (&expo, t));
                 for (tool, state) in reading.breaker_by_tool.iter().flatten() {
                     let tr = monitor.breakers.lock().unwrap_or_else(|e| e.into_inner()).observe(t, tool, *state);
@@ -408,18 +408,16 @@ async fn scrape_loop(base: String, profile: TargetProfile, tx: watch::Sender<Tar
                 });
                 prev = Some((expo, t));
             }
-            None => {
+            Err(e) => {
                 let was_stale = tx.borrow().stale;
+                let text = format!("scrape of {} {e}", crate::redact::url(&monitor.metrics.url()));
                 tx.send_modify(|v| {
                     v.stale = true;
                     v.scrapes_failed += 1;
-                    v.last_error = Some(format!("scrape of {}/metrics failed", crate::redact::url(&base)));
+                    v.last_error = Some(text.clone());
                 });
                 if !was_stale {
-                    monitor.log(
-                        EventKind::Scrape,
-                        format!("scrape of {}/metrics failed; target panels are stale", crate::redact::url(&base)),
-                    );
+                    monitor.log(EventKind::Scrape, format!("{text}; target panels are stale"));
                 }
             }
         }

@@ -84,6 +84,120 @@ fn is_template(s: &str) -> bool {
     t.starts_with("{{") && t.ends_with("}}") && t.matches("{{").count() == 1
 }
 
+/// Literal secret values a run was given (header credentials, URL user info, credential-like
+/// query parameters and keys in the scenario, the target's user info), masked *by value* in
+/// every file the run writes, wherever they end up (a flow named after its path, a URL).
+#[derive(Clone, Debug, Default)]
+pub struct Secrets {
+    values: Vec<String>,
+}
+
+/// Values shorter than this are not masked by value: "1" or "ab" would mangle every number.
+const MIN_SECRET_LEN: usize = 6;
+
+impl Secrets {
+    /// The secrets in a scenario's source and in the target URL it runs against.
+    pub fn from_run(scenario_source: &str, target: &str) -> Self {
+        let mut s = Self::default();
+        s.add_url(target);
+        if let Ok(table) = scenario_source.parse::<toml::Table>() {
+            s.walk_table(&table, false);
+        }
+        s.values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+        s.values.dedup();
+        s
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// `text` with every secret value replaced by `***` (also in its JSON-escaped form).
+    pub fn mask(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for v in &self.values {
+            if out.contains(v.as_str()) {
+                out = out.replace(v.as_str(), MASK);
+            }
+            let escaped = serde_json::to_string(v).unwrap_or_default();
+            let escaped = escaped.trim_matches('"');
+            if escaped != v && out.contains(escaped) {
+                out = out.replace(escaped, MASK);
+            }
+        }
+        out
+    }
+
+    fn add(&mut self, value: &str) {
+        let v = value.trim();
+        if v.len() >= MIN_SECRET_LEN && !is_template(v) && !v.contains("{{") {
+            self.values.push(v.to_string());
+        }
+        // "Bearer xyz": the credential alone may be printed elsewhere.
+        if let Some((scheme, rest)) = v.split_once(' ') {
+            if ["bearer", "basic", "token", "digest"].contains(&scheme.to_ascii_lowercase().as_str()) {
+                self.add(rest);
+            }
+        }
+    }
+
+    /// User info and credential-like query values of a URL or a path with a query.
+    fn add_url(&mut self, text: &str) {
+        let parsed = reqwest::Url::parse(text).or_else(|_| reqwest::Url::parse(&format!("http://x{text}")));
+        let Ok(u) = parsed else { return };
+        if let Some(pw) = u.password() {
+            self.add(pw);
+            self.add(&format!("{}:{pw}", u.username()));
+        } else if !u.username().is_empty() {
+            self.add(u.username());
+        }
+        for (k, v) in u.query_pairs() {
+            if is_secret_key(&k) {
+                self.add(&v);
+            }
+        }
+    }
+
+    fn walk_table(&mut self, table: &toml::Table, in_headers: bool) {
+        for (k, v) in table {
+            let headers = k.eq_ignore_ascii_case("headers");
+            match v {
+                toml::Value::String(s) => self.consider(k, s, in_headers),
+                toml::Value::Table(t) => self.walk_table(t, headers),
+                toml::Value::Array(items) => {
+                    for item in items {
+                        match item {
+                            toml::Value::Table(t) => self.walk_table(t, false),
+                            toml::Value::String(s) => self.consider(k, s, false),
+                            _ => {}
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn consider(&mut self, key: &str, value: &str, is_header: bool) {
+        let k = key.to_ascii_lowercase();
+        if is_secret_key(key) || (is_header && (k.contains("auth") || k.contains("key") || k.contains("session"))) {
+            self.add(value);
+        } else if is_header && looks_like_credential(value) {
+            self.add(value);
+        }
+        if value.contains('?') || value.contains('@') {
+            self.add_url(value);
+        }
+    }
+}
+
+/// `Bearer …`, `Basic …` or a JWT (three base64url parts, the first `eyJ`).
+fn looks_like_credential(v: &str) -> bool {
+    let lower = v.to_ascii_lowercase();
+    ["bearer ", "basic ", "token "].iter().any(|p| lower.starts_with(p))
+        || (v.starts_with("eyJ") && v.matches('.').count() == 2)
+}
+
 /// A URL without credentials: user info and secret-looking query values are masked.
 pub fn url(text: &str) -> String {
     let Ok(mut u) = reqwest::Url::parse(text) else {
@@ -126,5 +240,28 @@ mod tests {
         assert_eq!(url("http://user:pw@h.example:8080/p?api_key=s&x=1"), "http://***@h.example:8080/p?api_key=***&x=1");
         assert_eq!(url("http://h/p@x"), "http://h/p@x");
         assert_eq!(url("http://127.0.0.1:3000"), "http://127.0.0.1:3000");
+    }
+
+    #[test]
+    fn secrets_are_masked_by_value_wherever_they_went() {
+        let source = r#"
+target = "http://admin:hunter2pw@127.0.0.1:3000"
+[defaults]
+headers = { "X-Auth" = "Bearer eyJhbGciOi.eyJzdWIi.c2lnbmF0dXJl", Accept = "application/json" }
+[[flow]]
+name = "f"
+[[flow.step]]
+path = "/x?access_token=eyJtoken123&page=2"
+headers = { "X-Trace" = "Token abcdef123456" }
+"#;
+        let s = Secrets::from_run(source, "http://ops:s3cretpass@gw:1");
+        let leaked = "GET /x?access_token=eyJtoken123 with Bearer eyJhbGciOi.eyJzdWIi.c2lnbmF0dXJl from http://admin:hunter2pw@h and ops:s3cretpass and abcdef123456";
+        let masked = s.mask(leaked);
+        for secret in ["eyJtoken123", "eyJhbGciOi", "hunter2pw", "s3cretpass", "abcdef123456"] {
+            assert!(!masked.contains(secret), "{secret} in {masked}");
+        }
+        assert!(masked.contains("page") || !leaked.contains("page"), "{masked}");
+        assert_eq!(s.mask("application/json page=2"), "application/json page=2", "plain values stay");
+        assert!(Secrets::from_run("[[phase]]\nname = \"p\"\n", "http://127.0.0.1:1").is_empty());
     }
 }

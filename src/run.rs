@@ -75,6 +75,10 @@ pub struct RunArgs {
     /// Quick run: closed loop with this many connections (maximum throughput)
     #[arg(long, env = "PROOFDECK_CONNECTIONS")]
     pub connections: Option<usize>,
+    /// Largest /metrics exposition read (e.g. 8MiB); a bigger one is refused and the target
+    /// panels go stale
+    #[arg(long, default_value = "8MiB", value_parser = crate::scrape::fetch::parse_size, env = "PROOFDECK_SCRAPE_MAX_BYTES")]
+    pub scrape_max_bytes: usize,
     /// KPI: p50 latency at most this (e.g. 15ms); overrides the scenario's [kpi]
     #[arg(long, value_parser = parse_millis, env = "PROOFDECK_P50")]
     pub p50: Option<f64>,
@@ -183,13 +187,25 @@ fn quick_scenario(args: &RunArgs) -> Result<Scenario, String> {
         "name = \"quick\"\n[defaults]\nmax_inflight = {}\n[[phase]]\nname = \"quick\"\nduration = {}\nrate = {rate}\n[[flow]]\nname = {}\nweight = 1\n[[flow.step]]\nmethod = \"{method}\"\npath = {}\nexpect = [200]\n",
         args.max_inflight.unwrap_or(10_000).max(1),
         quoted(&scenario::duration::format(duration)),
-        quoted(&format!("{method} {path}")),
+        quoted(&format!("{method} {}", shown_path(&path))),
         quoted(&path),
     );
     let mut scenario = scenario::parse(std::path::Path::new("<quick run>"), &text).map_err(|e| e.to_string())?;
     scenario.kpi = scenario::Kpi::latency_and_success();
     apply_kpi_flags(args, &mut scenario);
     Ok(scenario)
+}
+
+/// The path as a flow's name: a credential in its query is masked, the rest kept.
+fn shown_path(path: &str) -> String {
+    match path.split_once('?') {
+        Some((p, _)) => {
+            let masked = crate::redact::url(&format!("http://h{path}"));
+            let query = masked.split_once('?').map_or("", |(_, q)| q);
+            format!("{p}?{query}")
+        }
+        None => path.to_string(),
+    }
 }
 
 pub async fn resolve_target(args: &RunArgs, scenario: &Scenario) -> Result<Target, String> {

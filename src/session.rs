@@ -59,7 +59,9 @@ pub struct Reporter {
     monitor: crate::monitor::Monitor,
     profile: TargetProfile,
     snapshots: tokio::sync::watch::Receiver<Arc<Snapshot>>,
-    http: reqwest::Client,
+    metrics: crate::scrape::fetch::MetricsSource,
+    /// Masked by value in every file the run writes.
+    secrets: crate::redact::Secrets,
     pub dir: PathBuf,
 }
 
@@ -82,12 +84,12 @@ impl Session {
         dir: PathBuf,
         started_at: chrono::DateTime<chrono::Utc>,
     ) -> Self {
-        let http = crate::tls::admin_client(TARGET_TIMEOUT);
-        let metrics_before = fetch_metrics(&http, &target.url).await;
+        let metrics = crate::scrape::fetch::MetricsSource::new(&target.url, TARGET_TIMEOUT, args.scrape_max_bytes);
+        let metrics_before = metrics.fetch().await.ok();
         let engine = engine::start(scenario.clone(), &target.url, crate::run::engine_options(args));
         let stopper = crate::stop::Stopper::new(engine.commands.clone());
         let (monitor, monitor_tasks) =
-            crate::monitor::Monitor::start(&target.url, &scenario, &profile, engine.snapshots.clone());
+            crate::monitor::Monitor::start(&target.url, &scenario, &profile, engine.snapshots.clone(), metrics.clone());
         let reporter = Reporter {
             scenario: scenario.clone(),
             target_url: target.url.clone(),
@@ -97,7 +99,8 @@ impl Session {
             monitor: monitor.clone(),
             profile: profile.metrics,
             snapshots: engine.snapshots.clone(),
-            http,
+            metrics,
+            secrets: crate::redact::Secrets::from_run(&scenario.source, &target.url),
             dir,
         };
         Self { scenario, target, engine, args: args.clone(), monitor, reporter, stopper, monitor_tasks }
@@ -150,7 +153,7 @@ impl Reporter {
         abort: Option<String>,
         dir: &std::path::Path,
     ) -> Written {
-        let metrics_after = fetch_metrics(&self.http, &self.target_url).await;
+        let metrics_after = self.metrics.fetch().await.ok();
         let phase_runs = crate::util::lock(&self.monitor.phase_runs).clone();
         let evidence = crate::scrape::evidence::gather(
             &self.profile,
@@ -193,6 +196,7 @@ impl Reporter {
             &self.scenario.source,
             self.metrics_before.as_deref(),
             metrics_after.as_deref(),
+            &self.secrets,
         )
         .err()
         .map(|e| e.to_string());
@@ -215,12 +219,10 @@ impl Reporter {
     }
 }
 
+/// The target's exposition, bounded by the default size limit and the target timeout.
 pub async fn fetch_metrics(http: &reqwest::Client, base: &str) -> Option<String> {
-    let resp = http.get(format!("{}/metrics", base.trim_end_matches('/'))).send().await.ok()?;
-    if !resp.status().is_success() {
-        return None;
-    }
-    resp.text().await.ok()
+    let url = format!("{}/metrics", base.trim_end_matches('/'));
+    crate::scrape::fetch::fetch(http, &url, crate::scrape::fetch::DEFAULT_MAX_BYTES, TARGET_TIMEOUT).await.ok()
 }
 
 /// The client's per-tool counts against the target's counter deltas over the run.

@@ -271,3 +271,183 @@ fn an_unwritable_report_dir_fails_before_any_request() {
     }
     assert_eq!(server.served(), 0, "no load before the run directory is known good");
 }
+
+/// A raw loopback server whose `/metrics` is hostile: `size` bytes without a length
+/// (chunked), or never-ending when `size` is `None`. Other paths answer "ok".
+fn hostile_metrics_server(size: Option<usize>) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                if reader.read_line(&mut line).is_err() {
+                    return;
+                }
+                // Skip the headers.
+                let mut h = String::new();
+                while reader.read_line(&mut h).is_ok_and(|n| n > 2) {
+                    h.clear();
+                }
+                let mut out = stream;
+                if !line.contains(" /metrics ") {
+                    let _ = out.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
+                    return;
+                }
+                let _ =
+                    out.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ntransfer-encoding: chunked\r\n\r\n");
+                let chunk = "hostile_series_total{label=\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"} 1\n".repeat(1500);
+                let frame = format!("{:x}\r\n{chunk}\r\n", chunk.len());
+                let mut sent = 0;
+                while size.is_none_or(|s| sent < s) {
+                    if out.write_all(frame.as_bytes()).is_err() {
+                        return;
+                    }
+                    sent += chunk.len();
+                }
+                let _ = out.write_all(b"0\r\n\r\n");
+            });
+        }
+    });
+    addr
+}
+
+/// Peak resident memory (VmHWM) of a process, in MiB, while it lives.
+fn peak_rss_mib(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+/// Well above proofdeck's own ~20–40 MiB and far below what an unbounded read of these
+/// targets cost (4.3 GB for 50 MB, 1.6 GB in 8 s of an endless stream).
+const RSS_BOUND_MIB: f64 = 150.0;
+
+#[test]
+fn a_hostile_metrics_endpoint_cannot_take_the_memory() {
+    for (name, size) in [("50mb", Some(50 << 20)), ("endless", None)] {
+        let target = hostile_metrics_server(size);
+        let work = workdir(&format!("metrics-{name}"));
+        let out = work.join("run");
+        let file = scenario(&work, "/ok", 20, 6);
+        let mut child = Command::new(BIN)
+            .args(["run", &file, "--no-tui", "--target", &target, "--report-dir", out.to_str().unwrap()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut peak: f64 = 0.0;
+        let status = loop {
+            if let Some(p) = peak_rss_mib(child.id()) {
+                peak = peak.max(p);
+            }
+            if let Some(s) = child.try_wait().unwrap() {
+                break s;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert!(status.code().is_some(), "{name}: proofdeck was killed");
+        assert!(peak < RSS_BOUND_MIB, "{name}: peak RSS {peak:.0} MiB");
+        let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+        assert!(md.contains("over the 8 MiB limit"), "{name}: the refusal is on the timeline:\n{md}");
+        assert_eq!(report(&out)["totals"]["arrivals"], 120, "{name}: the load was not disturbed");
+        assert!(!out.join("metrics-after.prom").exists(), "{name}: no raw copy of a refused exposition");
+    }
+}
+
+#[test]
+fn secrets_are_masked_by_value_in_every_file() {
+    let server = Server::start(Duration::ZERO);
+    let work = workdir("secrets");
+    let target = server.addr.replace("http://", "http://admin:hunter2pw@");
+    let text = format!(
+        "name = \"secrets\"\ntarget = \"{target}\"\n[defaults]\nheaders = {{ \"X-Auth\" = \"Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl\" }}\n[[phase]]\nname = \"p\"\nduration = \"1s\"\nrate = 10\n[[flow]]\nname = \"f\"\nweight = 1\n[[flow.step]]\npath = \"/ok?access_token=eyJzZWNyZXQtcXVlcnk\"\nexpect = [200]\n"
+    );
+    let file = work.join("secrets.toml");
+    std::fs::write(&file, text).unwrap();
+    let out = work.join("run");
+    let run = Command::new(BIN)
+        .args(["run", file.to_str().unwrap(), "--no-tui", "--report-dir", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(server.served(), 10, "{}", String::from_utf8_lossy(&run.stderr));
+    // The quick run names its flow after the path: its query is masked too.
+    let quick_dir = work.join("quick");
+    let quick = Command::new(BIN)
+        .args([
+            "run",
+            "--no-tui",
+            "--target",
+            &target,
+            "--path",
+            "/ok?api_key=quickquerysecret",
+            "--rate",
+            "5",
+            "--duration",
+            "1s",
+            "--report-dir",
+            quick_dir.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let secrets = ["hunter2pw", "eyJhbGciOiJIUzI1NiJ9", "eyJzZWNyZXQtcXVlcnk", "quickquerysecret"];
+    let mut files = 0;
+    for dir in [&out, &quick_dir] {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
+            for s in secrets {
+                assert!(!text.contains(s), "{s} leaked into {}", path.display());
+            }
+            files += 1;
+        }
+    }
+    assert!(files >= 16, "{files} files checked");
+    for output in [&run, &quick] {
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        for s in secrets {
+            assert!(!stdout.contains(s), "{s} leaked into the summary:\n{stdout}");
+        }
+    }
+}
+
+/// A target's exposition full of escape sequences, a duplicate series and buckets that fall:
+/// `probe` warns about each and no control byte reaches the terminal.
+#[test]
+fn a_hostile_exposition_through_probe_reaches_no_terminal() {
+    let work = workdir("probe");
+    let hostile = "# HELP evil \u{1b}]0;pwned\u{7} retitled\n\
+        gateway_requests_total{tool=\"a\u{1b}[31mred\",code=\"200\"} 1\n\
+        gateway_requests_total{tool=\"a\u{1b}[31mred\",code=\"200\"} 2\n\
+        lat_bucket{le=\"1\"} 5\nlat_bucket{le=\"2\"} 3\nlat_bucket{le=\"+Inf\"} 6\nlat_count 6\n\
+        \u{1b}[2J\u{9b}31m broken line \u{7f}\r\n";
+    let file = work.join("hostile.prom");
+    std::fs::write(&file, hostile).unwrap();
+    for format in ["human", "json"] {
+        let out = Command::new(BIN)
+            .args(["probe", "--metrics-file", file.to_str().unwrap(), "--format", format])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let bad: Vec<char> = stdout.chars().filter(|c| c.is_control() && *c != '\n').collect();
+        assert!(bad.is_empty(), "{format}: control characters {bad:?} in\n{stdout}");
+        if format == "human" {
+            assert!(stdout.contains("warning: duplicate series gateway_requests_total"), "{stdout}");
+            assert!(stdout.contains("warning: buckets of lat_bucket{} are not cumulative"), "{stdout}");
+            assert!(stdout.contains("unreadable"), "{stdout}");
+        } else {
+            let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+            assert_eq!(v["duplicate_series"].as_array().unwrap().len(), 1, "{v}");
+            assert_eq!(v["non_cumulative_buckets"].as_array().unwrap().len(), 1, "{v}");
+            assert!(v["lines"].as_u64().unwrap() >= 8 && v["unreadable"].as_u64().unwrap() >= 1, "{v}");
+        }
+    }
+    // A fresh target that has served nothing yet is told apart from a wrong profile.
+    let fresh = work.join("fresh.prom");
+    std::fs::write(&fresh, "# HELP nothing yet\n").unwrap();
+    let out = Command::new(BIN).args(["probe", "--metrics-file", fresh.to_str().unwrap()]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("no series yet — has the target served traffic?"));
+}

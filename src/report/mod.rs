@@ -322,35 +322,42 @@ fn unwritable(path: &Path, e: &std::io::Error) -> String {
     format!("cannot write the report to {}: {e}", path.display())
 }
 
-/// Writes every file of the run directory.
+/// Writes every file of the run directory, each masked of the run's secrets by value.
 pub fn write_all(
     report: &RunReport,
     dir: &Path,
     scenario_source: &str,
     metrics_before: Option<&str>,
     metrics_after: Option<&str>,
+    secrets: &crate::redact::Secrets,
 ) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
+    let put = |name: &str, text: &str| std::fs::write(dir.join(name), secrets.mask(text));
     let json = serde_json::to_string_pretty(report).map_err(std::io::Error::other)?;
-    std::fs::write(dir.join("report.json"), json)?;
-    render_files(report, dir)?;
-    std::fs::write(dir.join("scenario.toml"), crate::redact::scenario(scenario_source))?;
+    put("report.json", &json)?;
+    render_masked(report, dir, secrets)?;
+    put("scenario.toml", &crate::redact::scenario(scenario_source))?;
     if let Some(m) = metrics_before {
-        std::fs::write(dir.join("metrics-before.prom"), m)?;
+        put("metrics-before.prom", m)?;
     }
     if let Some(m) = metrics_after {
-        std::fs::write(dir.join("metrics-after.prom"), m)?;
+        put("metrics-after.prom", m)?;
     }
     Ok(())
 }
 
 /// Every file that is a pure function of `report.json`; `proofdeck report` calls this alone.
 pub fn render_files(report: &RunReport, dir: &Path) -> std::io::Result<()> {
-    std::fs::write(dir.join("report.md"), markdown::render(report))?;
-    std::fs::write(dir.join("junit.xml"), junit::render(report))?;
-    std::fs::write(dir.join("timeseries.csv"), csv::render(report))?;
+    render_masked(report, dir, &crate::redact::Secrets::default())
+}
+
+fn render_masked(report: &RunReport, dir: &Path, secrets: &crate::redact::Secrets) -> std::io::Result<()> {
+    let put = |name: &str, text: &str| std::fs::write(dir.join(name), secrets.mask(text));
+    put("report.md", &markdown::render(report))?;
+    put("junit.xml", &junit::render(report))?;
+    put("timeseries.csv", &csv::render(report))?;
     for (name, svg) in charts::render_all(report) {
-        std::fs::write(dir.join(name), svg)?;
+        put(&name, &svg)?;
     }
     Ok(())
 }

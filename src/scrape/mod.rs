@@ -2,6 +2,7 @@
 
 pub mod derive;
 pub mod evidence;
+pub mod fetch;
 pub mod parser;
 pub mod profile;
 pub mod profile_file;

@@ -1,0 +1,134 @@
+//! Reading a target's `/metrics`, bounded in size and time whatever the target sends: the
+//! body is streamed and given up past the limit, so a 50 MB exposition or an endless stream
+//! costs a refused scrape (panels go stale), never the run's memory.
+
+use std::time::Duration;
+
+/// The default largest exposition read; the real gateway's is about 27 KB.
+pub const DEFAULT_MAX_BYTES: usize = 8 * 1024 * 1024;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum FetchError {
+    Unreachable(String),
+    Status(u16),
+    TooLarge { limit: usize },
+    TimedOut(Duration),
+}
+
+impl std::fmt::Display for FetchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FetchError::Unreachable(e) => write!(f, "unreachable: {e}"),
+            FetchError::Status(s) => write!(f, "answered HTTP {s}"),
+            FetchError::TooLarge { limit } => {
+                write!(f, "refused: the exposition is over the {} limit (--scrape-max-bytes)", size(*limit))
+            }
+            FetchError::TimedOut(t) => write!(f, "not complete within {} s", t.as_secs_f64()),
+        }
+    }
+}
+
+/// "8 MiB", "512 KiB", "100 B".
+pub fn size(bytes: usize) -> String {
+    match bytes {
+        b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{} MiB", b >> 20),
+        b if b >= 1 << 10 && b % (1 << 10) == 0 => format!("{} KiB", b >> 10),
+        b => format!("{b} B"),
+    }
+}
+
+/// `8MiB`, `512KiB`, `2MB`, `1000000`: a byte count for `--scrape-max-bytes`.
+pub fn parse_size(text: &str) -> Result<usize, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, unit) = t.split_at(split);
+    let n: usize = digits.parse().map_err(|_| format!("invalid size {text:?}: expected e.g. 8MiB, 512KiB"))?;
+    let factor = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        _ => return Err(format!("invalid size {text:?}: expected e.g. 8MiB, 512KiB")),
+    };
+    match n.checked_mul(factor) {
+        Some(b) if (1024..=1 << 30).contains(&b) => Ok(b),
+        _ => Err(format!("invalid size {text:?}: expected from 1KiB to 1024MiB")),
+    }
+}
+
+/// Where a run reads the target's metrics, with its bounds.
+#[derive(Clone)]
+pub struct MetricsSource {
+    http: reqwest::Client,
+    url: String,
+    pub max_bytes: usize,
+    pub timeout: Duration,
+}
+
+impl MetricsSource {
+    pub fn new(base: &str, timeout: Duration, max_bytes: usize) -> Self {
+        Self {
+            http: crate::tls::admin_client(timeout),
+            url: format!("{}/metrics", base.trim_end_matches('/')),
+            max_bytes,
+            timeout,
+        }
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub async fn fetch(&self) -> Result<String, FetchError> {
+        fetch(&self.http, &self.url, self.max_bytes, self.timeout).await
+    }
+}
+
+/// GETs `url` and reads at most `max_bytes` of it within `timeout`, all told.
+pub async fn fetch(
+    http: &reqwest::Client,
+    url: &str,
+    max_bytes: usize,
+    timeout: Duration,
+) -> Result<String, FetchError> {
+    let read = async {
+        let mut resp = http
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| FetchError::Unreachable(crate::util::error_chain(&e.without_url())))?;
+        if !resp.status().is_success() {
+            return Err(FetchError::Status(resp.status().as_u16()));
+        }
+        if resp.content_length().is_some_and(|n| n > max_bytes as u64) {
+            return Err(FetchError::TooLarge { limit: max_bytes });
+        }
+        let mut body: Vec<u8> = Vec::new();
+        while let Some(chunk) =
+            resp.chunk().await.map_err(|e| FetchError::Unreachable(crate::util::error_chain(&e.without_url())))?
+        {
+            if body.len() + chunk.len() > max_bytes {
+                return Err(FetchError::TooLarge { limit: max_bytes });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(String::from_utf8_lossy(&body).into_owned())
+    };
+    tokio::time::timeout(timeout, read).await.unwrap_or(Err(FetchError::TimedOut(timeout)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_and_print() {
+        assert_eq!(parse_size("8MiB"), Ok(8 << 20));
+        assert_eq!(parse_size("512 KiB"), Ok(512 << 10));
+        assert_eq!(parse_size("2048"), Ok(2048));
+        for bad in ["", "8XB", "-1", "10", "99999999999999999999MiB", "2048MiB"] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
+        assert_eq!(size(8 << 20), "8 MiB");
+        assert_eq!(size(1536), "1536 B");
+    }
+}
