@@ -410,7 +410,7 @@ async fn scrape_loop(profile: TargetProfile, tx: watch::Sender<TargetView>, moni
             }
             Err(e) => {
                 let was_stale = tx.borrow().stale;
-                let text = format!("scrape of {} {e}", crate::redact::url(&monitor.metrics.url()));
+                let text = format!("scrape of {} {e}", crate::redact::url(monitor.metrics.url()));
                 tx.send_modify(|v| {
                     v.stale = true;
                     v.scrapes_failed += 1;

@@ -150,7 +150,7 @@ fn series_doubts(expo: &parser::Exposition) -> Doubts {
     };
     for family in expo.families.values() {
         let mut seen = BTreeSet::new();
-        let mut buckets: BTreeMap<(String, Vec<(String, String)>), Vec<(f64, f64)>> = BTreeMap::new();
+        let mut buckets: BTreeMap<(String, parser::SeriesLabels), parser::Buckets> = BTreeMap::new();
         for s in &family.samples {
             if !seen.insert((s.name.as_str(), &s.labels)) {
                 d.duplicates.push(show(&s.name, &s.labels));

@@ -180,9 +180,9 @@ impl Secrets {
 
     fn consider(&mut self, key: &str, value: &str, is_header: bool) {
         let k = key.to_ascii_lowercase();
-        if is_secret_key(key) || (is_header && (k.contains("auth") || k.contains("key") || k.contains("session"))) {
-            self.add(value);
-        } else if is_header && looks_like_credential(value) {
+        let credential_header = is_header
+            && (k.contains("auth") || k.contains("key") || k.contains("session") || looks_like_credential(value));
+        if is_secret_key(key) || credential_header {
             self.add(value);
         }
         if value.contains('?') || value.contains('@') {
