@@ -357,7 +357,7 @@ fn render_masked(report: &RunReport, dir: &Path, secrets: &crate::redact::Secret
     put("junit.xml", &junit::render(report))?;
     put("timeseries.csv", &csv::render(report))?;
     for (name, svg) in charts::render_all(report) {
-        put(&name, &svg)?;
+        put(name, &svg)?;
     }
     Ok(())
 }
