@@ -107,6 +107,12 @@ pub fn print_outcome(outcome: &crate::session::Outcome) {
     print(&summary(&outcome.snapshot, &outcome.kpis));
     print(&reconciliation_summary(&outcome.reconciliation));
     print(&verdict_summary(&outcome.verdict));
+    for l in &outcome.chaos_left {
+        print(&format!(
+            "!! CHAOS LEFT ON THE TARGET: {} {} ({}) — clear it with `proofdeck chaos clear --target URL --tool {}`\n",
+            l.tool, l.state, l.why, l.tool
+        ));
+    }
     if outcome.exit_code == exit::INTERRUPTED {
         print("interrupted: the figures cover only the part of the plan that ran\n");
     }

@@ -37,6 +37,12 @@ pub enum EffectVerdict {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EffectCheck {
+    /// The chaos change this check judges, as numbered on the run's timeline.
+    #[serde(default)]
+    pub id: u32,
+    /// Who made the change: "by key", "by schedule", "outside this run".
+    #[serde(default)]
+    pub by: String,
     pub tool: String,
     pub mode: String,
     pub pct: f64,
@@ -54,6 +60,16 @@ pub struct ChaosView {
     pub last_error: Option<String>,
     /// Set when the target has no chaos admin API at all: said quietly, never as an error.
     pub unavailable: Option<String>,
+}
+
+/// Chaos this run set and could not clear: the target still fails on purpose.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChaosLeft {
+    pub tool: String,
+    /// What the target still reports for the tool ("500 100%"), or "unknown".
+    pub state: String,
+    /// Why it is still there: the last clear's error, or that the target could not be asked.
+    pub why: String,
 }
 
 /// What the cockpit and the logs say of a target without chaos routes.

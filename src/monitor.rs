@@ -4,7 +4,7 @@
 
 use crate::chaos::schedule::{plan, ChaosAction};
 use crate::chaos::{effect, ChaosClient};
-use crate::live::{ChaosView, EffectCheck, EffectVerdict, EventKind, LogEvent, TargetView, NO_CHAOS_API};
+use crate::live::{ChaosLeft, ChaosView, EffectCheck, EffectVerdict, EventKind, LogEvent, TargetView, NO_CHAOS_API};
 use crate::metrics::{RunStatus, Snapshot};
 use crate::scenario::PhaseKind;
 use crate::scenario::Scenario;
@@ -15,6 +15,7 @@ use crate::scrape::parser;
 use crate::scrape::profile::TargetProfile;
 use crate::scrape::profile_file::Profile;
 use crate::util::lock;
+use std::collections::BTreeMap;
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -65,7 +66,14 @@ pub struct Monitor {
     /// Phases that started, each with the target's exposition scraped as it began: the
     /// windows the cache and memory KPIs are judged over.
     pub phase_runs: Arc<Mutex<Vec<PhaseRun>>>,
+    /// Numbers chaos changes on the timeline, so each verdict names the change it judges.
+    next_id: Arc<std::sync::atomic::AtomicU32>,
 }
+
+/// Attempts at clearing a tool's chaos, with the waits between them: a slow or flaky admin
+/// API gets about five seconds more before the chaos is declared left behind.
+const CLEAR_BACKOFF: [Duration; 4] =
+    [Duration::from_millis(250), Duration::from_millis(500), Duration::from_secs(1), Duration::from_secs(2)];
 
 /// Phase starts remembered with their scrape; a plan has a handful, this bounds odd ones.
 const MAX_PHASE_RUNS: usize = 256;
@@ -77,6 +85,7 @@ impl Monitor {
         profile: &Profile,
         snapshots: watch::Receiver<Arc<Snapshot>>,
         metrics: MetricsSource,
+        admin_timeout: Duration,
     ) -> (Self, Vec<JoinHandle<()>>) {
         let (target_tx, target) = watch::channel(TargetView::default());
         let (chaos_tx, chaos) = watch::channel(ChaosView::default());
@@ -87,13 +96,14 @@ impl Monitor {
             events,
             chaos_tx: Arc::new(chaos_tx),
             events_tx: Arc::new(events_tx),
-            client: ChaosClient::with_routes(base, crate::session::TARGET_TIMEOUT, profile.chaos.clone()),
+            client: ChaosClient::with_routes(base, admin_timeout, profile.chaos.clone()),
             snapshots,
             touched: Arc::default(),
             breakers: Arc::default(),
             metrics,
             own_change: Arc::default(),
             phase_runs: Arc::default(),
+            next_id: Arc::new(std::sync::atomic::AtomicU32::new(1)),
         };
         let tasks = vec![
             tokio::spawn(scrape_loop(profile.metrics.clone(), target_tx, m.clone())),
@@ -124,46 +134,87 @@ impl Monitor {
             self.log(EventKind::Chaos, format!("inject {tool} {mode} {pct}% ({cause}) skipped: {NO_CHAOS_API}"));
             return;
         }
+        if self.run_over() {
+            self.log(EventKind::Chaos, format!("inject {tool} {mode} {pct}% ({cause}) refused: the run is over"));
+            self.chaos_tx.send_modify(|c| c.last_error = Some("the run is over: no more injections".into()));
+            return;
+        }
         self.mark_own_change();
         let result = self.client.inject(tool, mode, pct).await;
         self.mark_own_change();
         match result {
             Ok(active) => {
-                self.touched.lock().unwrap_or_else(|e| e.into_inner()).insert(tool.to_string());
-                self.log(EventKind::Chaos, format!("inject {tool} {mode} {pct}% ({cause})"));
-                let at = self.snapshots.borrow().elapsed_s;
+                lock(&self.touched).insert(tool.to_string());
                 self.chaos_tx.send_modify(|c| {
                     c.active = active;
                     c.last_error = None;
-                    c.checks.push(EffectCheck {
-                        tool: tool.into(),
-                        mode: mode.into(),
-                        pct,
-                        injected_at_s: at,
-                        verdict: EffectVerdict::Pending,
-                        detail: String::new(),
-                    });
                 });
-                tokio::spawn(self.clone().check_effect(tool.to_string(), at));
+                self.judge_change(tool, mode, pct, &cause.to_string());
             }
-            Err(e) => self.chaos_error(format!("inject {tool} {mode} {pct}% failed: {e}")),
+            Err(e) => self.chaos_error(format!("inject {tool} {mode} {pct}% ({cause}) failed: {e}")),
         }
+    }
+
+    /// Puts a chaos change on the timeline under a new id and starts its effect check.
+    fn judge_change(&self, tool: &str, mode: &str, pct: f64, by: &str) {
+        let id = self.next_id.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let at = self.snapshots.borrow().elapsed_s;
+        self.log(EventKind::Chaos, format!("#{id} inject {tool} {mode} {pct}% ({by})"));
+        self.chaos_tx.send_modify(|c| {
+            c.checks.push(EffectCheck {
+                id,
+                by: by.to_string(),
+                tool: tool.into(),
+                mode: mode.into(),
+                pct,
+                injected_at_s: at,
+                verdict: EffectVerdict::Pending,
+                detail: String::new(),
+            });
+        });
+        tokio::spawn(self.clone().check_effect(id, tool.to_string(), at));
+    }
+
+    fn run_over(&self) -> bool {
+        matches!(
+            self.snapshots.borrow().status,
+            RunStatus::Draining | RunStatus::Finished | RunStatus::Interrupted | RunStatus::Aborted { .. }
+        )
     }
 
     pub async fn clear(&self, tool: &str, cause: Cause) {
         if self.chaos.borrow().unavailable.is_some() {
             return;
         }
-        self.mark_own_change();
-        let result = self.client.clear(tool).await;
-        self.mark_own_change();
-        match result {
-            Ok(active) => {
-                self.log(EventKind::Chaos, format!("clear {tool} ({cause})"));
-                self.touched.lock().unwrap_or_else(|e| e.into_inner()).remove(tool);
-                self.chaos_tx.send_modify(|c| c.active = active);
+        if let Err(e) = self.clear_with_retries(tool, cause).await {
+            self.chaos_error(format!("clear {tool} ({cause}) failed: {e}"));
+        }
+    }
+
+    /// Clears `tool`, retrying with backoff while the admin API is slow, unreachable or
+    /// failing; a refusal (4xx) is final.
+    async fn clear_with_retries(&self, tool: &str, cause: Cause) -> Result<(), crate::chaos::ChaosError> {
+        let mut waits = CLEAR_BACKOFF.iter();
+        loop {
+            self.mark_own_change();
+            let result = self.client.clear(tool).await;
+            self.mark_own_change();
+            match result {
+                Ok(active) => {
+                    self.log(EventKind::Chaos, format!("clear {tool} ({cause})"));
+                    lock(&self.touched).remove(tool);
+                    self.chaos_tx.send_modify(|c| c.active = active);
+                    return Ok(());
+                }
+                Err(e) if matches!(e.status, Some(400..=499)) && !matches!(e.status, Some(408 | 429)) => return Err(e),
+                Err(e) => match waits.next() {
+                    Some(wait) => {
+                        self.log(EventKind::Chaos, format!("clear {tool} ({cause}) failed, retrying: {e}"));
+                        tokio::time::sleep(*wait).await;
+                    }
+                    None => return Err(e),
+                },
             }
-            Err(e) => self.chaos_error(format!("clear {tool} failed: {e}")),
         }
     }
 
@@ -177,19 +228,66 @@ impl Monitor {
         match result {
             Ok(active) => {
                 self.log(EventKind::Chaos, format!("clear all ({cause})"));
-                self.touched.lock().unwrap_or_else(|e| e.into_inner()).clear();
+                lock(&self.touched).clear();
                 self.chaos_tx.send_modify(|c| c.active = active);
             }
             Err(e) => self.chaos_error(format!("clear all failed: {e}")),
         }
     }
 
-    /// Clears what this run injected, so it never leaves chaos behind on a shared gateway.
-    pub async fn clear_own(&self) {
-        let tools: Vec<String> = self.touched.lock().unwrap_or_else(|e| e.into_inner()).iter().cloned().collect();
-        for tool in tools {
-            self.clear(&tool, Cause::RunEnd).await;
+    /// Clears what this run injected (retrying), then asks the target whether it really is
+    /// clear: whatever is still there is returned, to be reported loudly and fail the run.
+    pub async fn clear_own(&self) -> Vec<ChaosLeft> {
+        if self.chaos.borrow().unavailable.is_some() {
+            return Vec::new();
         }
+        let tools: Vec<String> = lock(&self.touched).iter().cloned().collect();
+        let mut errors: BTreeMap<String, String> = BTreeMap::new();
+        for tool in &tools {
+            if let Err(e) = self.clear_with_retries(tool, Cause::RunEnd).await {
+                errors.insert(tool.clone(), e.to_string());
+            }
+        }
+        if tools.is_empty() {
+            return Vec::new();
+        }
+        // Verified on the target, not assumed from the answers.
+        let mut state = self.client.status().await;
+        for wait in CLEAR_BACKOFF.iter().take(2) {
+            if state.is_ok() {
+                break;
+            }
+            tokio::time::sleep(*wait).await;
+            state = self.client.status().await;
+        }
+        let left: Vec<ChaosLeft> = match state {
+            Ok(active) => {
+                self.chaos_tx.send_modify(|c| c.active = active.clone());
+                tools
+                    .iter()
+                    .filter_map(|tool| {
+                        let a = active.iter().find(|a| &a.tool == tool)?;
+                        let why = errors
+                            .get(tool)
+                            .cloned()
+                            .unwrap_or_else(|| "the clear was answered, yet the target still has it".into());
+                        Some(ChaosLeft { tool: tool.clone(), state: format!("{} {}%", a.mode, a.pct), why })
+                    })
+                    .collect()
+            }
+            Err(e) => tools
+                .iter()
+                .map(|tool| ChaosLeft {
+                    tool: tool.clone(),
+                    state: "unknown".into(),
+                    why: errors.get(tool).cloned().unwrap_or_else(|| format!("could not verify: {e}")),
+                })
+                .collect(),
+        };
+        for l in &left {
+            self.log(EventKind::Chaos, format!("CHAOS LEFT ON THE TARGET: {} {} ({})", l.tool, l.state, l.why));
+        }
+        left
     }
 
     fn mark_own_change(&self) {
@@ -214,7 +312,7 @@ impl Monitor {
             .find_map(|name| expo.sum(name, &[("tool", tool)]))
     }
 
-    async fn check_effect(self, tool: String, at: f64) {
+    async fn check_effect(self, id: u32, tool: String, at: f64) {
         let baseline = self.target_chaos_count(&tool).await;
         let mut snaps = self.snapshots.clone();
         // Wait until the after-window has closed in the per-second series.
@@ -231,8 +329,7 @@ impl Monitor {
         let snap = snaps.borrow().clone();
         let Some(index) = snap.tools.iter().position(|t| t.name == tool) else {
             return self.set_verdict(
-                &tool,
-                at,
+                id,
                 EffectVerdict::NotEnoughTraffic,
                 format!("no traffic for tool {tool} in this scenario"),
             );
@@ -249,20 +346,20 @@ impl Monitor {
             }
         }
         let text = match verdict {
-            EffectVerdict::Observed => format!("{tool}: effect observed — {detail}"),
-            EffectVerdict::Absorbed => format!("{tool}: absorbed by the target — {detail}"),
+            EffectVerdict::Observed => format!("#{id} {tool}: effect observed — {detail}"),
+            EffectVerdict::Absorbed => format!("#{id} {tool}: absorbed by the target — {detail}"),
             EffectVerdict::NoObservedEffect => {
-                format!("{tool}: injected, no observed effect — {detail}")
+                format!("#{id} {tool}: injected, no observed effect — {detail}")
             }
-            _ => format!("{tool}: {detail}"),
+            _ => format!("#{id} {tool}: {detail}"),
         };
         self.log(EventKind::Chaos, text);
-        self.set_verdict(&tool, at, verdict, detail);
+        self.set_verdict(id, verdict, detail);
     }
 
-    fn set_verdict(&self, tool: &str, at: f64, verdict: EffectVerdict, detail: String) {
+    fn set_verdict(&self, id: u32, verdict: EffectVerdict, detail: String) {
         self.chaos_tx.send_modify(|c| {
-            if let Some(check) = c.checks.iter_mut().find(|k| k.tool == tool && k.injected_at_s == at) {
+            if let Some(check) = c.checks.iter_mut().find(|k| k.id == id) {
                 check.verdict = verdict;
                 check.detail = detail;
             }
@@ -289,11 +386,16 @@ impl Monitor {
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
                         .is_some_and(|t| t.elapsed() < SCRAPE_INTERVAL);
-                    if !recent && self.chaos.borrow().active != active {
-                        let now: Vec<String> =
-                            active.iter().map(|c| format!("{} {} {}%", c.tool, c.mode, c.pct)).collect();
-                        let now = if now.is_empty() { "none".to_string() } else { now.join(", ") };
-                        self.log(EventKind::Chaos, format!("chaos changed outside this run; target now has: {now}"));
+                    if !recent {
+                        // Every change someone else made is on the timeline; each new
+                        // injection gets its own id and effect check, like ours.
+                        let before = self.chaos.borrow().active.clone();
+                        for a in active.iter().filter(|a| !before.contains(a)) {
+                            self.judge_change(&a.tool, &a.mode, a.pct, "outside this run");
+                        }
+                        for b in before.iter().filter(|b| !active.iter().any(|a| a.tool == b.tool)) {
+                            self.log(EventKind::Chaos, format!("clear {} (outside this run)", b.tool));
+                        }
                     }
                     // A good poll clears an earlier failure's banner.
                     self.chaos_tx.send_modify(|c| {

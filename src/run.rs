@@ -79,6 +79,9 @@ pub struct RunArgs {
     /// panels go stale
     #[arg(long, default_value = "8MiB", value_parser = crate::scrape::fetch::parse_size, env = "PROOFDECK_SCRAPE_MAX_BYTES")]
     pub scrape_max_bytes: usize,
+    /// Timeout of each chaos admin call (clears are retried with backoff on top)
+    #[arg(long, default_value = "5s", value_parser = parse_duration, env = "PROOFDECK_ADMIN_TIMEOUT")]
+    pub admin_timeout: Duration,
     /// KPI: p50 latency at most this (e.g. 15ms); overrides the scenario's [kpi]
     #[arg(long, value_parser = parse_millis, env = "PROOFDECK_P50")]
     pub p50: Option<f64>,

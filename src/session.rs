@@ -42,6 +42,7 @@ pub struct Outcome {
     pub reconciliation: Reconciliation,
     pub kpis: Vec<KpiResult>,
     pub verdict: kpi::RunVerdict,
+    pub chaos_left: Vec<crate::live::ChaosLeft>,
     pub report_dir: Option<PathBuf>,
     pub report_error: Option<String>,
     pub exit_code: i32,
@@ -88,8 +89,14 @@ impl Session {
         let metrics_before = metrics.fetch().await.ok();
         let engine = engine::start(scenario.clone(), &target.url, crate::run::engine_options(args));
         let stopper = crate::stop::Stopper::new(engine.commands.clone());
-        let (monitor, monitor_tasks) =
-            crate::monitor::Monitor::start(&target.url, &scenario, &profile, engine.snapshots.clone(), metrics.clone());
+        let (monitor, monitor_tasks) = crate::monitor::Monitor::start(
+            &target.url,
+            &scenario,
+            &profile,
+            engine.snapshots.clone(),
+            metrics.clone(),
+            args.admin_timeout,
+        );
         let reporter = Reporter {
             scenario: scenario.clone(),
             target_url: target.url.clone(),
@@ -110,9 +117,7 @@ impl Session {
     /// KPIs and writes the report — as soon as the run ends, also when the engine died.
     pub async fn finish(self) -> Outcome {
         let result = self.engine.join.await;
-        if !self.args.keep_chaos {
-            self.monitor.clear_own().await;
-        }
+        let chaos_left = if self.args.keep_chaos { Vec::new() } else { self.monitor.clear_own().await };
         for task in &self.monitor_tasks {
             task.abort();
         }
@@ -128,7 +133,8 @@ impl Session {
         let interrupted = stopped || self.stopper.requests() >= 2;
         let partial = interrupted || abort.is_some();
         let aborted = abort.is_some();
-        let written = self.reporter.write(&snapshot, &histograms, partial, abort, &self.reporter.dir).await;
+        let written =
+            self.reporter.write(&snapshot, &histograms, partial, abort, &chaos_left, &self.reporter.dir).await;
         let exit_code = crate::headless::exit_code(&snapshot, &written.verdict, interrupted, aborted);
 
         Outcome {
@@ -136,6 +142,7 @@ impl Session {
             reconciliation: written.reconciliation,
             kpis: written.kpis,
             verdict: written.verdict,
+            chaos_left,
             report_dir: written.error.is_none().then_some(written.dir),
             report_error: written.error,
             exit_code,
@@ -151,6 +158,7 @@ impl Reporter {
         histograms: &FinalHistograms,
         partial: bool,
         abort: Option<String>,
+        chaos_left: &[crate::live::ChaosLeft],
         dir: &std::path::Path,
     ) -> Written {
         let metrics_after = self.metrics.fetch().await.ok();
@@ -163,7 +171,12 @@ impl Reporter {
             &phase_runs,
         );
         let kpis = kpi::evaluate(&self.scenario.kpi, &self.scenario.phases, snapshot, &evidence);
-        let verdict = kpi::judge_run(snapshot, &kpis);
+        let mut verdict = kpi::judge_run(snapshot, &kpis);
+        // A run that leaves chaos behind on the target is not a clean pass, whatever it measured.
+        for l in chaos_left {
+            verdict.run.push(format!("chaos left on the target: {} {} ({})", l.tool, l.state, l.why));
+            verdict.passed = false;
+        }
         let reconciliation =
             reconcile_run(snapshot, self.metrics_before.as_deref(), metrics_after.as_deref(), &self.profile);
         // Only the final report's reconciliation is an event: mid-run, requests in flight
@@ -189,6 +202,7 @@ impl Reporter {
             reconciliation: reconciliation.clone(),
             breakers: breaker_summaries(&self.monitor.breakers.lock().unwrap_or_else(|e| e.into_inner())),
             events: self.monitor.events.borrow().clone(),
+            chaos_left: chaos_left.to_vec(),
         });
         let error = report::write_all(
             &run,
@@ -210,7 +224,7 @@ impl Reporter {
         let dir = self.dir.join(format!("midrun-{:.1}s", snapshot.elapsed_s));
 
         let why = format!("{MIDRUN} at {:.0} s; the run was still going", snapshot.elapsed_s);
-        let written = self.write(&snapshot, &FinalHistograms::empty(&names), true, Some(why), &dir).await;
+        let written = self.write(&snapshot, &FinalHistograms::empty(&names), true, Some(why), &[], &dir).await;
         self.monitor.log(crate::live::EventKind::Report, format!("report exported to {}", dir.display()));
         match written.error {
             None => Ok(dir),

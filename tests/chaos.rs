@@ -44,8 +44,14 @@ async fn injected_500s_show_an_observed_effect_on_that_tool_and_clearing_restore
         "[[flow.step]]\npath = \"/api/proxy-request\"\ntool = \"openai\"\nexpect = [200]\nbody = {{ agent_token = \"{token}\", tool = \"openai\", action = \"chat\", params = {{ model = \"m\" }} }}\n"
     );
     let handle = engine::start(Arc::new(scenario_text(&body, 30)), &gw.url(), EngineOptions::default());
-    let (m, _tasks) =
-        Monitor::start(&gw.url(), &scenario_text(&body, 30), &fourrunr(), handle.snapshots.clone(), metrics(&gw.url()));
+    let (m, _tasks) = Monitor::start(
+        &gw.url(),
+        &scenario_text(&body, 30),
+        &fourrunr(),
+        handle.snapshots.clone(),
+        metrics(&gw.url()),
+        ADMIN,
+    );
     let mut snaps = handle.snapshots.clone();
     while snaps.borrow().elapsed_s < 11.0 {
         snaps.changed().await.unwrap();
@@ -102,7 +108,7 @@ async fn a_chaos_endpoint_that_does_nothing_is_reported_as_no_observed_effect() 
     let base = inert_target().await;
     let s = scenario_text("[[flow.step]]\npath = \"/hit\"\ntool = \"t\"\nexpect = [200]\n", 25);
     let handle = engine::start(Arc::new(s.clone()), &base, EngineOptions::default());
-    let (m, _tasks) = Monitor::start(&base, &s, &fourrunr(), handle.snapshots.clone(), metrics(&base));
+    let (m, _tasks) = Monitor::start(&base, &s, &fourrunr(), handle.snapshots.clone(), metrics(&base), ADMIN);
     let mut snaps = handle.snapshots.clone();
     while snaps.borrow().elapsed_s < 11.0 {
         snaps.changed().await.unwrap();
@@ -163,3 +169,5 @@ fn metrics(base: &str) -> proofdeck::scrape::fetch::MetricsSource {
     use proofdeck::scrape::fetch::{MetricsSource, DEFAULT_MAX_BYTES};
     MetricsSource::new(base, proofdeck::session::TARGET_TIMEOUT, DEFAULT_MAX_BYTES)
 }
+
+const ADMIN: Duration = Duration::from_secs(5);

@@ -451,3 +451,204 @@ fn a_hostile_exposition_through_probe_reaches_no_terminal() {
     let out = Command::new(BIN).args(["probe", "--metrics-file", fresh.to_str().unwrap()]).output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("no series yet — has the target served traffic?"));
 }
+
+/// A gateway stand-in with the 4Runr chaos admin routes, whose clears are slow or failing as
+/// told, and a tool route `/t` that fails while chaos on `t` is set.
+struct ChaosTarget {
+    addr: String,
+    state: Arc<std::sync::Mutex<Vec<(String, String, f64)>>>,
+    /// Calls to `/t` answered.
+    calls: Arc<AtomicU64>,
+    rt: tokio::runtime::Runtime,
+}
+
+#[derive(Clone, Copy)]
+enum Clears {
+    /// The first clear takes this long (past the admin timeout), later ones answer at once.
+    FirstSlow(Duration),
+    /// Every clear fails with a 500.
+    AlwaysFail,
+}
+
+impl ChaosTarget {
+    fn start(clears: Clears) -> Self {
+        use axum::extract::Path as UrlPath;
+        use axum::routing::{delete, get, post};
+        type State = Arc<std::sync::Mutex<Vec<(String, String, f64)>>>;
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        let state: State = Arc::default();
+        let deletes: Arc<AtomicU64> = Arc::default();
+        let json = |s: &State| {
+            let list: Vec<serde_json::Value> =
+                s.lock().unwrap().iter().map(|(t, m, p)| serde_json::json!([t, {"mode": m, "pct": p}])).collect();
+            ([("content-type", "application/json")], serde_json::json!({ "activeChaos": list }).to_string())
+        };
+        let (s1, s2, s3, s4) = (state.clone(), state.clone(), state.clone(), state.clone());
+        let calls: Arc<AtomicU64> = Arc::default();
+        let counter = calls.clone();
+        let app = axum::Router::new()
+            .route(
+                "/api/admin/chaos/tool",
+                post(move |body: String| {
+                    let s = s1.clone();
+                    async move {
+                        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+                        let tool = v["tool"].as_str().unwrap().to_string();
+                        let mode = v["mode"].as_str().unwrap().to_string();
+                        let pct = v["pct"].as_f64().unwrap();
+                        s.lock().unwrap().retain(|(t, _, _)| *t != tool);
+                        s.lock().unwrap().push((tool, mode, pct));
+                        json(&s)
+                    }
+                }),
+            )
+            .route(
+                "/api/admin/chaos/tool/{tool}",
+                delete(move |UrlPath(tool): UrlPath<String>| {
+                    let (s, n) = (s2.clone(), deletes.clone());
+                    async move {
+                        let nth = n.fetch_add(1, Ordering::SeqCst);
+                        match clears {
+                            Clears::AlwaysFail => {
+                                return Err((axum::http::StatusCode::INTERNAL_SERVER_ERROR, "{\"error\":\"boom\"}"));
+                            }
+                            Clears::FirstSlow(d) if nth == 0 => tokio::time::sleep(d).await,
+                            Clears::FirstSlow(_) => {}
+                        }
+                        s.lock().unwrap().retain(|(t, _, _)| *t != tool);
+                        Ok(json(&s))
+                    }
+                }),
+            )
+            .route("/api/admin/chaos", get(move || std::future::ready(json(&s3))))
+            .route(
+                "/t",
+                get(move || {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                    let failing = s4.lock().unwrap().iter().any(|(t, _, p)| t == "t" && *p >= 100.0);
+                    std::future::ready(if failing {
+                        (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "chaos")
+                    } else {
+                        (axum::http::StatusCode::OK, "ok")
+                    })
+                }),
+            );
+        let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+        let addr = format!("http://{}", listener.local_addr().unwrap());
+        rt.spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Self { addr, state, calls, rt }
+    }
+
+    /// Chaos set from outside proofdeck, as with curl.
+    fn inject_from_outside(&self, tool: &str, mode: &str, pct: f64) {
+        let url = format!("{}/api/admin/chaos/tool", self.addr);
+        let body = serde_json::json!({"tool": tool, "mode": mode, "pct": pct}).to_string();
+        self.rt.block_on(async move {
+            let r = proofdeck::tls::admin_client(Duration::from_secs(5))
+                .post(url)
+                .header("content-type", "application/json")
+                .body(body)
+                .send();
+            assert!(r.await.unwrap().status().is_success());
+        });
+    }
+}
+
+/// `/t` at 20/s for `secs`, with this run's own injection on `t` at 1 s when `inject`.
+fn chaos_scenario(dir: &Path, secs: u32, inject: bool) -> String {
+    let chaos = if inject { "[[chaos]]\nat = \"1s\"\ntool = \"t\"\nmode = \"500\"\npct = 50\n" } else { "" };
+    let text = format!(
+        "name = \"chaos-faults\"\n[[phase]]\nname = \"p\"\nduration = \"{secs}s\"\nrate = 20\n[[flow]]\nname = \"f\"\nweight = 1\n[[flow.step]]\npath = \"/t\"\ntool = \"t\"\nexpect = [200]\n{chaos}"
+    );
+    let path = dir.join("chaos.toml");
+    std::fs::write(&path, text).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+fn run_headless(args: &[&str]) -> std::process::Output {
+    Command::new(BIN).args(args).output().unwrap()
+}
+
+#[test]
+fn a_slow_admin_api_still_gets_its_clear_retried_and_verified() {
+    let target = ChaosTarget::start(Clears::FirstSlow(Duration::from_secs(3)));
+    let work = workdir("chaos-slow");
+    let out = work.join("run");
+    let file = chaos_scenario(&work, 3, true);
+    let run = run_headless(&[
+        "run",
+        &file,
+        "--no-tui",
+        "--target",
+        &target.addr,
+        "--admin-timeout",
+        "1s",
+        "--report-dir",
+        out.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(target.state.lock().unwrap().is_empty(), "the target is clear at the end:\n{stdout}");
+    let r = report(&out);
+    assert_eq!(r["chaos_left"], serde_json::json!([]), "{stdout}");
+    let events = r["events"].to_string();
+    assert!(events.contains("clear t (at run end) failed, retrying"), "{events}");
+    assert!(!stdout.contains("CHAOS LEFT"), "{stdout}");
+}
+
+#[test]
+fn chaos_that_cannot_be_cleared_is_loud_and_fails_the_run() {
+    let target = ChaosTarget::start(Clears::AlwaysFail);
+    let work = workdir("chaos-stuck");
+    let out = work.join("run");
+    let file = chaos_scenario(&work, 2, true);
+    let run = run_headless(&[
+        "run",
+        &file,
+        "--no-tui",
+        "--target",
+        &target.addr,
+        "--admin-timeout",
+        "1s",
+        "--p99",
+        "10s",
+        "--success",
+        "0",
+        "--report-dir",
+        out.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(run.status.code(), Some(1), "every KPI held, yet chaos was left behind:\n{stdout}");
+    assert!(stdout.contains("!! CHAOS LEFT ON THE TARGET: t 500 50%"), "{stdout}");
+    let r = report(&out);
+    assert_eq!(r["chaos_left"][0]["tool"], "t");
+    assert!(r["verdict"]["run"].to_string().contains("chaos left on the target"), "{}", r["verdict"]);
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("**CHAOS LEFT ON THE TARGET**"), "{md}");
+}
+
+#[test]
+fn an_outside_injection_is_on_the_timeline_and_judged() {
+    let target = ChaosTarget::start(Clears::FirstSlow(Duration::ZERO));
+    let work = workdir("chaos-outside");
+    let out = work.join("run");
+    let file = chaos_scenario(&work, 8, false);
+    let mut child = Command::new(BIN)
+        .args(["run", &file, "--no-tui", "--target", &target.addr, "--report-dir", out.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Someone else injects while the run goes, once it is well under way (2 s of load).
+    wait_until("40 calls", || target.calls.load(Ordering::SeqCst) >= 40);
+    target.inject_from_outside("t", "500", 100.0);
+    child.wait().unwrap();
+    let r = report(&out);
+    let checks = r["chaos"].as_array().unwrap();
+    assert_eq!(checks.len(), 1, "{}", r["chaos"]);
+    assert_eq!(checks[0]["by"], "outside this run");
+    assert_eq!(checks[0]["tool"], "t");
+    assert_eq!(checks[0]["verdict"], "observed", "{}", checks[0]);
+    assert!(checks[0]["id"].as_u64().unwrap() >= 1);
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("| outside this run | effect observed |"), "{md}");
+}

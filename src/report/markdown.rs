@@ -280,12 +280,19 @@ fn security(r: &RunReport, o: &mut String) {
 fn chaos(r: &RunReport, o: &mut String) {
     let _ = writeln!(o, "## Chaos timeline");
     let _ = writeln!(o);
+    if !r.chaos_left.is_empty() {
+        let _ = writeln!(o, "> **CHAOS LEFT ON THE TARGET** — this run set it and could not clear it; the target still fails on purpose:");
+        for l in &r.chaos_left {
+            let _ = writeln!(o, "> - `{}` {} — {}", l.tool, l.state, cell(&l.why));
+        }
+        let _ = writeln!(o);
+    }
     if r.chaos.is_empty() {
-        let _ = writeln!(o, "No chaos was injected.");
+        let _ = writeln!(o, "No chaos was injected, by this run or by anyone else.");
         let _ = writeln!(o);
     } else {
-        let _ = writeln!(o, "| at | tool | mode | pct | effect check | numbers |");
-        let _ = writeln!(o, "|---:|---|---|---:|---|---|");
+        let _ = writeln!(o, "| # | at | tool | mode | pct | by | effect check | numbers |");
+        let _ = writeln!(o, "|---:|---:|---|---|---:|---|---|---|");
         for c in &r.chaos {
             let verdict = match c.verdict {
                 crate::live::EffectVerdict::Observed => "effect observed",
@@ -296,11 +303,13 @@ fn chaos(r: &RunReport, o: &mut String) {
             };
             let _ = writeln!(
                 o,
-                "| {:.1} s | {} | {} | {} | {verdict} | {} |",
+                "| {} | {:.1} s | {} | {} | {} | {} | {verdict} | {} |",
+                c.id,
                 c.injected_at_s,
                 c.tool,
                 c.mode,
                 c.pct,
+                cell(&c.by),
                 cell(&c.detail)
             );
         }

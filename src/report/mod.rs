@@ -49,6 +49,9 @@ pub struct RunReport {
     pub histograms: Vec<ToolHistograms>,
     /// Every injection with its effect check.
     pub chaos: Vec<crate::live::EffectCheck>,
+    /// Chaos this run set that was still on the target when it ended.
+    #[serde(default)]
+    pub chaos_left: Vec<crate::live::ChaosLeft>,
     pub reconciliation: crate::scrape::reconcile::Reconciliation,
     /// Circuit breakers as the target's scrapes showed them.
     pub breakers: Vec<BreakerSummary>,
@@ -158,6 +161,7 @@ pub struct RunInputs<'a> {
     pub reconciliation: crate::scrape::reconcile::Reconciliation,
     pub breakers: Vec<BreakerSummary>,
     pub events: Vec<crate::live::LogEvent>,
+    pub chaos_left: Vec<crate::live::ChaosLeft>,
 }
 
 impl RunReport {
@@ -220,6 +224,7 @@ impl RunReport {
                 })
                 .collect(),
             chaos: i.chaos,
+            chaos_left: i.chaos_left,
             reconciliation: i.reconciliation,
             breakers: i.breakers,
             resources: Resources {

@@ -182,6 +182,8 @@ pub fn chaos() -> ChaosView {
     ChaosView {
         active: vec![ActiveChaos { tool: "serpapi".into(), mode: "500".into(), pct: 25.0 }],
         checks: vec![EffectCheck {
+            id: 1,
+            by: "by key".into(),
             tool: "serpapi".into(),
             mode: "500".into(),
             pct: 25.0,
