@@ -179,10 +179,8 @@ fn progress_json(s: &Snapshot) -> String {
 pub fn reconciliation_summary(rec: &crate::scrape::reconcile::Reconciliation) -> String {
     let mut out = String::new();
     let Some(metric) = &rec.metric else {
-        let _ = writeln!(
-            out,
-            "\nreconciliation: not reconciled (no request counter on the target, or no scrape before and after)"
-        );
+        let why = rec.skipped.as_deref().unwrap_or("no request counter on the target, or no scrape before and after");
+        let _ = writeln!(out, "\nreconciliation: not reconciled ({why})");
         return out;
     };
     let flagged = rec.mismatches().count();

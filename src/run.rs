@@ -77,7 +77,7 @@ pub struct RunArgs {
     pub connections: Option<usize>,
     /// Largest /metrics exposition read (e.g. 8MiB); a bigger one is refused and the target
     /// panels go stale
-    #[arg(long, default_value = "8MiB", value_parser = crate::scrape::fetch::parse_size, env = "PROOFDECK_SCRAPE_MAX_BYTES")]
+    #[arg(long, default_value = "4MiB", value_parser = crate::scrape::fetch::parse_size, env = "PROOFDECK_SCRAPE_MAX_BYTES")]
     pub scrape_max_bytes: usize,
     /// Timeout of each chaos admin call (clears are retried with backoff on top)
     #[arg(long, default_value = "5s", value_parser = parse_duration, env = "PROOFDECK_ADMIN_TIMEOUT")]

@@ -248,8 +248,13 @@ pub fn reconcile_run(
 ) -> Reconciliation {
     // Both scrapes or nothing: counter totals since the target started are not the run's.
     let (Some(before), Some(after)) = (before.map(parser::parse), after.map(parser::parse)) else {
-        return Reconciliation::default();
+        let skipped = Some("no scrape of the target's /metrics before and after the run".to_string());
+        return Reconciliation { skipped, ..Reconciliation::default() };
     };
+    if snapshot.tools.iter().all(|t| t.by_flow) {
+        let skipped = Some("the requests name no tool, and the target counts per tool".to_string());
+        return Reconciliation { skipped, ..Reconciliation::default() };
+    }
     let before = Some(before);
     let client: Vec<ClientCounts<'_>> = snapshot
         .tools

@@ -352,7 +352,7 @@ fn a_hostile_metrics_endpoint_cannot_take_the_memory() {
         assert!(status.code().is_some(), "{name}: proofdeck was killed");
         assert!(peak < RSS_BOUND_MIB, "{name}: peak RSS {peak:.0} MiB");
         let md = std::fs::read_to_string(out.join("report.md")).unwrap();
-        assert!(md.contains("over the 8 MiB limit"), "{name}: the refusal is on the timeline:\n{md}");
+        assert!(md.contains("over the 4 MiB limit"), "{name}: the refusal is on the timeline:\n{md}");
         assert_eq!(report(&out)["totals"]["arrivals"], 120, "{name}: the load was not disturbed");
         assert!(!out.join("metrics-after.prom").exists(), "{name}: no raw copy of a refused exposition");
     }

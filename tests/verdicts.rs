@@ -139,7 +139,7 @@ async fn a_quick_run_judges_latency_and_success_only() {
 }
 
 /// A loopback server with what the bundled gateway never does: a body over the read limit,
-/// and a record of every path it was asked for.
+/// and a record of every other path it was asked for (answered 404: no chaos API either).
 async fn hostile_server() -> (String, Arc<Mutex<Vec<String>>>) {
     let seen: Arc<Mutex<Vec<String>>> = Arc::default();
     let log = seen.clone();
@@ -148,7 +148,7 @@ async fn hostile_server() -> (String, Arc<Mutex<Vec<String>>>) {
         .route("/big", axum::routing::get(|| async { vec![b'x'; 5 * 1024 * 1024] }))
         .fallback(move |uri: axum::http::Uri| {
             log.lock().unwrap().push(uri.path().to_string());
-            async { "ok" }
+            async { (axum::http::StatusCode::NOT_FOUND, "no such route") }
         });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -311,5 +311,45 @@ async fn a_short_proof_run_judges_only_what_ran_and_compare_refuses_unlike_runs(
     let r = compare(&base, &base, &["--tolerance-pct=-5"]).await;
     assert_eq!(r.code, Some(2), "{}", r.show());
     assert!(r.stderr.contains("≥ 0"), "{}", r.show());
+    let _ = std::fs::remove_dir_all(&work);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chaos_errors_say_what_the_target_answered() {
+    let gw = gateway::start_embedded(fast_config()).await.unwrap();
+    let inject = |mode: &str, pct: &str, target: &str| {
+        args(&["chaos", "inject", "--target", target, "--tool", "serpapi", "--mode", mode, "--pct", pct])
+    };
+    let r = proofdeck(inject("melt", "30", &gw.url())).await;
+    assert_eq!(r.code, Some(2), "the target answered 400: a usage error, not unreachable\n{}", r.show());
+    assert!(r.stderr.contains("HTTP 400"), "{}", r.show());
+    let r = proofdeck(inject("500", "30", "http://127.0.0.1:9")).await;
+    assert_eq!(r.code, Some(3), "{}", r.show());
+    assert!(r.stderr.contains("unreachable"), "{}", r.show());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_without_chaos_routes_is_no_error() {
+    let (addr, _) = hostile_server().await;
+    let work = workdir("no-chaos");
+    let r = proofdeck(args(&[
+        "run",
+        "--target",
+        &format!("http://{addr}"),
+        "--path",
+        "/ok",
+        "--rate",
+        "10",
+        "--duration",
+        "3s",
+        "--no-tui",
+        "--report-dir",
+        work.to_str().unwrap(),
+    ]))
+    .await;
+    assert_eq!(r.code, Some(0), "{}", r.show());
+    let events = std::fs::read_to_string(work.join("report.json")).unwrap();
+    assert!(events.contains("no chaos API on this target"), "{events}");
+    assert!(!events.contains("chaos admin unreachable") && !events.contains("failed:"), "{events}");
     let _ = std::fs::remove_dir_all(&work);
 }

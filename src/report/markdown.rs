@@ -331,7 +331,8 @@ fn reconciliation(r: &RunReport, o: &mut String) {
     let _ = writeln!(o, "## Reconciliation");
     let _ = writeln!(o);
     let Some(metric) = &rec.metric else {
-        let _ = writeln!(o, "Not reconciled: the target exposes no request counter the profile knows, or it could not be scraped before and after the run.");
+        let why = rec.skipped.as_deref().unwrap_or("the target exposes no request counter the profile knows, or it could not be scraped before and after the run");
+        let _ = writeln!(o, "Not reconciled: {why}.");
         let _ = writeln!(o);
         return;
     };

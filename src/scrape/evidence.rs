@@ -67,7 +67,8 @@ pub fn gather(
     let (Some(before), Some(after)) = (before.map(super::parser::parse), after.map(super::parser::parse)) else {
         return TargetEvidence::default();
     };
-    let windows = phase_windows(phases, &after);
+    let starts = parse_starts(phases);
+    let windows = phase_windows(phases, &starts, &after);
     let before = Some(&before);
     // Retries and chaos are not panel inputs; both naming schemes are tried literally.
     let literal = |names: &[&str], filter: &[(&str, &str)]| -> Option<f64> {
@@ -109,21 +110,39 @@ pub fn gather(
 /// or the run's last scrape).
 struct Window<'a> {
     run: &'a PhaseRun,
-    start: Option<Exposition>,
-    end: Exposition,
+    start: Option<&'a Exposition>,
+    end: &'a Exposition,
 }
 
-fn phase_windows<'a>(phases: &'a [PhaseRun], after: &Exposition) -> Vec<Window<'a>> {
-    let parsed: Vec<Option<Exposition>> =
-        phases.iter().map(|p| p.metrics_at_start.as_deref().map(super::parser::parse)).collect();
+/// Each phase start's exposition parsed once; windows borrow them (an exposition can be
+/// megabytes, so no copies).
+fn parse_starts(phases: &[PhaseRun]) -> Vec<Option<Exposition>> {
+    let judged = |i: usize| phases.get(i).is_some_and(|p| matches!(p.kind, PhaseKind::Cache | PhaseKind::Soak));
+    phases
+        .iter()
+        .enumerate()
+        // A start is read when its phase is judged, or when it ends a judged phase.
+        .map(|(i, p)| {
+            (judged(i) || (i > 0 && judged(i - 1)))
+                .then(|| p.metrics_at_start.as_deref().map(super::parser::parse))
+                .flatten()
+        })
+        .collect()
+}
+
+fn phase_windows<'a>(
+    phases: &'a [PhaseRun],
+    starts: &'a [Option<Exposition>],
+    after: &'a Exposition,
+) -> Vec<Window<'a>> {
     phases
         .iter()
         .enumerate()
         .filter(|(_, p)| matches!(p.kind, PhaseKind::Cache | PhaseKind::Soak))
         .map(|(i, run)| Window {
             run,
-            start: parsed[i].clone(),
-            end: parsed.get(i + 1).cloned().flatten().unwrap_or_else(|| after.clone()),
+            start: starts[i].as_ref(),
+            end: starts.get(i + 1).and_then(Option::as_ref).unwrap_or(after),
         })
         .collect()
 }
@@ -135,8 +154,8 @@ fn window_total(profile: &TargetProfile, input: Input, windows: &[Window<'_>], k
         .iter()
         .filter(|w| w.run.kind == kind)
         .filter_map(|w| {
-            let start = w.start.as_ref()?;
-            let (_, m) = breakdown(profile, input, Some(start), &w.end)?;
+            let start = w.start?;
+            let (_, m) = breakdown(profile, input, Some(start), w.end)?;
             Some(m.values().sum::<f64>())
         })
         .collect();
@@ -151,8 +170,8 @@ fn soak(profile: &TargetProfile, windows: &[Window<'_>]) -> Option<SoakEvidence>
     Some(SoakEvidence {
         phase: longest.run.name.clone(),
         seconds: longest.run.load_s,
-        rss_start_bytes: longest.start.as_ref().and_then(|e| first_sum(profile, Input::RssBytes, e)),
-        rss_end_bytes: first_sum(profile, Input::RssBytes, &longest.end),
+        rss_start_bytes: longest.start.and_then(|e| first_sum(profile, Input::RssBytes, e)),
+        rss_end_bytes: first_sum(profile, Input::RssBytes, longest.end),
     })
 }
 

@@ -4,8 +4,9 @@
 
 use std::time::Duration;
 
-/// The default largest exposition read; the real gateway's is about 27 KB.
-pub const DEFAULT_MAX_BYTES: usize = 8 * 1024 * 1024;
+/// The default largest exposition read: 150× the real gateway's 27 KB, and parsed it stays
+/// within a few tens of MiB.
+pub const DEFAULT_MAX_BYTES: usize = 4 * 1024 * 1024;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum FetchError {

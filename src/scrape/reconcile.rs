@@ -30,6 +30,9 @@ pub struct Reconciliation {
     /// constant ratio (double counting), requests the target counted that were never sent.
     #[serde(default)]
     pub findings: Vec<String>,
+    /// Why there was nothing to reconcile, when there was not.
+    #[serde(default)]
+    pub skipped: Option<String>,
 }
 
 impl Reconciliation {
@@ -68,7 +71,8 @@ pub fn reconcile(
     let found =
         profile.inputs.get(&Input::Requests).into_iter().flatten().find(|c| after.samples(&c.metric).next().is_some());
     let Some(candidate) = found else {
-        return Reconciliation { metric: None, tolerance_pct, ..Default::default() };
+        let skipped = Some("the target exposes no request counter the profile knows".to_string());
+        return Reconciliation { metric: None, tolerance_pct, skipped, ..Default::default() };
     };
     let by_tool_code = |e: &Exposition| -> BTreeMap<(String, String), f64> {
         let mut m = BTreeMap::new();
@@ -226,7 +230,7 @@ pub fn reconcile(
             note,
         });
     }
-    Reconciliation { metric: Some(candidate.metric.clone()), tolerance_pct, tools, findings }
+    Reconciliation { metric: Some(candidate.metric.clone()), tolerance_pct, tools, findings, skipped: None }
 }
 
 #[cfg(test)]

@@ -281,6 +281,24 @@ mod tests {
         assert!(text.contains("Esc cancel"), "{text}");
     }
 
+    /// A plain HTTP server has no chaos admin API: said quietly, the keys say it too, and no
+    /// dialog or red banner appears.
+    #[test]
+    fn a_target_without_chaos_api_is_said_quietly() {
+        let mut app = fixture::app();
+        let mut owned = fixture::Owned::new(false);
+        owned.chaos =
+            crate::live::ChaosView { unavailable: Some(crate::live::NO_CHAOS_API.into()), ..Default::default() };
+        app.observe_chaos(&owned.chaos);
+        key(&mut app, KeyCode::Char('c'));
+        let text = fixture::render_screen(&app, &owned, 80, 24);
+        assert!(!text.contains("Inject chaos on"), "no dialog:\n{text}");
+        assert!(text.lines().any(|l| l.trim_end() == "chaos no chaos API on this target"), "{text}");
+        assert!(text.lines().nth(22).unwrap().contains("no chaos API on this target"), "{text}");
+        assert!(!text.contains("! chaos API"), "no error banner:\n{text}");
+        assert!(app.status.as_ref().is_some_and(|s| s.level == StatusLevel::Info));
+    }
+
     #[test]
     fn status_line_and_finished_notice() {
         let mut app = fixture::app();
