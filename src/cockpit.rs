@@ -123,7 +123,7 @@ async fn perform_effects(
     while let Some(effect) = rx.recv().await {
         match effect {
             Effect::Engine(cmd) => {
-                monitor.log(crate::live::EventKind::Control, format!("{cmd:?}"));
+                monitor.record(crate::live::Event::Control { command: format!("{cmd:?}") });
                 let _ = engine.send(cmd);
             }
             Effect::InjectChaos { tool, mode, pct } => {
@@ -142,12 +142,12 @@ async fn perform_effects(
                 let (r, m) = (reporter.clone(), monitor.clone());
                 tokio::spawn(async move {
                     if let Err(e) = r.export_now().await {
-                        m.log(crate::live::EventKind::Report, format!("report export failed: {e}"));
+                        m.record(crate::live::Event::ReportFailed { error: e });
                     }
                 });
             }
             Effect::Quit => {
-                monitor.log(crate::live::EventKind::Control, "stop asked for");
+                monitor.record(crate::live::Event::Control { command: "stop asked for".into() });
                 stopper.request();
             }
             Effect::Screenshot => {}

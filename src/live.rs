@@ -93,5 +93,152 @@ pub enum EventKind {
 pub struct LogEvent {
     pub t_s: f64,
     pub kind: EventKind,
+    /// The event in words, composed once from `event`, for people.
     pub text: String,
+    /// The event itself, for code: charts, markers and the report read this, never `text`.
+    /// `None` only in reports written before events were typed.
+    #[serde(default)]
+    pub event: Option<Event>,
+}
+
+impl LogEvent {
+    pub fn new(t_s: f64, event: Event) -> Self {
+        Self { t_s, kind: event.kind(), text: event.to_string(), event: Some(event) }
+    }
+
+    /// A chaos change on the target (an injection or a clear, by anyone): a chart marker.
+    pub fn is_chaos_change(&self) -> bool {
+        matches!(self.event, Some(Event::ChaosInjected { .. } | Event::ChaosCleared { .. }))
+    }
+}
+
+/// Everything that goes on a run's timeline.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    PhaseStarted {
+        index: usize,
+        name: String,
+    },
+    /// Chaos set on a tool, by this run ("by key", "by schedule") or "outside this run".
+    ChaosInjected {
+        id: u32,
+        tool: String,
+        mode: String,
+        pct: f64,
+        by: String,
+    },
+    ChaosCleared {
+        tool: String,
+        by: String,
+    },
+    /// An injection or clear that did not happen, and why.
+    ChaosFailed {
+        action: String,
+        error: String,
+    },
+    ChaosVerdict {
+        id: u32,
+        tool: String,
+        verdict: EffectVerdict,
+        detail: String,
+    },
+    ChaosUnavailable {
+        detail: String,
+    },
+    ChaosLeft {
+        tool: String,
+        state: String,
+        why: String,
+    },
+    Breaker {
+        tool: String,
+        from: u8,
+        to: u8,
+    },
+    ScrapeFailed {
+        error: String,
+    },
+    ReconcileMismatch {
+        tool: String,
+        note: String,
+    },
+    ReconcileFinding {
+        finding: String,
+    },
+    Control {
+        command: String,
+    },
+    ReportExported {
+        dir: String,
+    },
+    ReportFailed {
+        error: String,
+    },
+    Failure {
+        tool: String,
+        class: crate::metrics::ErrorClass,
+        detail: String,
+    },
+}
+
+impl Event {
+    pub fn kind(&self) -> EventKind {
+        match self {
+            Event::PhaseStarted { .. } => EventKind::Phase,
+            Event::ChaosInjected { .. }
+            | Event::ChaosCleared { .. }
+            | Event::ChaosFailed { .. }
+            | Event::ChaosVerdict { .. }
+            | Event::ChaosUnavailable { .. }
+            | Event::ChaosLeft { .. } => EventKind::Chaos,
+            Event::Breaker { .. } => EventKind::Breaker,
+            Event::ScrapeFailed { .. } => EventKind::Scrape,
+            Event::ReconcileMismatch { .. } | Event::ReconcileFinding { .. } => EventKind::Reconcile,
+            Event::Control { .. } => EventKind::Control,
+            Event::ReportExported { .. } | Event::ReportFailed { .. } => EventKind::Report,
+            Event::Failure { .. } => EventKind::Failure,
+        }
+    }
+}
+
+/// "closed", "half-open", "open" for the breaker state numbers of the target's gauge.
+pub fn breaker_state_name(s: u8) -> &'static str {
+    match s {
+        0 => "closed",
+        1 => "half-open",
+        _ => "open",
+    }
+}
+
+impl std::fmt::Display for Event {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Event::PhaseStarted { name, .. } => write!(f, "phase {name}"),
+            Event::ChaosInjected { id, tool, mode, pct, by } => write!(f, "#{id} inject {tool} {mode} {pct}% ({by})"),
+            Event::ChaosCleared { tool, by } => write!(f, "clear {tool} ({by})"),
+            Event::ChaosFailed { action, error } => write!(f, "{action}: {error}"),
+            Event::ChaosVerdict { id, tool, verdict, detail } => {
+                let v = match verdict {
+                    EffectVerdict::Observed => "effect observed — ",
+                    EffectVerdict::Absorbed => "absorbed by the target — ",
+                    EffectVerdict::NoObservedEffect => "injected, no observed effect — ",
+                    EffectVerdict::NotEnoughTraffic | EffectVerdict::Pending => "",
+                };
+                write!(f, "#{id} {tool}: {v}{detail}")
+            }
+            Event::ChaosUnavailable { detail } => write!(f, "{NO_CHAOS_API} ({detail})"),
+            Event::ChaosLeft { tool, state, why } => write!(f, "CHAOS LEFT ON THE TARGET: {tool} {state} ({why})"),
+            Event::Breaker { tool, from, to } => {
+                write!(f, "breaker {tool}: {} → {}", breaker_state_name(*from), breaker_state_name(*to))
+            }
+            Event::ScrapeFailed { error } => write!(f, "{error}; target panels are stale"),
+            Event::ReconcileMismatch { tool, note } => write!(f, "{tool}: {note}"),
+            Event::ReconcileFinding { finding } => write!(f, "finding: {finding}"),
+            Event::Control { command } => f.write_str(command),
+            Event::ReportExported { dir } => write!(f, "report exported to {dir}"),
+            Event::ReportFailed { error } => write!(f, "report export failed: {error}"),
+            Event::Failure { tool, class, detail } => write!(f, "{tool} {}: {detail}", class.name()),
+        }
+    }
 }

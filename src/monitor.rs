@@ -4,7 +4,9 @@
 
 use crate::chaos::schedule::{plan, ChaosAction};
 use crate::chaos::{effect, ChaosClient};
-use crate::live::{ChaosLeft, ChaosView, EffectCheck, EffectVerdict, EventKind, LogEvent, TargetView, NO_CHAOS_API};
+use crate::live::{
+    ChaosLeft, ChaosView, EffectCheck, EffectVerdict, Event, EventKind, LogEvent, TargetView, NO_CHAOS_API,
+};
 use crate::metrics::{RunStatus, Snapshot};
 use crate::scenario::PhaseKind;
 use crate::scenario::Scenario;
@@ -114,10 +116,11 @@ impl Monitor {
         (m, tasks)
     }
 
-    pub fn log(&self, kind: EventKind, text: impl Into<String>) {
+    /// Puts `event` on the run's timeline, at the run clock's current time.
+    pub fn record(&self, event: Event) {
         let t_s = self.snapshots.borrow().elapsed_s;
         self.events_tx.send_modify(|v| {
-            v.push(LogEvent { t_s, kind, text: text.into() });
+            v.push(LogEvent::new(t_s, event));
             // Bounded over a 2 h soak; chaos, breaker and phase events are the proof's
             // timeline, so routine ones (scrapes, controls) go first.
             if v.len() > MAX_EVENTS {
@@ -131,11 +134,13 @@ impl Monitor {
 
     pub async fn inject(&self, tool: &str, mode: &str, pct: f64, cause: Cause) {
         if self.chaos.borrow().unavailable.is_some() {
-            self.log(EventKind::Chaos, format!("inject {tool} {mode} {pct}% ({cause}) skipped: {NO_CHAOS_API}"));
+            let action = format!("inject {tool} {mode} {pct}% ({cause})");
+            self.record(Event::ChaosFailed { action, error: format!("skipped: {NO_CHAOS_API}") });
             return;
         }
         if self.run_over() {
-            self.log(EventKind::Chaos, format!("inject {tool} {mode} {pct}% ({cause}) refused: the run is over"));
+            let action = format!("inject {tool} {mode} {pct}% ({cause})");
+            self.record(Event::ChaosFailed { action, error: "refused: the run is over".into() });
             self.chaos_tx.send_modify(|c| c.last_error = Some("the run is over: no more injections".into()));
             return;
         }
@@ -151,7 +156,7 @@ impl Monitor {
                 });
                 self.judge_change(tool, mode, pct, &cause.to_string());
             }
-            Err(e) => self.chaos_error(format!("inject {tool} {mode} {pct}% ({cause}) failed: {e}")),
+            Err(e) => self.chaos_error(format!("inject {tool} {mode} {pct}% ({cause}) failed"), e.to_string()),
         }
     }
 
@@ -159,7 +164,7 @@ impl Monitor {
     fn judge_change(&self, tool: &str, mode: &str, pct: f64, by: &str) {
         let id = self.next_id.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let at = self.snapshots.borrow().elapsed_s;
-        self.log(EventKind::Chaos, format!("#{id} inject {tool} {mode} {pct}% ({by})"));
+        self.record(Event::ChaosInjected { id, tool: tool.into(), mode: mode.into(), pct, by: by.into() });
         self.chaos_tx.send_modify(|c| {
             c.checks.push(EffectCheck {
                 id,
@@ -187,7 +192,7 @@ impl Monitor {
             return;
         }
         if let Err(e) = self.clear_with_retries(tool, cause).await {
-            self.chaos_error(format!("clear {tool} ({cause}) failed: {e}"));
+            self.chaos_error(format!("clear {tool} ({cause}) failed"), e.to_string());
         }
     }
 
@@ -201,7 +206,7 @@ impl Monitor {
             self.mark_own_change();
             match result {
                 Ok(active) => {
-                    self.log(EventKind::Chaos, format!("clear {tool} ({cause})"));
+                    self.record(Event::ChaosCleared { tool: tool.into(), by: cause.to_string() });
                     lock(&self.touched).remove(tool);
                     self.chaos_tx.send_modify(|c| c.active = active);
                     return Ok(());
@@ -209,7 +214,8 @@ impl Monitor {
                 Err(e) if matches!(e.status, Some(400..=499)) && !matches!(e.status, Some(408 | 429)) => return Err(e),
                 Err(e) => match waits.next() {
                     Some(wait) => {
-                        self.log(EventKind::Chaos, format!("clear {tool} ({cause}) failed, retrying: {e}"));
+                        let action = format!("clear {tool} ({cause}) failed, retrying");
+                        self.record(Event::ChaosFailed { action, error: e.to_string() });
                         tokio::time::sleep(*wait).await;
                     }
                     None => return Err(e),
@@ -227,11 +233,11 @@ impl Monitor {
         self.mark_own_change();
         match result {
             Ok(active) => {
-                self.log(EventKind::Chaos, format!("clear all ({cause})"));
+                self.record(Event::ChaosCleared { tool: "all".into(), by: cause.to_string() });
                 lock(&self.touched).clear();
                 self.chaos_tx.send_modify(|c| c.active = active);
             }
-            Err(e) => self.chaos_error(format!("clear all failed: {e}")),
+            Err(e) => self.chaos_error("clear all failed".into(), e.to_string()),
         }
     }
 
@@ -285,7 +291,7 @@ impl Monitor {
                 .collect(),
         };
         for l in &left {
-            self.log(EventKind::Chaos, format!("CHAOS LEFT ON THE TARGET: {} {} ({})", l.tool, l.state, l.why));
+            self.record(Event::ChaosLeft { tool: l.tool.clone(), state: l.state.clone(), why: l.why.clone() });
         }
         left
     }
@@ -298,8 +304,10 @@ impl Monitor {
         self.chaos.borrow().checks.clone()
     }
 
-    fn chaos_error(&self, text: String) {
-        self.log(EventKind::Chaos, text.clone());
+    fn chaos_error(&self, action: String, error: String) {
+        let event = Event::ChaosFailed { action, error };
+        let text = event.to_string();
+        self.record(event);
         self.chaos_tx.send_modify(|c| c.last_error = Some(text));
     }
 
@@ -328,11 +336,14 @@ impl Monitor {
         }
         let snap = snaps.borrow().clone();
         let Some(index) = snap.tools.iter().position(|t| t.name == tool) else {
-            return self.set_verdict(
+            let detail = format!("no traffic for tool {tool} in this scenario");
+            self.record(Event::ChaosVerdict {
                 id,
-                EffectVerdict::NotEnoughTraffic,
-                format!("no traffic for tool {tool} in this scenario"),
-            );
+                tool,
+                verdict: EffectVerdict::NotEnoughTraffic,
+                detail: detail.clone(),
+            });
+            return self.set_verdict(id, EffectVerdict::NotEnoughTraffic, detail);
         };
         let before = effect::window(&snap.series, index, at - EFFECT_WINDOW_S, at.floor());
         let after = effect::window(&snap.series, index, at.ceil(), at + EFFECT_WINDOW_S + 1.0);
@@ -345,15 +356,7 @@ impl Monitor {
                 detail = format!("{detail}; the target counted {n} injected failures (retries or cache absorbed them)");
             }
         }
-        let text = match verdict {
-            EffectVerdict::Observed => format!("#{id} {tool}: effect observed — {detail}"),
-            EffectVerdict::Absorbed => format!("#{id} {tool}: absorbed by the target — {detail}"),
-            EffectVerdict::NoObservedEffect => {
-                format!("#{id} {tool}: injected, no observed effect — {detail}")
-            }
-            _ => format!("#{id} {tool}: {detail}"),
-        };
-        self.log(EventKind::Chaos, text);
+        self.record(Event::ChaosVerdict { id, tool: tool.clone(), verdict: verdict.clone(), detail: detail.clone() });
         self.set_verdict(id, verdict, detail);
     }
 
@@ -371,7 +374,7 @@ impl Monitor {
             match self.client.status().await {
                 Err(e) if e.no_chaos_api() => {
                     // Not a failure: a plain HTTP server simply has no chaos routes.
-                    self.log(EventKind::Chaos, format!("{NO_CHAOS_API} (the status route answered {e})"));
+                    self.record(Event::ChaosUnavailable { detail: format!("the status route answered {e}") });
                     self.chaos_tx.send_modify(|c| {
                         c.unavailable = Some(NO_CHAOS_API.into());
                         c.last_error = None;
@@ -394,7 +397,7 @@ impl Monitor {
                             self.judge_change(&a.tool, &a.mode, a.pct, "outside this run");
                         }
                         for b in before.iter().filter(|b| !active.iter().any(|a| a.tool == b.tool)) {
-                            self.log(EventKind::Chaos, format!("clear {} (outside this run)", b.tool));
+                            self.record(Event::ChaosCleared { tool: b.tool.clone(), by: "outside this run".into() });
                         }
                     }
                     // A good poll clears an earlier failure's banner.
@@ -454,7 +457,7 @@ impl Monitor {
             let snap = snaps.borrow_and_update().clone();
             // Each distinct failure reason goes on the log once, as it first appears.
             for f in snap.failures.iter().skip(failures_logged) {
-                self.log(EventKind::Failure, format!("{} {}: {}", f.tool, f.class.name(), f.detail));
+                self.record(Event::Failure { tool: f.tool.clone(), class: f.class, detail: f.detail.clone() });
             }
             failures_logged = snap.failures.len();
             let Some(phase) = snap.phase.clone() else { continue };
@@ -465,7 +468,7 @@ impl Monitor {
                 continue;
             }
             current = Some(phase.index);
-            self.log(EventKind::Phase, format!("phase {}", phase.name));
+            self.record(Event::PhaseStarted { index: phase.index, name: phase.name.clone() });
             let metrics_at_start = self.metrics.fetch().await.ok();
             let mut runs = lock(&self.phase_runs);
             if runs.len() < MAX_PHASE_RUNS {
@@ -494,10 +497,7 @@ async fn scrape_loop(profile: TargetProfile, tx: watch::Sender<TargetView>, moni
                 for (tool, state) in reading.breaker_by_tool.iter().flatten() {
                     let tr = monitor.breakers.lock().unwrap_or_else(|e| e.into_inner()).observe(t, tool, *state);
                     if let Some(tr) = tr {
-                        monitor.log(
-                            EventKind::Breaker,
-                            format!("breaker {}: {} → {}", tr.tool, state_name(tr.from), state_name(tr.to)),
-                        );
+                        monitor.record(Event::Breaker { tool: tr.tool.clone(), from: tr.from, to: tr.to });
                     }
                 }
                 let unreadable = expo.warnings.len();
@@ -519,19 +519,11 @@ async fn scrape_loop(profile: TargetProfile, tx: watch::Sender<TargetView>, moni
                     v.last_error = Some(text.clone());
                 });
                 if !was_stale {
-                    monitor.log(EventKind::Scrape, format!("{text}; target panels are stale"));
+                    monitor.record(Event::ScrapeFailed { error: text });
                 }
             }
         }
         tokio::time::sleep(SCRAPE_INTERVAL).await;
-    }
-}
-
-fn state_name(s: u8) -> &'static str {
-    match s {
-        0 => "closed",
-        1 => "half-open",
-        _ => "open",
     }
 }
 

@@ -19,9 +19,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// How a mid-run export's report says what it is.
-const MIDRUN: &str = "mid-run export";
-
 /// Scrapes and admin calls give up after this long; a slow target never stalls a run.
 pub const TARGET_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -64,6 +61,17 @@ pub struct Reporter {
     /// Masked by value in every file the run writes.
     secrets: crate::redact::Secrets,
     pub dir: PathBuf,
+}
+
+/// How the run stood when a report was written.
+pub struct Ending<'a> {
+    /// Interrupted, aborted or mid-run: the numbers cover part of the plan.
+    pub partial: bool,
+    pub abort: Option<String>,
+    /// Chaos this run set and could not clear (final reports only).
+    pub chaos_left: &'a [crate::live::ChaosLeft],
+    /// A report of a run still going: requests in flight make reconciliation differ by design.
+    pub mid_run: bool,
 }
 
 /// A written report and what the summary needs from it.
@@ -133,8 +141,8 @@ impl Session {
         let interrupted = stopped || self.stopper.requests() >= 2;
         let partial = interrupted || abort.is_some();
         let aborted = abort.is_some();
-        let written =
-            self.reporter.write(&snapshot, &histograms, partial, abort, &chaos_left, &self.reporter.dir).await;
+        let ending = Ending { partial, abort, chaos_left: &chaos_left, mid_run: false };
+        let written = self.reporter.write(&snapshot, &histograms, ending, &self.reporter.dir).await;
         let exit_code = crate::headless::exit_code(&snapshot, &written.verdict, interrupted, aborted);
 
         Outcome {
@@ -156,9 +164,7 @@ impl Reporter {
         &self,
         snapshot: &Snapshot,
         histograms: &FinalHistograms,
-        partial: bool,
-        abort: Option<String>,
-        chaos_left: &[crate::live::ChaosLeft],
+        ending: Ending<'_>,
         dir: &std::path::Path,
     ) -> Written {
         let metrics_after = self.metrics.fetch().await.ok();
@@ -173,7 +179,7 @@ impl Reporter {
         let kpis = kpi::evaluate(&self.scenario.kpi, &self.scenario.phases, snapshot, &evidence);
         let mut verdict = kpi::judge_run(snapshot, &kpis);
         // A run that leaves chaos behind on the target is not a clean pass, whatever it measured.
-        for l in chaos_left {
+        for l in ending.chaos_left {
             verdict.run.push(format!("chaos left on the target: {} {} ({})", l.tool, l.state, l.why));
             verdict.passed = false;
         }
@@ -181,11 +187,16 @@ impl Reporter {
             reconcile_run(snapshot, self.metrics_before.as_deref(), metrics_after.as_deref(), &self.profile);
         // Only the final report's reconciliation is an event: mid-run, requests in flight
         // make the two sides differ by design.
-        if !partial || abort.as_deref().is_some_and(|a| !a.starts_with(MIDRUN)) {
+        if !ending.mid_run {
+            for finding in &reconciliation.findings {
+                self.monitor.record(crate::live::Event::ReconcileFinding { finding: finding.clone() });
+            }
             for m in reconciliation.mismatches() {
-                self.monitor.log(crate::live::EventKind::Reconcile, format!("{}: {}", m.tool, m.note));
+                self.monitor
+                    .record(crate::live::Event::ReconcileMismatch { tool: m.tool.clone(), note: m.note.clone() });
             }
         }
+        let Ending { partial, abort, chaos_left, .. } = ending;
         let run = RunReport::new(report::RunInputs {
             scenario: &self.scenario,
             target_url: &self.target_url,
@@ -223,9 +234,10 @@ impl Reporter {
         let names: Vec<String> = snapshot.tools.iter().map(|t| t.name.clone()).collect();
         let dir = self.dir.join(format!("midrun-{:.1}s", snapshot.elapsed_s));
 
-        let why = format!("{MIDRUN} at {:.0} s; the run was still going", snapshot.elapsed_s);
-        let written = self.write(&snapshot, &FinalHistograms::empty(&names), true, Some(why), &[], &dir).await;
-        self.monitor.log(crate::live::EventKind::Report, format!("report exported to {}", dir.display()));
+        let why = format!("mid-run export at {:.0} s; the run was still going", snapshot.elapsed_s);
+        let ending = Ending { partial: true, abort: Some(why), chaos_left: &[], mid_run: true };
+        let written = self.write(&snapshot, &FinalHistograms::empty(&names), ending, &dir).await;
+        self.monitor.record(crate::live::Event::ReportExported { dir: dir.display().to_string() });
         match written.error {
             None => Ok(dir),
             Some(e) => Err(e),

@@ -36,8 +36,9 @@ fn alive(pid: u32) -> bool {
         .unwrap_or(false)
 }
 
-fn signal(pid: u32, sig: &str) {
-    assert!(Command::new("kill").args([&format!("-{sig}"), &pid.to_string()]).status().unwrap().success());
+fn signal(pid: u32, sig: libc::c_int) {
+    // SAFETY: kill(2) with a pid this test started and a valid signal number.
+    assert_eq!(unsafe { libc::kill(pid as libc::pid_t, sig) }, 0, "kill {pid} {sig}");
 }
 
 /// A loopback server counting what it serves: `/ok` answers at once, `/slow` after `slow`.
@@ -145,7 +146,7 @@ impl Cockpit {
 impl Drop for Cockpit {
     fn drop(&mut self) {
         if alive(self.pid) {
-            signal(self.pid, "KILL");
+            signal(self.pid, libc::SIGKILL);
         }
         let _ = self.script.kill();
         let _ = self.script.wait();
@@ -198,7 +199,7 @@ fn sigusr1_exports_from_the_cockpit_and_q_counts_the_requests_in_flight() {
     let out = work.join("run");
     let mut cockpit = Cockpit::start(&[&file, "--target", &server.addr, "--report-dir", out.to_str().unwrap()]);
     wait_until("requests in flight", || server.started.load(Ordering::SeqCst) >= 10);
-    signal(cockpit.pid, "USR1");
+    signal(cockpit.pid, libc::SIGUSR1);
     wait_until("a mid-run export", || {
         std::fs::read_dir(&out).unwrap().flatten().any(|e| e.file_name().to_string_lossy().starts_with("midrun-"))
     });
@@ -238,11 +239,11 @@ fn a_second_ctrl_c_abandons_a_closed_loop_drain_at_once() {
         .spawn()
         .unwrap();
     wait_until("four requests in flight", || server.started.load(Ordering::SeqCst) >= 4);
-    signal(child.id(), "INT");
+    signal(child.id(), libc::SIGINT);
     std::thread::sleep(Duration::from_millis(300));
     assert!(child.try_wait().unwrap().is_none(), "the first Ctrl-C drains (the requests take 20 s)");
     let second = Instant::now();
-    signal(child.id(), "INT");
+    signal(child.id(), libc::SIGINT);
     let status = loop {
         if let Some(s) = child.try_wait().unwrap() {
             break s;

@@ -2,6 +2,7 @@
 
 use super::svg_chart::{render, Chart, Marker, MarkerKind, Series};
 use super::RunReport;
+use crate::live::Event;
 use crate::metrics::ErrorClass;
 
 const PALETTE: [&str; 8] = ["#2563eb", "#16a34a", "#dc2626", "#9333ea", "#ea580c", "#0891b2", "#ca8a04", "#db2777"];
@@ -9,16 +10,12 @@ const PALETTE: [&str; 8] = ["#2563eb", "#16a34a", "#dc2626", "#9333ea", "#ea580c
 fn markers(r: &RunReport) -> Vec<Marker> {
     let phases =
         r.phases.iter().map(|p| Marker { x: f64::from(p.start_s), label: p.name.clone(), kind: MarkerKind::Phase });
-    let chaos = r.events.iter().filter(|e| e.kind == crate::live::EventKind::Chaos).filter_map(|e| {
-        // The timeline's own wording: "inject <tool> <mode> <pct>% (…)" and "clear <tool> (…)".
-        let kind = if e.text.starts_with("inject ") {
-            MarkerKind::Chaos
-        } else if e.text.starts_with("clear ") {
-            MarkerKind::ChaosClear
-        } else {
-            return None;
+    let chaos = r.events.iter().filter_map(|e| {
+        let (kind, label) = match e.event.as_ref()? {
+            Event::ChaosInjected { tool, mode, pct, .. } => (MarkerKind::Chaos, format!("inject {tool} {mode} {pct}%")),
+            Event::ChaosCleared { tool, .. } => (MarkerKind::ChaosClear, format!("clear {tool}")),
+            _ => return None,
         };
-        let label = e.text.split(" (").next().unwrap_or(&e.text).to_string();
         Some(Marker { x: e.t_s, label, kind })
     });
     phases.chain(chaos).collect()

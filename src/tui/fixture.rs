@@ -6,7 +6,7 @@ use super::app::App;
 use super::panels::PanelFn;
 use super::theme::ThemeSet;
 use super::view::{self, ViewData};
-use crate::live::{ActiveChaos, ChaosView, EffectCheck, EffectVerdict, EventKind, LogEvent, TargetView};
+use crate::live::{ActiveChaos, ChaosView, EffectCheck, EffectVerdict, Event, LogEvent, TargetView};
 use crate::metrics::{
     ErrorCounts, FailureSample, FlowView, PhaseView, Quantiles, RunStatus, SecondPoint, Snapshot, ToolView,
 };
@@ -197,13 +197,15 @@ pub fn chaos() -> ChaosView {
 }
 
 pub fn events() -> Vec<LogEvent> {
-    let e = |t_s: f64, kind: EventKind, text: &str| LogEvent { t_s, kind, text: text.into() };
     vec![
-        e(30.0, EventKind::Phase, "phase spike started"),
-        e(45.0, EventKind::Chaos, "inject 500 25% on serpapi"),
-        e(50.0, EventKind::Breaker, "serpapi breaker open"),
-        e(60.0, EventKind::Phase, "phase soak started"),
-        e(75.0, EventKind::Scrape, "scrape timed out after 3s"),
+        LogEvent::new(30.0, Event::PhaseStarted { index: 1, name: "spike".into() }),
+        LogEvent::new(
+            45.0,
+            Event::ChaosInjected { id: 1, tool: "serpapi".into(), mode: "500".into(), pct: 25.0, by: "by key".into() },
+        ),
+        LogEvent::new(50.0, Event::Breaker { tool: "serpapi".into(), from: 0, to: 2 }),
+        LogEvent::new(60.0, Event::PhaseStarted { index: 2, name: "soak".into() }),
+        LogEvent::new(75.0, Event::ScrapeFailed { error: "scrape timed out after 3s".into() }),
     ]
 }
 

@@ -60,7 +60,7 @@ mod tests {
     fn newest_last_and_tail_only() {
         let text = fixture::render_panel(super::render, 60, 8, false);
         assert!(text.contains("Event log · client"), "{text}");
-        let chaos = text.find("inject 500 25% on serpapi").expect(&text);
+        let chaos = text.find("#1 inject serpapi 500 25% (by key)").expect(&text);
         let scrape = text.find("scrape timed out").expect(&text);
         assert!(chaos < scrape, "newest last:\n{text}");
         // 3 rows inside: the oldest event is cut

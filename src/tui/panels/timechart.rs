@@ -2,7 +2,7 @@
 //! below: phase boundaries and chaos events are drawn as vertical lines in the chart and
 //! labelled on the marker row at the same columns.
 
-use crate::live::{EventKind, LogEvent};
+use crate::live::LogEvent;
 use crate::metrics::SecondPoint;
 use crate::tui::app::{App, TimeWindow};
 use crate::tui::format;
@@ -106,11 +106,8 @@ pub fn markers(win: &Window, events: &[LogEvent], app: &App) -> Markers {
             (f64::from(w[1].t), name)
         })
         .collect();
-    let chaos = events
-        .iter()
-        .filter(|e| e.kind == EventKind::Chaos && e.t_s >= win.x0 && e.t_s <= win.x1)
-        .map(|e| e.t_s)
-        .collect();
+    let chaos =
+        events.iter().filter(|e| e.is_chaos_change() && e.t_s >= win.x0 && e.t_s <= win.x1).map(|e| e.t_s).collect();
     Markers { phases, chaos }
 }
 
