@@ -1,7 +1,7 @@
 //! Parsing the real gateway's 27 KB exposition (`cargo bench --bench parser`).
 //! Goal: well under a millisecond per parse.
 
-use proofdeck::scrape::{parser, profile};
+use proofdeck::scrape::parser;
 use std::time::Instant;
 
 fn main() {
@@ -25,7 +25,7 @@ fn main() {
     );
     let before = parser::parse(include_str!("../tests/fixtures/prometheus/4runr-chaos-after.prom"));
     let after = parser::parse(include_str!("../tests/fixtures/prometheus/4runr-big-after.prom"));
-    let p = profile::four_runr();
+    let p = proofdeck::scrape::profile_file::four_runr();
     let t = Instant::now();
     for _ in 0..rounds {
         std::hint::black_box(p.read(Some((&before, 0.0)), (&after, 2.0)));

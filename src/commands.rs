@@ -79,7 +79,13 @@ pub async fn chaos(cmd: ChaosCommand) -> i32 {
         return exit::USAGE;
     }
     let client = match crate::scrape::profile_file::resolve(&on.profile) {
-        Ok(p) => ChaosClient::with_routes(&on.target, Duration::from_secs(5), p.chaos),
+        Ok(p) => match p.chaos {
+            Some(routes) => ChaosClient::with_routes(&on.target, Duration::from_secs(5), routes),
+            None => {
+                eprintln!("error: the profile {} has no chaos admin API", on.profile);
+                return exit::USAGE;
+            }
+        },
         Err(e) => {
             eprintln!("error: {e}");
             return exit::USAGE;

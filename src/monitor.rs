@@ -14,7 +14,7 @@ use crate::scrape::derive::BreakerTimeline;
 use crate::scrape::evidence::PhaseRun;
 use crate::scrape::fetch::MetricsSource;
 use crate::scrape::parser;
-use crate::scrape::profile::TargetProfile;
+use crate::scrape::profile::{Input, TargetProfile};
 use crate::scrape::profile_file::Profile;
 use crate::util::lock;
 use std::collections::BTreeMap;
@@ -56,13 +56,16 @@ pub struct Monitor {
     pub events: watch::Receiver<Vec<LogEvent>>,
     chaos_tx: Arc<watch::Sender<ChaosView>>,
     events_tx: Arc<watch::Sender<Vec<LogEvent>>>,
-    client: ChaosClient,
+    /// `None` when the target's profile has no chaos admin API.
+    client: Option<ChaosClient>,
     snapshots: watch::Receiver<Arc<Snapshot>>,
     /// Tools this run put chaos on, cleared when it ends.
     touched: Arc<Mutex<BTreeSet<String>>>,
     /// Breaker states seen in the target's scrapes, on the run clock.
     pub breakers: Arc<Mutex<BreakerTimeline>>,
     metrics: MetricsSource,
+    profile_name: String,
+    profile: Arc<TargetProfile>,
     /// When this run last changed chaos itself; the poller ignores differences right after.
     own_change: Arc<Mutex<Option<tokio::time::Instant>>>,
     /// Phases that started, each with the target's exposition scraped as it began: the
@@ -98,11 +101,13 @@ impl Monitor {
             events,
             chaos_tx: Arc::new(chaos_tx),
             events_tx: Arc::new(events_tx),
-            client: ChaosClient::with_routes(base, admin_timeout, profile.chaos.clone()),
+            client: profile.chaos.clone().map(|routes| ChaosClient::with_routes(base, admin_timeout, routes)),
             snapshots,
             touched: Arc::default(),
             breakers: Arc::default(),
             metrics,
+            profile_name: profile.metrics.name.clone(),
+            profile: Arc::new(profile.metrics.clone()),
             own_change: Arc::default(),
             phase_runs: Arc::default(),
             next_id: Arc::new(std::sync::atomic::AtomicU32::new(1)),
@@ -145,7 +150,8 @@ impl Monitor {
             return;
         }
         self.mark_own_change();
-        let result = self.client.inject(tool, mode, pct).await;
+        let Some(client) = self.admin() else { return };
+        let result = client.inject(tool, mode, pct).await;
         self.mark_own_change();
         match result {
             Ok(active) => {
@@ -180,6 +186,11 @@ impl Monitor {
         tokio::spawn(self.clone().check_effect(id, tool.to_string(), at));
     }
 
+    /// The admin client; `None` (with the view saying why) when the target has no chaos API.
+    fn admin(&self) -> Option<&ChaosClient> {
+        self.client.as_ref().filter(|_| self.chaos.borrow().unavailable.is_none())
+    }
+
     fn run_over(&self) -> bool {
         matches!(
             self.snapshots.borrow().status,
@@ -202,7 +213,8 @@ impl Monitor {
         let mut waits = CLEAR_BACKOFF.iter();
         loop {
             self.mark_own_change();
-            let result = self.client.clear(tool).await;
+            let Some(client) = self.admin() else { return Ok(()) };
+            let result = client.clear(tool).await;
             self.mark_own_change();
             match result {
                 Ok(active) => {
@@ -229,7 +241,8 @@ impl Monitor {
             return;
         }
         self.mark_own_change();
-        let result = self.client.clear_all().await;
+        let Some(client) = self.admin() else { return };
+        let result = client.clear_all().await;
         self.mark_own_change();
         match result {
             Ok(active) => {
@@ -258,13 +271,14 @@ impl Monitor {
             return Vec::new();
         }
         // Verified on the target, not assumed from the answers.
-        let mut state = self.client.status().await;
+        let Some(client) = self.admin() else { return Vec::new() };
+        let mut state = client.status().await;
         for wait in CLEAR_BACKOFF.iter().take(2) {
             if state.is_ok() {
                 break;
             }
             tokio::time::sleep(*wait).await;
-            state = self.client.status().await;
+            state = client.status().await;
         }
         let left: Vec<ChaosLeft> = match state {
             Ok(active) => {
@@ -311,13 +325,15 @@ impl Monitor {
         self.chaos_tx.send_modify(|c| c.last_error = Some(text));
     }
 
-    /// The target's count of injected failures for `tool`, if it exposes one.
+    /// The target's count of injected failures for `tool`, if its profile names the counter.
     async fn target_chaos_count(&self, tool: &str) -> Option<f64> {
+        let candidates = self.profile.inputs.get(&Input::ChaosInjections)?;
         let text = self.metrics.fetch().await.ok()?;
         let expo = parser::parse(&text);
-        ["gateway_chaos_injections_total", "gateway_chaos_injections_total_total"]
-            .iter()
-            .find_map(|name| expo.sum(name, &[("tool", tool)]))
+        candidates.iter().find_map(|c| {
+            let label = c.group_by.as_deref().unwrap_or("tool");
+            expo.sum(&c.metric, &[(label, tool)]).map(|v| v * c.scale)
+        })
     }
 
     async fn check_effect(self, id: u32, tool: String, at: f64) {
@@ -370,8 +386,14 @@ impl Monitor {
     }
 
     async fn chaos_poll_loop(self) {
+        let Some(client) = self.client.clone() else {
+            let detail = format!("the target profile {} has no chaos routes", self.profile_name);
+            self.record(Event::ChaosUnavailable { detail });
+            self.chaos_tx.send_modify(|c| c.unavailable = Some(NO_CHAOS_API.into()));
+            return;
+        };
         loop {
-            match self.client.status().await {
+            match client.status().await {
                 Err(e) if e.no_chaos_api() => {
                     // Not a failure: a plain HTTP server simply has no chaos routes.
                     self.record(Event::ChaosUnavailable { detail: format!("the status route answered {e}") });

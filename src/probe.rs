@@ -48,14 +48,14 @@ pub async fn run(args: ProbeArgs) -> i32 {
                     .as_ref()
                     .map_or_else(|e| format!("unreachable: {e}"), |r| format!("HTTP {}", r.status().as_u16())),
             ));
-            let chaos =
-                crate::chaos::ChaosClient::with_routes(target, crate::session::TARGET_TIMEOUT, profile.chaos.clone())
+            let chaos = match profile.chaos.clone() {
+                Some(routes) => crate::chaos::ChaosClient::with_routes(target, crate::session::TARGET_TIMEOUT, routes)
                     .status()
-                    .await;
-            checks.push((
-                "chaos admin",
-                chaos.map_or_else(|e| e.to_string(), |a| format!("reachable, {} tools under chaos", a.len())),
-            ));
+                    .await
+                    .map_or_else(|e| e.to_string(), |a| format!("reachable, {} tools under chaos", a.len())),
+                None => "none in this profile".to_string(),
+            };
+            checks.push(("chaos admin", chaos));
             crate::session::fetch_metrics(&http, target).await
         }
         (None, None) => unreachable!("clap requires one of them"),

@@ -54,7 +54,7 @@ pub struct RunArgs {
     /// Where to write the run directory (default: under the user data dir)
     #[arg(long, env = "PROOFDECK_REPORT_DIR")]
     pub report_dir: Option<PathBuf>,
-    /// Target profile: `4runr` or a profile file (default: the scenario's)
+    /// Target profile: `4runr`, `generic` or a profile file (default: the scenario's; `generic` for quick runs)
     #[arg(long, env = "PROOFDECK_PROFILE")]
     pub profile: Option<String>,
     /// Cockpit theme (dark, light, high-contrast, or a user theme)
@@ -229,7 +229,7 @@ pub async fn resolve_target(args: &RunArgs, scenario: &Scenario) -> Result<Targe
     Ok(Target { url: handle.url(), embedded: Some(handle) })
 }
 
-pub fn engine_options(args: &RunArgs) -> EngineOptions {
+pub fn engine_options(args: &RunArgs, answers: crate::metrics::classify::AnswerRules) -> EngineOptions {
     EngineOptions {
         rate_scale: args.rate_scale,
         duration_cap: args.duration,
@@ -237,6 +237,7 @@ pub fn engine_options(args: &RunArgs) -> EngineOptions {
         max_inflight: args.max_inflight,
         seed: args.seed,
         connections: if args.rate.is_none() { args.connections } else { None },
+        answers,
     }
 }
 
@@ -277,7 +278,10 @@ pub async fn main(args: RunArgs) -> i32 {
             return exit::USAGE;
         }
     }
-    let profile_name = args.profile.clone().unwrap_or_else(|| scenario.profile.clone());
+    // A quick run names no gateway: it gets the generic profile unless told otherwise.
+    let quick = args.scenario.is_none() && (args.rate.is_some() || args.connections.is_some());
+    let profile_name =
+        args.profile.clone().unwrap_or_else(|| if quick { "generic".into() } else { scenario.profile.clone() });
     let profile = match crate::scrape::profile_file::resolve(&profile_name) {
         Ok(p) => p,
         Err(e) => {

@@ -95,7 +95,8 @@ impl Session {
     ) -> Self {
         let metrics = crate::scrape::fetch::MetricsSource::new(&target.url, TARGET_TIMEOUT, args.scrape_max_bytes);
         let metrics_before = metrics.fetch().await.ok();
-        let engine = engine::start(scenario.clone(), &target.url, crate::run::engine_options(args));
+        let engine =
+            engine::start(scenario.clone(), &target.url, crate::run::engine_options(args, profile.answers.clone()));
         let stopper = crate::stop::Stopper::new(engine.commands.clone());
         let (monitor, monitor_tasks) = crate::monitor::Monitor::start(
             &target.url,

@@ -42,8 +42,12 @@ async fn proof_run_reconciles_with_the_gateway_and_denies_everything_it_should()
     assert!(s.requests() > 500, "a real amount of load: {}", s.requests());
 
     let text = proofdeck::session::fetch_metrics(&admin, &gw.url()).await.unwrap();
-    let rec =
-        proofdeck::session::reconcile_run(s, before.as_deref(), Some(&text), &proofdeck::scrape::profile::four_runr());
+    let rec = proofdeck::session::reconcile_run(
+        s,
+        before.as_deref(),
+        Some(&text),
+        &proofdeck::scrape::profile_file::four_runr(),
+    );
     assert_eq!(rec.tools.len(), 4);
     assert_eq!(rec.mismatches().count(), 0, "{:?}", rec.tools);
     for tool in ["serpapi", "http_fetch", "openai", "gmail_send"] {

@@ -7,7 +7,7 @@ use common::fast_config;
 use proofdeck::engine::{self, EngineOptions};
 use proofdeck::gateway::{self, GatewayConfig};
 use proofdeck::scenario;
-use proofdeck::scrape::{parser, profile};
+use proofdeck::scrape::parser;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,7 +41,7 @@ async fn derived_rates_and_quantiles_agree_with_the_client() {
     let after_text = c.metrics_text().await;
     let window = t0.elapsed().as_secs_f64();
     let (before, after) = (parser::parse(&before_text), parser::parse(&after_text));
-    let reading = profile::four_runr().read(Some((&before, 0.0)), (&after, window));
+    let reading = proofdeck::scrape::profile_file::four_runr().read(Some((&before, 0.0)), (&after, window));
     let client = r.snapshot.tool("openai").unwrap();
     let target_rate = reading.requests_by_tool.unwrap()["openai"].rate_per_sec.unwrap();
     let target_count = target_rate * window;
@@ -90,8 +90,12 @@ async fn a_double_counting_target_is_flagged_with_both_numbers() {
     let r =
         engine::start(Arc::new(quick("/hit", "t", 50.0, 1, "")), &base, EngineOptions::default()).join.await.unwrap();
     let after = proofdeck::session::fetch_metrics(&http, &base).await;
-    let rec =
-        proofdeck::session::reconcile_run(&r.snapshot, before.as_deref(), after.as_deref(), &profile::four_runr());
+    let rec = proofdeck::session::reconcile_run(
+        &r.snapshot,
+        before.as_deref(),
+        after.as_deref(),
+        &proofdeck::scrape::profile_file::four_runr(),
+    );
     let flagged: Vec<_> = rec.mismatches().collect();
     assert_eq!(flagged.len(), 1);
     assert_eq!(flagged[0].client, 50);

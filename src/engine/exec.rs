@@ -2,6 +2,7 @@
 //! values for later steps, and record the outcome.
 
 use super::client::{Answer, LoadClient};
+use crate::metrics::classify::AnswerRules;
 use crate::metrics::shard::FlowOutcome;
 use crate::metrics::{ErrorClass, Recorder, StepRecord};
 use crate::scenario::template::{Resolve, VarRef};
@@ -28,6 +29,8 @@ pub struct Context {
     pub pools: RwLock<Vec<Vec<Vec<Value>>>>,
     pub pool_cursor: Vec<AtomicUsize>,
     pub seq: AtomicU64,
+    /// The target profile's rules for classing answers.
+    pub answers: AnswerRules,
 
     pub headers: Vec<(http::HeaderName, http::HeaderValue)>,
 }
@@ -98,7 +101,7 @@ pub async fn send_step(ctx: &Context, step: &Step, vars: &mut Vars<'_>, intended
     let service_us = done.duration_since(sent).as_micros() as u64;
     let latency_us = done.duration_since(intended).as_micros() as u64;
     let (status, error, body, failure) = match answer {
-        Answer::Response { status, body } => (status, classify(step, status, &body), body, None),
+        Answer::Response { status, body } => (status, classify(&ctx.answers, step, status, &body), body, None),
         Answer::Timeout => {
             let reason =
                 format!("no answer within {}", crate::scenario::duration::format(ctx.scenario.defaults.timeout));
@@ -167,22 +170,8 @@ fn build_request(ctx: &Context, step: &Step, vars: &mut Vars<'_>) -> Result<http
 }
 
 /// The error class of an answer, or `None` when the status is one the step expects.
-pub fn classify(step: &Step, status: u16, body: &[u8]) -> Option<ErrorClass> {
-    if step.expect.contains(&status) {
-        return None;
-    }
-    Some(match status {
-        429 => ErrorClass::RateLimited,
-        500..=599 => ErrorClass::Upstream,
-        401 => ErrorClass::Auth,
-        403 if contains(body, b"Policy denied") => ErrorClass::Policy,
-        403 => ErrorClass::Auth,
-        _ => ErrorClass::Unexpected,
-    })
-}
-
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
+pub fn classify(rules: &AnswerRules, step: &Step, status: u16, body: &[u8]) -> Option<ErrorClass> {
+    (!step.expect.contains(&status)).then(|| rules.classify(status, body))
 }
 
 /// Stores the step's captures; returns the pointers that found nothing.
@@ -211,7 +200,7 @@ pub async fn run_flow(ctx: Arc<Context>, flow: usize, intended: Instant, kpi_pha
     let mut step_start = intended;
     for (i, step) in spec.steps.iter().enumerate() {
         let r = send_step(&ctx, step, &mut vars, step_start).await;
-        let fast_fail = r.status == 502 && contains(&r.body, b"Circuit breaker is OPEN");
+        let fast_fail = ctx.answers.is_fast_fail(r.status, &r.body);
         let record = StepRecord {
             tool: ctx.step_tools[flow][i],
             latency_us: r.latency_us,

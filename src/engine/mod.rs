@@ -41,11 +41,21 @@ pub struct EngineOptions {
     pub seed: u64,
     /// Closed loop: this many connections sending back to back, no schedule.
     pub connections: Option<usize>,
+    /// How the target's answers are classed (from its profile).
+    pub answers: crate::metrics::classify::AnswerRules,
 }
 
 impl Default for EngineOptions {
     fn default() -> Self {
-        Self { rate_scale: 1.0, duration_cap: None, only_phase: None, max_inflight: None, seed: 1, connections: None }
+        Self {
+            rate_scale: 1.0,
+            duration_cap: None,
+            only_phase: None,
+            max_inflight: None,
+            seed: 1,
+            connections: None,
+            answers: Default::default(),
+        }
     }
 }
 
@@ -152,6 +162,7 @@ pub fn start(scenario: Arc<Scenario>, base_url: &str, opts: EngineOptions) -> En
         pools: RwLock::new(vec![Vec::new(); scenario.pools.len()]),
         pool_cursor: (0..scenario.pools.len()).map(|_| AtomicUsize::new(0)).collect(),
         seq: Default::default(),
+        answers: opts.answers.clone(),
         scenario,
         client: client::LoadClient::new(max_inflight.min(4096)),
         base: base_url.trim_end_matches('/').to_string(),

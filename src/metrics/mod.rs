@@ -2,6 +2,7 @@
 //! aggregator into immutable snapshots that every view reads.
 
 pub mod aggregate;
+pub mod classify;
 pub mod shard;
 pub mod snapshot;
 

@@ -66,6 +66,10 @@ impl ErrorClass {
     pub fn index(self) -> usize {
         self as usize
     }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.name() == name)
+    }
 }
 
 /// One finished request, as the worker saw it.

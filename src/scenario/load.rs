@@ -221,10 +221,10 @@ impl<'a> Loader<'a> {
             }
         }
         let profile = match &raw.profile {
-            Some(p) if p.get_ref() != "4runr" && !p.get_ref().ends_with(".toml") => {
+            Some(p) if !["4runr", "generic"].contains(&p.get_ref().as_str()) && !p.get_ref().ends_with(".toml") => {
                 return Err(self
                     .err(p.span(), format!("unknown profile {:?}", p.get_ref()))
-                    .expected("\"4runr\" or a path to a profile .toml file"))
+                    .expected("\"4runr\", \"generic\" or a path to a profile .toml file"))
             }
             Some(p) => p.get_ref().clone(),
             None => "4runr".into(),

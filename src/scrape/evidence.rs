@@ -70,32 +70,24 @@ pub fn gather(
     let starts = parse_starts(phases);
     let windows = phase_windows(phases, &starts, &after);
     let before = Some(&before);
-    // Retries and chaos are not panel inputs; both naming schemes are tried literally.
-    let literal = |names: &[&str], filter: &[(&str, &str)]| -> Option<f64> {
-        names.iter().find_map(|name| {
-            let now = after.sum(name, filter)?;
-            Some(counter_delta(before.and_then(|b| b.sum(name, filter)).unwrap_or(0.0), now))
-        })
-    };
+    let retries = breakdown(profile, Input::Retries, before, &after).map(|(_, m)| m);
+    let retry = |outcome: &str| retries.as_ref().map(|m| m.get(outcome).copied().unwrap_or(0.0));
     let total = |input: Input| breakdown(profile, input, before, &after).map(|(_, m)| m.values().sum::<f64>());
     let gauge = |e: &Exposition| first_sum(profile, Input::RssBytes, e);
     let security = breakdown(profile, Input::SecurityEvents, before, &after).map(|(_, m)| m).unwrap_or_default();
     TargetEvidence {
-        retries_recovered: literal(
-            &["gateway_retries_total", "gateway_retries_total_total"],
-            &[("outcome", "recovered")],
-        ),
-        retries_exhausted: literal(
-            &["gateway_retries_total", "gateway_retries_total_total"],
-            &[("outcome", "exhausted")],
-        ),
+        retries_recovered: retry("recovered"),
+        retries_exhausted: retry("exhausted"),
         cache_hits: window_total(profile, Input::CacheHits, &windows, PhaseKind::Cache),
         cache_misses: window_total(profile, Input::CacheMisses, &windows, PhaseKind::Cache),
         cache_phases: windows.iter().filter(|w| w.run.kind == PhaseKind::Cache).map(|w| w.run.name.clone()).collect(),
-        provenance_mismatches: security
-            .get("provenance_mismatch")
-            .copied()
-            .or_else(|| breakdown(profile, Input::SecurityEvents, before, &after).map(|_| 0.0)),
+        // Only where the profile names the event type, and the target counts security events.
+        provenance_mismatches: profile.provenance_event.as_ref().and_then(|event| {
+            security
+                .get(event)
+                .copied()
+                .or_else(|| breakdown(profile, Input::SecurityEvents, before, &after).map(|_| 0.0))
+        }),
         rss_first_bytes: before.and_then(gauge),
         rss_last_bytes: gauge(&after),
         rss_window_s: Some(window_s),
@@ -207,7 +199,7 @@ fn first_sum(profile: &TargetProfile, input: Input, e: &Exposition) -> Option<f6
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scrape::profile::four_runr;
+    use crate::scrape::profile_file::four_runr;
 
     #[test]
     fn deltas_by_label_from_either_naming_scheme() {

@@ -14,17 +14,26 @@
 //! status = "GET /admin/faults"
 //! ```
 
-use super::profile::{four_runr, Candidate, Input, TargetProfile};
+use super::profile::{Candidate, Input, TargetProfile};
 use crate::chaos::client::ChaosRoutes;
+use crate::metrics::classify::{AnswerMatch, AnswerRules};
+use crate::metrics::ErrorClass;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
+
+/// The built-in profiles, data files like the themes.
+const BUILTIN: [(&str, &str); 2] =
+    [("4runr", include_str!("../../profiles/4runr.toml")), ("generic", include_str!("../../profiles/generic.toml"))];
 
 /// Everything proofdeck needs to know about a kind of target.
 #[derive(Clone, Debug)]
 pub struct Profile {
     pub metrics: TargetProfile,
-    pub chaos: ChaosRoutes,
+    /// `None`: the target has no chaos admin API.
+    pub chaos: Option<ChaosRoutes>,
+    /// How its answers are classed, and which one is a breaker's fast failure.
+    pub answers: AnswerRules,
 }
 
 #[derive(Deserialize)]
@@ -35,6 +44,10 @@ struct RawProfile {
     code_label: Option<String>,
     #[serde(default)]
     inputs: BTreeMap<String, Vec<RawCandidate>>,
+    provenance_event: Option<String>,
+    #[serde(default)]
+    classify: Vec<RawRule>,
+    fast_fail: Option<RawMatch>,
     chaos: Option<RawChaos>,
 }
 
@@ -53,6 +66,21 @@ fn one() -> f64 {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawRule {
+    status: u16,
+    body: Option<String>,
+    class: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMatch {
+    status: u16,
+    body: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawChaos {
     inject: String,
     clear: String,
@@ -60,10 +88,18 @@ struct RawChaos {
 }
 
 pub fn builtin(name: &str) -> Option<Profile> {
-    (name == "4runr").then(|| Profile { metrics: four_runr(), chaos: ChaosRoutes::four_runr() })
+    let (_, text) = BUILTIN.iter().find(|(n, _)| *n == name)?;
+    let path = Path::new("profiles").join(format!("{name}.toml"));
+    // The files are part of the build and checked by the tests: a mistake is a bug here.
+    Some(parse(&path, text).unwrap_or_else(|e| panic!("built-in profile {name}: {e}")))
 }
 
-/// `4runr`, or a path to a profile file.
+/// The built-in 4Runr profile's metric names.
+pub fn four_runr() -> TargetProfile {
+    builtin("4runr").map(|p| p.metrics).expect("the 4runr profile is built in")
+}
+
+/// `4runr`, `generic`, or a path to a profile file.
 pub fn resolve(name_or_path: &str) -> Result<Profile, String> {
     match builtin(name_or_path) {
         Some(p) => Ok(p),
@@ -81,16 +117,26 @@ pub fn parse(path: &Path, text: &str) -> Result<Profile, String> {
         .map_err(|e| crate::scenario::ScenarioError::at(path, text, e.span(), e.message().trim()).to_string())?;
     let mut profile = match raw.extends.as_deref() {
         None => Profile {
-            metrics: TargetProfile { name: String::new(), code_label: "code".into(), inputs: BTreeMap::new() },
-            chaos: ChaosRoutes::four_runr(),
+            metrics: TargetProfile {
+                name: String::new(),
+                code_label: "code".into(),
+                inputs: BTreeMap::new(),
+                provenance_event: None,
+            },
+            chaos: None,
+            answers: AnswerRules::default(),
         },
-        Some(base) => builtin(base)
-            .ok_or_else(|| format!("{}: unknown profile to extend {base:?}; built in: 4runr", path.display()))?,
+        Some(base) => builtin(base).ok_or_else(|| {
+            format!("{}: unknown profile to extend {base:?}; built in: {}", path.display(), builtin_names())
+        })?,
     };
     profile.metrics.name =
         raw.name.unwrap_or_else(|| path.file_stem().map_or("profile".into(), |s| s.to_string_lossy().into_owned()));
     if let Some(code) = raw.code_label {
         profile.metrics.code_label = code;
+    }
+    if raw.provenance_event.is_some() {
+        profile.metrics.provenance_event = raw.provenance_event;
     }
     for (key, list) in raw.inputs {
         let input = Input::ALL.into_iter().find(|i| i.name() == key).ok_or_else(|| {
@@ -100,11 +146,36 @@ pub fn parse(path: &Path, text: &str) -> Result<Profile, String> {
             list.into_iter().map(|c| Candidate { metric: c.metric, scale: c.scale, group_by: c.group_by }).collect();
         profile.metrics.inputs.insert(input, candidates);
     }
+    if !raw.classify.is_empty() {
+        // A file's own rules come first; the base's still apply after them.
+        let mut rules = Vec::new();
+        for r in raw.classify {
+            let class = ErrorClass::from_name(&r.class).ok_or_else(|| {
+                let names: Vec<&str> = ErrorClass::ALL.iter().map(|c| c.name()).collect();
+                format!(
+                    "{}: unknown class {:?} in [[classify]]; classes are {}",
+                    path.display(),
+                    r.class,
+                    names.join(", ")
+                )
+            })?;
+            rules.push((AnswerMatch { status: r.status, body: r.body }, class));
+        }
+        rules.append(&mut profile.answers.rules);
+        profile.answers.rules = rules;
+    }
+    if let Some(m) = raw.fast_fail {
+        profile.answers.fast_fail = Some(AnswerMatch { status: m.status, body: m.body });
+    }
     if let Some(c) = raw.chaos {
         profile.chaos =
-            ChaosRoutes::parse(&c.inject, &c.clear, &c.status).map_err(|e| format!("{}: {e}", path.display()))?;
+            Some(ChaosRoutes::parse(&c.inject, &c.clear, &c.status).map_err(|e| format!("{}: {e}", path.display()))?);
     }
     Ok(profile)
+}
+
+pub fn builtin_names() -> String {
+    BUILTIN.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
 }
 
 #[cfg(test)]
@@ -122,7 +193,21 @@ mod tests {
             four_runr().inputs[&Input::Latency],
             "unlisted inputs keep the built-in names"
         );
-        assert_eq!(p.chaos.clear_path("serpapi"), "/admin/faults/serpapi");
+        assert_eq!(p.chaos.unwrap().clear_path("serpapi"), "/admin/faults/serpapi");
+        assert!(p.answers.is_fast_fail(502, b"Circuit breaker is OPEN"), "the base's fast-fail marker stays");
+    }
+
+    #[test]
+    fn builtin_profiles_are_data_files_that_load() {
+        let four = builtin("4runr").unwrap();
+        assert_eq!(four.metrics.inputs.len(), Input::ALL.len(), "every input has names for 4Runr");
+        assert_eq!(four.answers.classify(403, b"{\"error\":\"Policy denied\"}"), ErrorClass::Policy);
+        assert!(four.chaos.is_some());
+        let generic = builtin("generic").unwrap();
+        assert!(generic.chaos.is_none(), "no chaos API");
+        assert_eq!(generic.answers.classify(403, b"Policy denied"), ErrorClass::Auth, "no gateway strings");
+        assert_eq!(generic.metrics.inputs[&Input::Requests][0].metric, "http_requests_total");
+        assert!(!include_str!("../../profiles/generic.toml").contains("gateway"));
     }
 
     #[test]

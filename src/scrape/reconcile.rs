@@ -236,7 +236,7 @@ pub fn reconcile(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scrape::{parser::parse, profile::four_runr};
+    use crate::scrape::{parser::parse, profile_file::four_runr};
 
     fn expo(serp_200: u64, serp_403: u64) -> Exposition {
         parse(&format!(
