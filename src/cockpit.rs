@@ -1,24 +1,19 @@
 //! Runs a session with the cockpit: wires the session's feeds into the TUI and performs the
 //! effects its keys ask for (engine commands, chaos calls, report export). Only `tui/` draws.
 
+use crate::config::RunConfig;
 use crate::engine::EngineCommand;
 use crate::metrics::RunStatus;
 use crate::monitor::Cause;
-use crate::run::RunArgs;
-use crate::scenario::Scenario;
 use crate::session::Session;
 use crate::stop::Notice;
 use crate::tui::{self, CockpitExit, Effect};
 use std::sync::Arc;
 use tokio::sync::{mpsc, watch};
 
-pub async fn run(
-    scenario: Arc<Scenario>,
-    session: Session,
-    mut notices: mpsc::UnboundedReceiver<Notice>,
-    args: &RunArgs,
-    target_url: &str,
-) -> i32 {
+pub async fn run(config: &RunConfig, session: Session, mut notices: mpsc::UnboundedReceiver<Notice>) -> i32 {
+    let scenario = &config.scenario;
+    let target_url = session.target.url.clone();
     let stopper = session.stopper.clone();
     let (effects_tx, effects_rx) = mpsc::unbounded_channel();
     let (done_tx, done_rx) = watch::channel(false);
@@ -51,8 +46,8 @@ pub async fn run(
         events: session.monitor.events.clone(),
         effects: effects_tx,
         scenario: scenario.name.clone(),
-        target_url: crate::report::redact_url(target_url),
-        theme: args.theme.clone(),
+        target_url: crate::report::redact_url(&target_url),
+        theme: config.theme.clone(),
         screenshot_dir: std::env::current_dir().unwrap_or_default().join("screenshots"),
         engine_done: done_rx,
         stop_requests: stopper.watch(),
@@ -91,13 +86,13 @@ pub async fn run(
         Ok(o) => o,
         Err(e) => {
             crate::stop::say(&format!("error: the run failed: {e}"));
-            return crate::cli::exit::ABORTED;
+            return crate::outcome::exit::ABORTED;
         }
     };
     effects.abort();
     watcher.abort();
     notices_task.abort();
-    crate::headless::print_outcome(&outcome);
+    crate::outcome::print_outcome(&outcome);
     outcome.exit_code
 }
 
@@ -106,7 +101,7 @@ async fn log_progress(mut snapshots: watch::Receiver<Arc<crate::metrics::Snapsho
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(10));
     loop {
         tick.tick().await;
-        crate::stop::say(&crate::headless::progress_line(&snapshots.borrow_and_update()));
+        crate::stop::say(&crate::outcome::progress_line(&snapshots.borrow_and_update()));
         if snapshots.has_changed().is_err() {
             return;
         }

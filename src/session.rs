@@ -1,48 +1,42 @@
 //! One run from start to report, shared by the cockpit and headless mode: the engine, the
 //! target's metrics before and after, the chaos schedule, KPI verdicts and the run directory.
 
+use crate::config::RunConfig;
 use crate::engine::{self, EngineHandle};
+use crate::gateway::GatewayHandle;
 use crate::metrics::aggregate::FinalHistograms;
 use crate::metrics::Snapshot;
+use crate::outcome::Outcome;
 use crate::report::kpi::{self, KpiResult};
 use crate::report::{self, RunReport};
-use crate::run::{RunArgs, Target};
 use crate::scenario::Scenario;
+use crate::scrape::fetch::DEFAULT_TIMEOUT;
 use crate::scrape::parser;
 use crate::scrape::profile::TargetProfile;
-use crate::scrape::profile_file::Profile;
 use crate::scrape::reconcile::{self, ClientCounts, Reconciliation};
 
 /// Client and target counts may differ by this much before reconciliation flags a tool.
 pub const RECONCILE_TOLERANCE_PCT: f64 = 0.5;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
-/// Scrapes and admin calls give up after this long; a slow target never stalls a run.
-pub const TARGET_TIMEOUT: Duration = Duration::from_secs(3);
+/// Where the load goes, and the in-process gateway when there is one.
+pub struct Target {
+    pub url: String,
+    pub embedded: Option<GatewayHandle>,
+}
 
 pub struct Session {
     pub scenario: Arc<Scenario>,
     pub target: Target,
     pub engine: EngineHandle,
-    pub args: RunArgs,
+    /// Leave this run's chaos in place at the end (`--keep-chaos`).
+    keep_chaos: bool,
     pub monitor: crate::monitor::Monitor,
     pub reporter: Reporter,
     /// The one way to stop the run early (keys, signals, a cockpit panic).
     pub stopper: crate::stop::Stopper,
     monitor_tasks: Vec<tokio::task::JoinHandle<()>>,
-}
-
-pub struct Outcome {
-    pub snapshot: Arc<Snapshot>,
-    pub reconciliation: Reconciliation,
-    pub kpis: Vec<KpiResult>,
-    pub verdict: kpi::RunVerdict,
-    pub chaos_left: Vec<crate::live::ChaosLeft>,
-    pub report_dir: Option<PathBuf>,
-    pub report_error: Option<String>,
-    pub exit_code: i32,
 }
 
 /// Everything needed to write a report, at the end or mid-run; cheap to clone into the task
@@ -84,27 +78,20 @@ pub struct Written {
 }
 
 impl Session {
-    /// Starts the load; `dir` is the run directory, already created and proved writable.
-    pub async fn start(
-        scenario: Arc<Scenario>,
-        target: Target,
-        profile: Profile,
-        args: &RunArgs,
-        dir: PathBuf,
-        started_at: chrono::DateTime<chrono::Utc>,
-    ) -> Self {
-        let metrics = crate::scrape::fetch::MetricsSource::new(&target.url, TARGET_TIMEOUT, args.scrape_max_bytes);
+    /// Starts the load on `target` as `config` says.
+    pub async fn start(config: &RunConfig, target: Target) -> Self {
+        let (scenario, profile, started_at) = (config.scenario.clone(), &config.profile, config.started_at);
+        let metrics = crate::scrape::fetch::MetricsSource::new(&target.url, DEFAULT_TIMEOUT, config.scrape_max_bytes);
         let metrics_before = metrics.fetch().await.ok();
-        let engine =
-            engine::start(scenario.clone(), &target.url, crate::run::engine_options(args, profile.answers.clone()));
+        let engine = engine::start(scenario.clone(), &target.url, config.engine.clone());
         let stopper = crate::stop::Stopper::new(engine.commands.clone());
         let (monitor, monitor_tasks) = crate::monitor::Monitor::start(
             &target.url,
             &scenario,
-            &profile,
+            profile,
             engine.snapshots.clone(),
             metrics.clone(),
-            args.admin_timeout,
+            config.admin_timeout,
         );
         let reporter = Reporter {
             scenario: scenario.clone(),
@@ -113,20 +100,20 @@ impl Session {
             started_at,
             metrics_before,
             monitor: monitor.clone(),
-            profile: profile.metrics,
+            profile: profile.metrics.clone(),
             snapshots: engine.snapshots.clone(),
             metrics,
             secrets: crate::redact::Secrets::from_run(&scenario.source, &target.url),
-            dir,
+            dir: config.report_dir.clone(),
         };
-        Self { scenario, target, engine, args: args.clone(), monitor, reporter, stopper, monitor_tasks }
+        Self { scenario, target, engine, keep_chaos: config.keep_chaos, monitor, reporter, stopper, monitor_tasks }
     }
 
     /// Waits for the engine, clears the chaos this run set, gathers the evidence, judges the
     /// KPIs and writes the report — as soon as the run ends, also when the engine died.
     pub async fn finish(self) -> Outcome {
         let result = self.engine.join.await;
-        let chaos_left = if self.args.keep_chaos { Vec::new() } else { self.monitor.clear_own().await };
+        let chaos_left = if self.keep_chaos { Vec::new() } else { self.monitor.clear_own().await };
         for task in &self.monitor_tasks {
             task.abort();
         }
@@ -144,7 +131,7 @@ impl Session {
         let aborted = abort.is_some();
         let ending = Ending { partial, abort, chaos_left: &chaos_left, mid_run: false };
         let written = self.reporter.write(&snapshot, &histograms, ending, &self.reporter.dir).await;
-        let exit_code = crate::headless::exit_code(&snapshot, &written.verdict, interrupted, aborted);
+        let exit_code = crate::outcome::exit_code(&snapshot, &written.verdict, interrupted, aborted);
 
         Outcome {
             snapshot,
@@ -244,12 +231,6 @@ impl Reporter {
             Some(e) => Err(e),
         }
     }
-}
-
-/// The target's exposition, bounded by the default size limit and the target timeout.
-pub async fn fetch_metrics(http: &reqwest::Client, base: &str) -> Option<String> {
-    let url = format!("{}/metrics", base.trim_end_matches('/'));
-    crate::scrape::fetch::fetch(http, &url, crate::scrape::fetch::DEFAULT_MAX_BYTES, TARGET_TIMEOUT).await.ok()
 }
 
 /// The client's per-tool counts against the target's counter deltas over the run.

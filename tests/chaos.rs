@@ -167,7 +167,7 @@ async fn interrupted_run_leaves_no_chaos_behind_and_writes_a_partial_report() {
 
 fn metrics(base: &str) -> proofdeck::scrape::fetch::MetricsSource {
     use proofdeck::scrape::fetch::{MetricsSource, DEFAULT_MAX_BYTES};
-    MetricsSource::new(base, proofdeck::session::TARGET_TIMEOUT, DEFAULT_MAX_BYTES)
+    MetricsSource::new(base, proofdeck::scrape::fetch::DEFAULT_TIMEOUT, DEFAULT_MAX_BYTES)
 }
 
 const ADMIN: Duration = Duration::from_secs(5);

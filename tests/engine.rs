@@ -33,7 +33,7 @@ async fn proof_run_reconciles_with_the_gateway_and_denies_everything_it_should()
     let gw = gateway::start_embedded(GatewayConfig { latency_scale: 0.2, ..fast_config() }).await.unwrap();
     let scenario = Arc::new(compressed_proof());
     let admin = proofdeck::tls::admin_client(Duration::from_secs(5));
-    let before = proofdeck::session::fetch_metrics(&admin, &gw.url()).await;
+    let before = proofdeck::scrape::fetch::fetch_metrics(&admin, &gw.url()).await;
     let handle = engine::start(scenario, &gw.url(), EngineOptions::default());
     let result = handle.join.await.unwrap();
     let s = &result.snapshot;
@@ -41,7 +41,7 @@ async fn proof_run_reconciles_with_the_gateway_and_denies_everything_it_should()
     assert_eq!(s.dropped, 0);
     assert!(s.requests() > 500, "a real amount of load: {}", s.requests());
 
-    let text = proofdeck::session::fetch_metrics(&admin, &gw.url()).await.unwrap();
+    let text = proofdeck::scrape::fetch::fetch_metrics(&admin, &gw.url()).await.unwrap();
     let rec = proofdeck::session::reconcile_run(
         s,
         before.as_deref(),

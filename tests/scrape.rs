@@ -86,10 +86,10 @@ async fn double_counting_target() -> String {
 async fn a_double_counting_target_is_flagged_with_both_numbers() {
     let base = double_counting_target().await;
     let http = proofdeck::tls::admin_client(Duration::from_secs(5));
-    let before = proofdeck::session::fetch_metrics(&http, &base).await;
+    let before = proofdeck::scrape::fetch::fetch_metrics(&http, &base).await;
     let r =
         engine::start(Arc::new(quick("/hit", "t", 50.0, 1, "")), &base, EngineOptions::default()).join.await.unwrap();
-    let after = proofdeck::session::fetch_metrics(&http, &base).await;
+    let after = proofdeck::scrape::fetch::fetch_metrics(&http, &base).await;
     let rec = proofdeck::session::reconcile_run(
         &r.snapshot,
         before.as_deref(),

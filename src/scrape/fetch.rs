@@ -4,6 +4,9 @@
 
 use std::time::Duration;
 
+/// Scrapes and admin calls give up after this long; a slow target never stalls a run.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(3);
+
 /// The default largest exposition read: 150× the real gateway's 27 KB, and parsed it stays
 /// within a few tens of MiB.
 pub const DEFAULT_MAX_BYTES: usize = 4 * 1024 * 1024;
@@ -115,6 +118,12 @@ pub async fn fetch(
         Ok(String::from_utf8_lossy(&body).into_owned())
     };
     tokio::time::timeout(timeout, read).await.unwrap_or(Err(FetchError::TimedOut(timeout)))
+}
+
+/// The target's exposition, bounded by the default size limit and the target timeout.
+pub async fn fetch_metrics(http: &reqwest::Client, base: &str) -> Option<String> {
+    let url = format!("{}/metrics", base.trim_end_matches('/'));
+    fetch(http, &url, DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT).await.ok()
 }
 
 #[cfg(test)]

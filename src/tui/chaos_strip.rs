@@ -4,7 +4,7 @@
 use super::app::App;
 use super::format;
 use super::theme::{Slot, Theme};
-use super::view::ViewData;
+use super::view_data::ViewData;
 use crate::live::{EffectCheck, EffectVerdict};
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};

@@ -5,7 +5,7 @@
 use super::app::App;
 use super::format;
 use super::theme::{Slot, Theme};
-use super::view::ViewData;
+use super::view_data::ViewData;
 use crate::metrics::RunStatus;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};

@@ -19,6 +19,7 @@ pub mod screenshot;
 pub mod terminal;
 pub mod theme;
 pub mod view;
+pub mod view_data;
 
 #[cfg(test)]
 mod fixture;

@@ -6,21 +6,11 @@ use super::app::{App, Page};
 use super::panels::{self, PanelFn};
 use super::theme::Theme;
 use super::{chaos_strip, header, keybar, overlay};
-use crate::live::{ChaosView, LogEvent, TargetView};
-use crate::metrics::Snapshot;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::widgets::Block;
 use ratatui::Frame;
 
-/// Everything a frame is drawn from, borrowed for the duration of one draw.
-pub struct ViewData<'a> {
-    pub snapshot: &'a Snapshot,
-    pub target: &'a TargetView,
-    pub chaos: &'a ChaosView,
-    pub events: &'a [LogEvent],
-    pub scenario: &'a str,
-    pub target_url: &'a str,
-}
+pub use super::view_data::ViewData;
 
 /// Sizes from which the grid layout is used.
 pub const GRID_MIN_WIDTH: u16 = 120;

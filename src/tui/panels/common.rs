@@ -3,7 +3,7 @@
 
 use crate::scrape::profile::TargetReading;
 use crate::tui::theme::{Slot, Theme};
-use crate::tui::view::ViewData;
+use crate::tui::view_data::ViewData;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};

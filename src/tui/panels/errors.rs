@@ -7,7 +7,7 @@ use crate::metrics::ErrorClass;
 use crate::tui::app::App;
 use crate::tui::format;
 use crate::tui::theme::{Slot, Theme};
-use crate::tui::view::ViewData;
+use crate::tui::view_data::ViewData;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Row, Table};

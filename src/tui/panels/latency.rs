@@ -7,7 +7,7 @@ use crate::metrics::Quantiles;
 use crate::tui::app::App;
 use crate::tui::format;
 use crate::tui::theme::{Slot, Theme};
-use crate::tui::view::ViewData;
+use crate::tui::view_data::ViewData;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};

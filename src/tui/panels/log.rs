@@ -6,7 +6,7 @@ use crate::live::{EventKind, LogEvent};
 use crate::tui::app::App;
 use crate::tui::format;
 use crate::tui::theme::{Slot, Theme};
-use crate::tui::view::ViewData;
+use crate::tui::view_data::ViewData;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;

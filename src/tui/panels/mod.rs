@@ -17,7 +17,7 @@ pub mod tokens;
 
 use super::app::App;
 use super::theme::Theme;
-use super::view::ViewData;
+use super::view_data::ViewData;
 use ratatui::layout::Rect;
 use ratatui::Frame;
 

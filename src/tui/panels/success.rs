@@ -5,7 +5,7 @@ use super::common::{self, Source};
 use crate::tui::app::App;
 use crate::tui::format;
 use crate::tui::theme::{Slot, Theme};
-use crate::tui::view::ViewData;
+use crate::tui::view_data::ViewData;
 use ratatui::layout::Rect;
 use ratatui::text::Span;
 use ratatui::widgets::{Block, Gauge};

@@ -4,7 +4,7 @@ use super::common::{self, Source};
 use crate::tui::app::App;
 use crate::tui::format;
 use crate::tui::theme::{Slot, Theme};
-use crate::tui::view::ViewData;
+use crate::tui::view_data::ViewData;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;

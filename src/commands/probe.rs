@@ -1,7 +1,7 @@
 //! `proofdeck probe`: a doctor for a target — health, chaos admin reachability, which panel
 //! inputs the profile finds in its /metrics and under which names, and parse warnings.
 
-use crate::cli::exit;
+use crate::outcome::exit;
 use crate::scrape::{parser, profile};
 use clap::Args;
 use serde_json::json;
@@ -15,8 +15,8 @@ pub struct ProbeArgs {
     /// Read an exposition from a file instead of a target
     #[arg(long)]
     pub metrics_file: Option<PathBuf>,
-    #[arg(long, value_enum, default_value_t = crate::run::Format::Human)]
-    pub format: crate::run::Format,
+    #[arg(long, value_enum, default_value_t = crate::config::Format::Human)]
+    pub format: crate::config::Format,
     /// Target profile: `4runr` or a profile file
     #[arg(long, default_value = "4runr", env = "PROOFDECK_PROFILE")]
     pub profile: String,
@@ -40,7 +40,7 @@ pub async fn run(args: ProbeArgs) -> i32 {
             }
         },
         (None, Some(target)) => {
-            let http = crate::tls::admin_client(crate::session::TARGET_TIMEOUT);
+            let http = crate::tls::admin_client(crate::scrape::fetch::DEFAULT_TIMEOUT);
             let health = http.get(format!("{}/health", target.trim_end_matches('/'))).send().await;
             checks.push((
                 "health",
@@ -49,14 +49,16 @@ pub async fn run(args: ProbeArgs) -> i32 {
                     .map_or_else(|e| format!("unreachable: {e}"), |r| format!("HTTP {}", r.status().as_u16())),
             ));
             let chaos = match profile.chaos.clone() {
-                Some(routes) => crate::chaos::ChaosClient::with_routes(target, crate::session::TARGET_TIMEOUT, routes)
-                    .status()
-                    .await
-                    .map_or_else(|e| e.to_string(), |a| format!("reachable, {} tools under chaos", a.len())),
+                Some(routes) => {
+                    crate::chaos::ChaosClient::with_routes(target, crate::scrape::fetch::DEFAULT_TIMEOUT, routes)
+                        .status()
+                        .await
+                        .map_or_else(|e| e.to_string(), |a| format!("reachable, {} tools under chaos", a.len()))
+                }
                 None => "none in this profile".to_string(),
             };
             checks.push(("chaos admin", chaos));
-            crate::session::fetch_metrics(&http, target).await
+            crate::scrape::fetch::fetch_metrics(&http, target).await
         }
         (None, None) => unreachable!("clap requires one of them"),
     };
@@ -79,7 +81,7 @@ fn print_report(
     let inputs = expo.map(|e| profile.resolve(e)).unwrap_or_default();
     let doubts = expo.map(series_doubts).unwrap_or_default();
     let fresh = expo.is_some_and(|e| e.samples_parsed == 0 || inputs.iter().all(|r| r.found.is_none()));
-    if args.format == crate::run::Format::Json {
+    if args.format == crate::config::Format::Json {
         let v = json!({
             "checks": checks.iter().map(|(k, v)| json!({"check": k, "result": v})).collect::<Vec<_>>(),
             "inputs": inputs.iter().map(|r| json!({"input": r.input.name(), "found": r.found, "series": r.series, "tried": r.tried})).collect::<Vec<_>>(),

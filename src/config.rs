@@ -1,9 +1,10 @@
-//! `proofdeck run`: raw flags → validated run plan → engine, with the cockpit or headless.
+//! The run's configuration: raw flags (`RunArgs`, clap) → one validated `RunConfig`, built
+//! once, the only thing the session and the views see. Every check of user input is here,
+//! before anything is started; a mistake is a usage error naming the value.
 
-use crate::cli::exit;
 use crate::engine::EngineOptions;
-use crate::gateway::{GatewayConfig, GatewayHandle, RateLimit};
 use crate::scenario::{self, Scenario};
+use crate::scrape::profile_file::Profile;
 use clap::{Args, ValueEnum};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -123,15 +124,9 @@ pub fn parse_percent(s: &str) -> Result<f64, String> {
     }
 }
 
-/// Where the load goes, and the in-process gateway when there is one.
-pub struct Target {
-    pub url: String,
-    pub embedded: Option<GatewayHandle>,
-}
-
 pub fn load_scenario(args: &RunArgs) -> Result<Scenario, String> {
     let quick = args.rate.is_some() || args.connections.is_some();
-    if args.scenario.is_none() && quick {
+    if is_quick(args) {
         return quick_scenario(args);
     }
     if args.path.is_some() && !quick {
@@ -211,25 +206,88 @@ fn shown_path(path: &str) -> String {
     }
 }
 
-pub async fn resolve_target(args: &RunArgs, scenario: &Scenario) -> Result<Target, String> {
-    if let Some(url) = args.target.clone().or_else(|| scenario.target.clone()) {
-        scenario::target::check(&url)?;
-        return Ok(Target { url, embedded: None });
-    }
-    let g = &scenario.gateway;
-    let config = GatewayConfig {
-        latency_scale: g.latency_scale,
-        chaos_scale: g.chaos_scale,
-        breaker_open_for: g.breaker_open,
-        rate_limit: g.rate_limit.then_some(RateLimit { calls: 5, window: Duration::from_secs(60) }),
-        ..GatewayConfig::default()
-    };
-    let handle =
-        crate::gateway::start_embedded(config).await.map_err(|e| format!("cannot start the bundled gateway: {e}"))?;
-    Ok(Target { url: handle.url(), embedded: Some(handle) })
+/// Everything a run is, validated: built once from the flags, read by the session and views.
+pub struct RunConfig {
+    pub scenario: Arc<Scenario>,
+    /// The target base URL; `None` runs against the bundled gateway, started in-process.
+    pub target: Option<String>,
+    pub profile: Profile,
+    pub engine: EngineOptions,
+    /// The run directory, created and proved writable.
+    pub report_dir: PathBuf,
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    /// No cockpit: progress on stderr, summary on stdout.
+    pub headless: bool,
+    pub format: Format,
+    pub theme: Option<String>,
+    pub keep_chaos: bool,
+    pub scrape_max_bytes: usize,
+    pub admin_timeout: Duration,
 }
 
-pub fn engine_options(args: &RunArgs, answers: crate::metrics::classify::AnswerRules) -> EngineOptions {
+impl RunConfig {
+    /// Checks every flag and the scenario, resolves the profile and prepares the run
+    /// directory; the error is a usage error's message.
+    pub fn build(args: RunArgs) -> Result<Self, String> {
+        let mut scenario = load_scenario(&args)?;
+        if let Some(phase) = &args.phase {
+            if !scenario.phases.iter().any(|p| &p.name == phase) {
+                let names: Vec<_> = scenario.phases.iter().map(|p| p.name.as_str()).collect();
+                return Err(format!("error: no phase named {phase:?}; the scenario has: {}", names.join(", ")));
+            }
+        }
+        if args.max_inflight == Some(0) {
+            return Err("error: --max-inflight must be at least 1".into());
+        }
+        if !(args.rate_scale.is_finite() && args.rate_scale > 0.0) {
+            return Err("error: --rate-scale must be a number above 0".into());
+        }
+        let peak = scenario.peak_rate() * args.rate_scale;
+        if !peak.is_finite() || peak > MAX_RATE {
+            return Err(format!(
+                "error: --rate-scale {} makes the peak rate {peak} arrivals/s; at most {MAX_RATE}",
+                args.rate_scale
+            ));
+        }
+        let target = args.target.clone().or_else(|| scenario.target.clone());
+        if let Some(url) = &target {
+            scenario::target::check(url).map_err(|e| format!("error: {e}"))?;
+        }
+        // A quick run names no gateway: it gets the generic profile unless told otherwise.
+        let profile_name = args.profile.clone().unwrap_or_else(|| {
+            if is_quick(&args) {
+                "generic".into()
+            } else {
+                scenario.profile.clone()
+            }
+        });
+        let profile = crate::scrape::profile_file::resolve(&profile_name).map_err(|e| format!("error: {e}"))?;
+        let started_at = chrono::Utc::now();
+        let report_dir = crate::report::prepare_run_dir(args.report_dir.as_deref(), &scenario.name, started_at)
+            .map_err(|e| format!("error: {e}"))?;
+        scenario.target = target.clone();
+        Ok(Self {
+            engine: engine_options(&args, profile.answers.clone()),
+            scenario: Arc::new(scenario),
+            target,
+            profile,
+            report_dir,
+            started_at,
+            headless: args.no_tui || !std::io::stdout().is_terminal(),
+            format: args.format,
+            theme: args.theme,
+            keep_chaos: args.keep_chaos,
+            scrape_max_bytes: args.scrape_max_bytes,
+            admin_timeout: args.admin_timeout,
+        })
+    }
+}
+
+fn is_quick(args: &RunArgs) -> bool {
+    args.scenario.is_none() && (args.rate.is_some() || args.connections.is_some())
+}
+
+fn engine_options(args: &RunArgs, answers: crate::metrics::classify::AnswerRules) -> EngineOptions {
     EngineOptions {
         rate_scale: args.rate_scale,
         duration_cap: args.duration,
@@ -238,103 +296,5 @@ pub fn engine_options(args: &RunArgs, answers: crate::metrics::classify::AnswerR
         seed: args.seed,
         connections: if args.rate.is_none() { args.connections } else { None },
         answers,
-    }
-}
-
-pub async fn main(args: RunArgs) -> i32 {
-    let scenario = match load_scenario(&args) {
-        Ok(s) => s,
-        Err(e) => {
-            eprint!("{e}");
-            if !e.ends_with('\n') {
-                eprintln!();
-            }
-            return exit::USAGE;
-        }
-    };
-    if let Some(phase) = &args.phase {
-        if !scenario.phases.iter().any(|p| &p.name == phase) {
-            let names: Vec<_> = scenario.phases.iter().map(|p| p.name.as_str()).collect();
-            eprintln!("error: no phase named {phase:?}; the scenario has: {}", names.join(", "));
-            return exit::USAGE;
-        }
-    }
-    if args.max_inflight == Some(0) {
-        eprintln!("error: --max-inflight must be at least 1");
-        return exit::USAGE;
-    }
-    if !(args.rate_scale.is_finite() && args.rate_scale > 0.0) {
-        eprintln!("error: --rate-scale must be a number above 0");
-        return exit::USAGE;
-    }
-    let peak = scenario.peak_rate() * args.rate_scale;
-    if !peak.is_finite() || peak > MAX_RATE {
-        eprintln!("error: --rate-scale {} makes the peak rate {peak} arrivals/s; at most {MAX_RATE}", args.rate_scale);
-        return exit::USAGE;
-    }
-    if let Some(url) = args.target.as_deref().or(scenario.target.as_deref()) {
-        if let Err(e) = scenario::target::check(url) {
-            eprintln!("error: {e}");
-            return exit::USAGE;
-        }
-    }
-    // A quick run names no gateway: it gets the generic profile unless told otherwise.
-    let quick = args.scenario.is_none() && (args.rate.is_some() || args.connections.is_some());
-    let profile_name =
-        args.profile.clone().unwrap_or_else(|| if quick { "generic".into() } else { scenario.profile.clone() });
-    let profile = match crate::scrape::profile_file::resolve(&profile_name) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::USAGE;
-        }
-    };
-    let target = match resolve_target(&args, &scenario).await {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::ABORTED;
-        }
-    };
-    if target.embedded.is_none() {
-        if let Err(e) = preflight(&target.url).await {
-            eprintln!("error: target {} unreachable: {e}", crate::report::redact_url(&target.url));
-            return exit::ABORTED;
-        }
-    }
-    let started_at = chrono::Utc::now();
-    let dir = match crate::report::prepare_run_dir(args.report_dir.as_deref(), &scenario.name, started_at) {
-        Ok(d) => d,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::USAGE;
-        }
-    };
-    // Signals are ours before the first request: a Ctrl-C during setup stops, never kills.
-    let (notice_tx, notices) = tokio::sync::mpsc::unbounded_channel();
-    let signals = crate::stop::listen(notice_tx);
-    let scenario = Arc::new(scenario);
-    let target_url = target.url.clone();
-    let session = crate::session::Session::start(scenario.clone(), target, profile, &args, dir, started_at).await;
-    let code = if args.no_tui || !std::io::stdout().is_terminal() {
-        crate::headless::run(scenario, session, notices, &args).await
-    } else {
-        crate::cockpit::run(scenario, session, notices, &args, &target_url).await
-    };
-    signals.abort();
-    code
-}
-
-/// Can a TCP connection to the target be opened at all? A wrong URL fails here, clearly,
-/// instead of as a run full of connect errors.
-async fn preflight(url: &str) -> Result<(), String> {
-    let parsed = reqwest::Url::parse(url).map_err(|e| format!("invalid URL: {e}"))?;
-    let host = parsed.host_str().ok_or("the URL has no host")?.trim_matches(['[', ']']).to_string();
-    let port = parsed.port_or_known_default().ok_or("the URL has no port")?;
-    let connect = tokio::net::TcpStream::connect((host.as_str(), port));
-    match tokio::time::timeout(crate::session::TARGET_TIMEOUT, connect).await {
-        Ok(Ok(_)) => Ok(()),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => Err(format!("no connection within {} s", crate::session::TARGET_TIMEOUT.as_secs())),
     }
 }

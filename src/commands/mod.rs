@@ -1,0 +1,10 @@
+//! One file per subcommand; `cli` parses the flags and dispatches here.
+
+pub mod chaos;
+pub mod compare;
+pub mod gateway;
+pub mod import;
+pub mod probe;
+pub mod report;
+pub mod run;
+pub mod validate;
