@@ -17,7 +17,6 @@ pub mod redact;
 pub mod report;
 pub mod scenario;
 pub mod scrape;
-pub mod screenshot_svg;
 pub mod session;
 pub mod stop;
 pub mod tls;

@@ -58,6 +58,15 @@ async fn run_directory_rerender_compare_and_no_secrets() {
         .await
         .unwrap();
     let base_dir = work.join("base");
+    // The run against a 20× slower gateway goes at the same time: compare needs both.
+    let slow = gateway::start_embedded(GatewayConfig { latency_scale: 6.0, chaos_scale: 0.05, ..fast_config() })
+        .await
+        .unwrap();
+    let slow_dir = work.join("slow");
+    let slow_run = tokio::task::spawn_blocking({
+        let (s, u, d) = (scenario.clone(), slow.url(), slow_dir.clone());
+        move || run(&s, &u, &d)
+    });
     let out = tokio::task::spawn_blocking({
         let (s, u, d) = (scenario.clone(), fast.url(), base_dir.clone());
         move || run(&s, &u, &d)
@@ -135,12 +144,7 @@ async fn run_directory_rerender_compare_and_no_secrets() {
     // compare: itself → no regression; a run against a 20× slower gateway → exit 1 naming a KPI.
     let same = bin().args(["compare", base_dir.to_str().unwrap(), base_dir.to_str().unwrap()]).output().unwrap();
     assert_eq!(same.status.code(), Some(0), "{}", String::from_utf8_lossy(&same.stdout));
-    let slow = gateway::start_embedded(GatewayConfig { latency_scale: 6.0, chaos_scale: 0.05, ..fast_config() })
-        .await
-        .unwrap();
-    let slow_dir = work.join("slow");
-    let (s, u, d) = (scenario.clone(), slow.url(), slow_dir.clone());
-    tokio::task::spawn_blocking(move || run(&s, &u, &d)).await.unwrap();
+    slow_run.await.unwrap();
     let worse = bin().args(["compare", base_dir.to_str().unwrap(), slow_dir.to_str().unwrap()]).output().unwrap();
     let text = String::from_utf8_lossy(&worse.stdout);
     assert_eq!(worse.status.code(), Some(1), "{text}");

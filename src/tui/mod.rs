@@ -16,6 +16,7 @@ pub mod overlay;
 pub mod panels;
 pub mod run;
 pub mod screenshot;
+pub mod screenshot_svg;
 pub mod terminal;
 pub mod theme;
 pub mod view;

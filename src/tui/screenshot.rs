@@ -1,6 +1,6 @@
 //! The current frame → `screenshot_svg` cells → `proofdeck-<timestamp>.svg` and `.txt`.
 
-use crate::screenshot_svg::{self, Cell};
+use super::screenshot_svg::{self, Cell};
 use ratatui::buffer::Buffer;
 use ratatui::style::{Color, Modifier};
 use ratatui::text::Span;
