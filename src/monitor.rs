@@ -151,11 +151,17 @@ impl Monitor {
         }
         self.mark_own_change();
         let Some(client) = self.admin() else { return };
+        // Touched before the call: an injection applied but answered too late (or oddly) must
+        // still be cleared and verified at the end.
+        let new = lock(&self.touched).insert(tool.to_string());
         let result = client.inject(tool, mode, pct).await;
         self.mark_own_change();
+        if new && matches!(&result, Err(e) if matches!(e.status, Some(400..=499))) {
+            // Refused as written: nothing was set.
+            lock(&self.touched).remove(tool);
+        }
         match result {
             Ok(active) => {
-                lock(&self.touched).insert(tool.to_string());
                 self.chaos_tx.send_modify(|c| {
                     c.active = active;
                     c.last_error = None;
@@ -393,7 +399,16 @@ impl Monitor {
             return;
         };
         loop {
-            match client.status().await {
+            let asked_at = tokio::time::Instant::now();
+            let answer = client.status().await;
+            // An answer to a question asked before this run's own change is stale: it could
+            // undo the view our change set, and make our own injection look like someone else's.
+            let stale = lock(&self.own_change).is_some_and(|t| t >= asked_at);
+            if stale {
+                tokio::time::sleep(SCRAPE_INTERVAL).await;
+                continue;
+            }
+            match answer {
                 Err(e) if e.no_chaos_api() => {
                     // Not a failure: a plain HTTP server simply has no chaos routes.
                     self.record(Event::ChaosUnavailable { detail: format!("the status route answered {e}") });
@@ -406,12 +421,7 @@ impl Monitor {
                 Ok(active) => {
                     // Our own calls update the view at once, so a difference here was made
                     // by someone else: the target's state is the truth, and it goes on the log.
-                    let recent = self
-                        .own_change
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .is_some_and(|t| t.elapsed() < SCRAPE_INTERVAL);
-                    if !recent {
+                    {
                         // Every change someone else made is on the timeline; each new
                         // injection gets its own id and effect check, like ours.
                         let before = self.chaos.borrow().active.clone();

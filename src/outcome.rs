@@ -27,28 +27,35 @@ pub struct Outcome {
     pub report_dir: Option<PathBuf>,
     pub report_error: Option<String>,
     pub exit_code: i32,
+    /// The run's secrets, masked by value in everything printed too.
+    pub secrets: crate::redact::Secrets,
 }
 
 /// The summary, reconciliation, verdict and where the report is, on stdout.
 pub fn print_outcome(outcome: &Outcome) {
     use crate::stop::{print, say};
-    print(&summary(&outcome.snapshot, &outcome.kpis));
-    print(&reconciliation_summary(&outcome.reconciliation));
-    print(&verdict_summary(&outcome.verdict));
+    let mut text = summary(&outcome.snapshot, &outcome.kpis);
+    text.push_str(&reconciliation_summary(&outcome.reconciliation));
+    text.push_str(&verdict_summary(&outcome.verdict));
     for l in &outcome.chaos_left {
-        print(&format!(
+        text.push_str(&format!(
             "!! CHAOS LEFT ON THE TARGET: {} {} ({}) — clear it with `proofdeck chaos clear --target URL --tool {}`\n",
             l.tool, l.state, l.why, l.tool
         ));
     }
     if outcome.exit_code == exit::INTERRUPTED {
-        print("interrupted: the figures cover only the part of the plan that ran\n");
+        text.push_str("interrupted: the figures cover only the part of the plan that ran\n");
     }
     if let Some(dir) = &outcome.report_dir {
-        print(&format!("report: {}\n", dir.display()));
+        text.push_str(&format!("report: {}\n", dir.display()));
     }
+    // Much of this came from the target (label values, bodies, admin errors): no escape
+    // sequence reaches the terminal, and no secret of the run.
+    print(&outcome.secrets.mask(&crate::util::printable(&text, true)));
     if let Some(e) = &outcome.report_error {
-        say(&format!("error: the report could not be written: {e}"));
+        say(&outcome
+            .secrets
+            .mask(&crate::util::printable(&format!("error: the report could not be written: {e}"), false)));
     }
 }
 

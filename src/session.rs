@@ -131,7 +131,11 @@ impl Session {
         let aborted = abort.is_some();
         let ending = Ending { partial, abort, chaos_left: &chaos_left, mid_run: false };
         let written = self.reporter.write(&snapshot, &histograms, ending, &self.reporter.dir).await;
-        let exit_code = crate::outcome::exit_code(&snapshot, &written.verdict, interrupted, aborted);
+        let mut exit_code = crate::outcome::exit_code(&snapshot, &written.verdict, interrupted, aborted);
+        if written.error.is_some() && exit_code != crate::outcome::exit::INTERRUPTED {
+            // No report.json, no junit.xml: CI must not read this run as judged.
+            exit_code = crate::outcome::exit::ABORTED;
+        }
 
         Outcome {
             snapshot,
@@ -142,6 +146,7 @@ impl Session {
             report_dir: written.error.is_none().then_some(written.dir),
             report_error: written.error,
             exit_code,
+            secrets: self.reporter.secrets.clone(),
         }
     }
 }
@@ -166,6 +171,14 @@ impl Reporter {
         );
         let kpis = kpi::evaluate(&self.scenario.kpi, &self.scenario.phases, snapshot, &evidence);
         let mut verdict = kpi::judge_run(snapshot, &kpis);
+        // A report of part of the plan proves only part of it: never an all-green suite.
+        if ending.partial {
+            verdict.run.push(match &ending.abort {
+                Some(why) => format!("the run did not finish: {why}"),
+                None => format!("the run was interrupted after {:.1} s; the plan did not finish", snapshot.elapsed_s),
+            });
+            verdict.passed = false;
+        }
         // A run that leaves chaos behind on the target is not a clean pass, whatever it measured.
         for l in ending.chaos_left {
             verdict.run.push(format!("chaos left on the target: {} {} ({})", l.tool, l.state, l.why));

@@ -1,4 +1,4 @@
-//! Two helpers every layer needs.
+//! Small helpers every layer needs.
 
 use std::sync::{Mutex, MutexGuard};
 
@@ -17,4 +17,21 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
         source = s.source();
     }
     text
+}
+
+/// Text from a target made safe for a terminal: control characters (escape sequences that
+/// could retitle or recolour it, carriage returns that hide text) and bidirectional
+/// overrides are shown escaped, never sent. Newlines stay when `keep_newlines`.
+pub fn printable(text: &str, keep_newlines: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        let hostile = (c.is_control() && !(keep_newlines && c == '\n'))
+            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+        if hostile {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }

@@ -120,6 +120,10 @@ pub fn compare_reports(base: &report::RunReport, new: &report::RunReport, tolera
         {
             regressions.push(format!("{} ({} → {} {})", k.name, shown(b.value), shown(k.value), k.unit));
         }
+        // Same scenario, yet the evidence is gone (a counter dropped, a phase cut short).
+        if b.verdict == Verdict::Pass && k.verdict == Verdict::NotMeasured {
+            regressions.push(format!("{} no longer measured ({})", k.name, k.evidence));
+        }
     }
     let _ = writeln!(out, "\n{:<14} {:>10} {:>10} {:>9}", "tool p99 ms", "base", "new", "delta");
     for t in &new.tools {

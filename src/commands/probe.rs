@@ -173,19 +173,9 @@ fn series_doubts(expo: &parser::Exposition) -> Doubts {
     d
 }
 
-/// Text from a target made safe for a terminal: control characters (escape sequences that
-/// could retitle or recolour the terminal, carriage returns that hide text) are shown
-/// escaped, never sent.
-pub fn printable(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if c.is_control() || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+/// Text from a target, made safe for a terminal.
+fn printable(text: &str) -> String {
+    crate::util::printable(text, false)
 }
 
 #[cfg(test)]

@@ -179,7 +179,8 @@ fn capture(ctx: &Context, step: &Step, body: &[u8], vars: &mut Vars<'_>) -> Vec<
     let json = serde_json::from_slice::<Value>(body).unwrap_or(Value::Null);
     let mut missing = Vec::new();
     for c in &step.captures {
-        match json.pointer(&c.pointer) {
+        // A JSON null is nothing to send on either.
+        match json.pointer(&c.pointer).filter(|v| !v.is_null()) {
             Some(v) => {
                 if let (true, Some(s)) = (c.secret, v.as_str()) {
                     ctx.recorder.remember_secret(s);

@@ -190,8 +190,9 @@ fn latency_and_success(kpi: &Kpi, plan: &[Phase], snap: &Snapshot) -> Vec<KpiRes
     let client = Source::ClientMeasured;
     let lat = snap.kpi_latency;
     let scope = kpi_phase_names(plan);
-    let dropped_note = if snap.dropped > 0 {
-        format!("; {} arrivals were dropped at the in-flight cap, so the tail is unknown", snap.dropped)
+    let dropped = kpi_phase_drops(plan, snap);
+    let dropped_note = if dropped > 0 {
+        format!("; {dropped} arrivals were dropped at the in-flight cap, so the tail is unknown")
     } else {
         String::new()
     };
@@ -229,7 +230,7 @@ fn latency_and_success(kpi: &Kpi, plan: &[Phase], snap: &Snapshot) -> Vec<KpiRes
     ];
     // Arrivals dropped at the in-flight cap were never served: the percentiles cannot see
     // them, so a measured latency KPI fails.
-    if snap.dropped > 0 {
+    if dropped > 0 {
         for k in out.iter_mut().filter(|k| k.value.is_some()) {
             k.verdict = Verdict::Fail;
         }
@@ -237,10 +238,10 @@ fn latency_and_success(kpi: &Kpi, plan: &[Phase], snap: &Snapshot) -> Vec<KpiRes
     // Dropped arrivals count as failures: they were never served.
     let success = if snap.kpi_total > 0 {
         Measure::Value(
-            snap.kpi_ok as f64 * 100.0 / (snap.kpi_total + snap.dropped) as f64,
+            snap.kpi_ok as f64 * 100.0 / (snap.kpi_total + dropped) as f64,
             format!(
-                "{} of {} happy-path calls in KPI phases ({scope}) answered as expected, {} arrivals dropped",
-                snap.kpi_ok, snap.kpi_total, snap.dropped
+                "{} of {} happy-path calls in KPI phases ({scope}) answered as expected, {dropped} arrivals dropped",
+                snap.kpi_ok, snap.kpi_total
             ),
         )
     } else {
@@ -253,6 +254,15 @@ fn latency_and_success(kpi: &Kpi, plan: &[Phase], snap: &Snapshot) -> Vec<KpiRes
         false,
     ));
     out
+}
+
+/// Arrivals dropped at the in-flight cap during KPI phases (a drop in a chaos window says
+/// nothing about the KPI phases' tail); all of them when there is no per-second series yet.
+fn kpi_phase_drops(plan: &[Phase], snap: &Snapshot) -> u64 {
+    if snap.series.is_empty() {
+        return snap.dropped;
+    }
+    snap.series.iter().filter(|p| plan.get(p.phase).is_none_or(|ph| ph.kpi)).map(|p| p.dropped).sum()
 }
 
 fn kpi_phase_names(plan: &[Phase]) -> String {
@@ -451,6 +461,35 @@ mod tests {
         let r = evaluate(&Kpi::latency_and_success(), &plan, &snap(0, 0), &TargetEvidence::default());
         assert!(r.iter().all(|k| k.verdict == Verdict::NotMeasured), "{r:?}");
         assert!(by_id(&r, "p99").evidence.contains("no happy-path call"));
+    }
+
+    #[test]
+    fn drops_in_a_chaos_window_do_not_fail_the_kpi_phases() {
+        let plan = [phase("ramp", PhaseKind::Load, true), phase("chaos", PhaseKind::Chaos, false)];
+        let point = |phase: usize, dropped: u64| crate::metrics::SecondPoint {
+            t: phase as u32,
+            phase,
+            scheduled: 10,
+            started: 10 - dropped,
+            completed: 10,
+            dropped,
+            p50_ms: 1.0,
+            p95_ms: 1.0,
+            p99_ms: 1.0,
+            errors: [0; crate::metrics::shard::ERROR_CLASSES],
+            tool_completed: vec![10].into(),
+            tool_errors: vec![0].into(),
+            tool_p99_ms: vec![1.0].into(),
+        };
+        let mut s = snap(100, 100);
+        s.kpi_latency.p99_ms = 10.0;
+        s.dropped = 7;
+        s.series = std::sync::Arc::new(vec![point(0, 0), point(1, 7)]);
+        let r = evaluate(&Kpi::latency_and_success(), &plan, &s, &TargetEvidence::default());
+        assert!(r.iter().all(|k| k.verdict == Verdict::Pass), "{r:?}");
+        s.series = std::sync::Arc::new(vec![point(0, 2), point(1, 7)]);
+        let r = evaluate(&Kpi::latency_and_success(), &plan, &s, &TargetEvidence::default());
+        assert_eq!(by_id(&r, "p99").verdict, Verdict::Fail, "a drop in a KPI phase hides its tail");
     }
 
     #[test]

@@ -131,10 +131,14 @@ fn phase_windows<'a>(
         .iter()
         .enumerate()
         .filter(|(_, p)| matches!(p.kind, PhaseKind::Cache | PhaseKind::Soak))
-        .map(|(i, run)| Window {
-            run,
-            start: starts[i].as_ref(),
-            end: starts.get(i + 1).and_then(Option::as_ref).unwrap_or(after),
+        .filter_map(|(i, run)| {
+            // A phase ends where the next one starts; when that start was not scraped, where
+            // it ended is unknown, and running on to the end of the run would mix phases.
+            let end = match phases.get(i + 1) {
+                Some(_) => starts.get(i + 1)?.as_ref()?,
+                None => after,
+            };
+            Some(Window { run, start: starts[i].as_ref(), end })
         })
         .collect()
 }
@@ -252,6 +256,11 @@ mod tests {
         let soak = e.soak.unwrap();
         assert_eq!((soak.phase.as_str(), soak.seconds), ("soak", 700.0));
         assert_eq!((soak.rss_start_bytes, soak.rss_end_bytes), (Some(100.0), Some(120.0)), "ends where cache begins");
+        // A window whose end was not scraped is no evidence: it would run into the next phases.
+        let mut unknown_end = phases.clone();
+        unknown_end[2].metrics_at_start = None;
+        let e = gather(&four_runr(), Some(&expo(0, 0, 90)), Some(&expo(35, 610, 130)), 800.0, &unknown_end);
+        assert_eq!(e.soak, None, "the soak's end (the cache phase's start) is unknown");
         // A cache phase that never started is no evidence at all.
         let e = gather(&four_runr(), Some(&expo(0, 0, 90)), Some(&expo(35, 610, 130)), 800.0, &phases[..2]);
         assert_eq!((e.cache_hits, e.cache_phases.len()), (None, 0));

@@ -106,9 +106,17 @@ pub fn reconcile(
     };
 
     let mut findings = Vec::new();
+    // Without a status label on the counter only totals can be compared, never classes.
+    let codes_known = target.values().flat_map(|m| m.keys()).any(|code| code.parse::<u16>().is_ok());
+    if !codes_known && !target.is_empty() {
+        findings.push(format!(
+            "the target's {} has no `{}` label: totals compared, not status classes",
+            candidate.metric, profile.code_label
+        ));
+    }
     // Classes the client saw answers in but the target never counted, on any tool.
     let mut uncounted: Vec<&str> = Vec::new();
-    for class in CLASSES {
+    for class in CLASSES.iter().copied().filter(|_| codes_known) {
         let mut seen = 0u64;
         let mut codes: Vec<String> = Vec::new();
         let mut tools = 0;
@@ -136,7 +144,7 @@ pub fn reconcile(
         }
     }
     // A constant ratio per class across tools: the target counts each answer k times.
-    for class in CLASSES.iter().filter(|c| !uncounted.contains(c)) {
+    for class in CLASSES.iter().filter(|c| codes_known && !uncounted.contains(c)) {
         let ratios: Vec<(&str, f64)> = sent
             .iter()
             .filter_map(|c| {
@@ -200,7 +208,7 @@ pub fn reconcile(
                     .iter()
                     .filter(|c| client_classes.contains_key(**c) || target_classes.contains_key(**c))
                     .count();
-                for class in CLASSES {
+                for class in CLASSES.iter().copied().filter(|_| codes_known) {
                     let (cn, tn) = (
                         client_classes.get(class).copied().unwrap_or(0.0),
                         target_classes.get(class).copied().unwrap_or(0.0),
@@ -260,6 +268,17 @@ mod tests {
             "{:?}",
             double.findings
         );
+    }
+
+    #[test]
+    fn a_counter_without_status_codes_compares_totals_only() {
+        let after = parse("gateway_requests_total{tool=\"serpapi\"} 55\n");
+        let codes = [(200u16, 50u64), (403, 5)];
+        let client = [ClientCounts { tool: "serpapi", requests: 55, codes: &codes }];
+        let r = reconcile(&four_runr(), Some(&parse("")), &after, &client, 0.5);
+        assert!(!r.tools[0].mismatch, "{:?}", r.tools[0]);
+        assert_eq!(r.findings.len(), 1, "{:?}", r.findings);
+        assert!(r.findings[0].contains("no `code` label: totals compared"), "{:?}", r.findings);
     }
 
     /// The real gateway: every 2xx counted twice on every tool, no 4xx counted at all, and a

@@ -257,7 +257,11 @@ pub async fn run_cockpit(mut feeds: Feeds) -> std::io::Result<CockpitExit> {
             },
             r = feeds.stop_requests.changed(), if open[5] => match r {
                 Ok(()) => {
-                    if *feeds.stop_requests.borrow_and_update() > 0 && !app.finished {
+                    if *feeds.stop_requests.borrow_and_update() > 0 {
+                        // On the final frame a signal closes the cockpit, as `q` would.
+                        if app.finished {
+                            return Ok(CockpitExit::EngineFinished);
+                        }
                         app.set_status(StatusLevel::Warn, STOPPING_TEXT);
                         gate.mark();
                     }
