@@ -320,6 +320,23 @@ impl Monitor {
         *self.own_change.lock().unwrap_or_else(|e| e.into_inner()) = Some(tokio::time::Instant::now());
     }
 
+    /// Waits (at most `limit`) for the effect checks still pending: once the run is over each
+    /// is judged at once, and the report must carry its verdict, not "pending".
+    pub async fn settle_checks(&self, limit: Duration) {
+        let mut chaos = self.chaos.clone();
+        let settled = async {
+            loop {
+                if !chaos.borrow_and_update().checks.iter().any(|c| c.verdict == EffectVerdict::Pending) {
+                    return;
+                }
+                if chaos.changed().await.is_err() {
+                    return;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(limit, settled).await;
+    }
+
     pub fn checks(&self) -> Vec<EffectCheck> {
         self.chaos.borrow().checks.clone()
     }

@@ -19,6 +19,7 @@ use crate::scrape::reconcile::{self, ClientCounts, Reconciliation};
 pub const RECONCILE_TOLERANCE_PCT: f64 = 0.5;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Where the load goes, and the in-process gateway when there is one.
 pub struct Target {
@@ -114,6 +115,8 @@ impl Session {
     pub async fn finish(self) -> Outcome {
         let result = self.engine.join.await;
         let chaos_left = if self.keep_chaos { Vec::new() } else { self.monitor.clear_own().await };
+        // Effect checks judge as soon as the run is over; the report waits for their verdicts.
+        self.monitor.settle_checks(crate::scrape::fetch::DEFAULT_TIMEOUT + Duration::from_secs(2)).await;
         for task in &self.monitor_tasks {
             task.abort();
         }
