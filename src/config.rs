@@ -124,21 +124,17 @@ pub fn parse_percent(s: &str) -> Result<f64, String> {
     }
 }
 
-pub fn load_scenario(args: &RunArgs) -> Result<Scenario, String> {
+pub fn load_scenario(args: &RunArgs) -> Result<Scenario, ConfigError> {
     let quick = args.rate.is_some() || args.connections.is_some();
     if is_quick(args) {
         return quick_scenario(args);
     }
     if args.path.is_some() && !quick {
-        return Err(
-            "error: --path makes a quick run and needs --rate N (open model) or --connections C (closed loop)".into()
-        );
+        return Err(flag("--path makes a quick run and needs --rate N (open model) or --connections C (closed loop)"));
     }
     let mut scenario = match &args.scenario {
-        Some(path) => scenario::load_file(path).map_err(|e| e.to_string())?,
-        None => {
-            scenario::parse(std::path::Path::new("scenarios/proof.toml"), PROOF_SCENARIO).map_err(|e| e.to_string())?
-        }
+        Some(path) => scenario::load_file(path)?,
+        None => scenario::parse(std::path::Path::new("scenarios/proof.toml"), PROOF_SCENARIO)?,
     };
     apply_kpi_flags(args, &mut scenario);
     Ok(scenario)
@@ -157,28 +153,25 @@ fn apply_kpi_flags(args: &RunArgs, scenario: &mut Scenario) {
 /// through the same checks as a file, with every flag checked first. The step names no tool:
 /// its requests are counted under the flow's name (`GET /x`), and only latency and success
 /// are judged, since a plain HTTP server has no gateway KPIs.
-fn quick_scenario(args: &RunArgs) -> Result<Scenario, String> {
+fn quick_scenario(args: &RunArgs) -> Result<Scenario, ConfigError> {
     let path = args.path.clone().unwrap_or_else(|| "/".into());
     let duration = args.duration.unwrap_or(Duration::from_secs(10));
     let rate = args.rate.unwrap_or(0.0);
     if !(0.0..=1_000_000.0).contains(&rate) {
-        return Err(format!("error: --rate {rate}: expected arrivals per second from 0 to 1000000"));
+        return Err(flag(format!("--rate {rate}: expected arrivals per second from 0 to 1000000")));
     }
     if duration.is_zero() {
-        return Err("error: --duration must be above 0".into());
+        return Err(flag("--duration must be above 0"));
     }
     if args.connections == Some(0) {
-        return Err("error: --connections must be at least 1".into());
+        return Err(flag("--connections must be at least 1"));
     }
     let method = args.method.to_ascii_uppercase();
     if !["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"].contains(&method.as_str()) {
-        return Err(format!(
-            "error: --method {}: expected GET, POST, PUT, PATCH, DELETE, HEAD or OPTIONS",
-            args.method
-        ));
+        return Err(flag(format!("--method {}: expected GET, POST, PUT, PATCH, DELETE, HEAD or OPTIONS", args.method)));
     }
     if !path.starts_with('/') {
-        return Err(format!("error: --path {path:?} must start with /"));
+        return Err(flag(format!("--path {path:?} must start with /")));
     }
     let quoted = |s: &str| toml::Value::String(s.to_string()).to_string();
     let text = format!(
@@ -188,7 +181,7 @@ fn quick_scenario(args: &RunArgs) -> Result<Scenario, String> {
         quoted(&format!("{method} {}", shown_path(&path))),
         quoted(&path),
     );
-    let mut scenario = scenario::parse(std::path::Path::new("<quick run>"), &text).map_err(|e| e.to_string())?;
+    let mut scenario = scenario::parse(std::path::Path::new("<quick run>"), &text)?;
     scenario.kpi = scenario::Kpi::latency_and_success();
     apply_kpi_flags(args, &mut scenario);
     Ok(scenario)
@@ -204,6 +197,32 @@ fn shown_path(path: &str) -> String {
         }
         None => path.to_string(),
     }
+}
+
+/// Why a run cannot start: a usage error (exit 2), printed once as it reads here.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// Already a located diagnostic (`error: …` with file, line and column).
+    #[error("{0}")]
+    Scenario(Box<scenario::ScenarioError>),
+    #[error("error: {0}")]
+    Flag(String),
+    #[error("error: {0}")]
+    Target(#[from] scenario::target::InvalidTarget),
+    #[error("{}", crate::outcome::error_text(.0))]
+    Profile(#[from] crate::scrape::profile_file::ProfileError),
+    #[error("error: {0}")]
+    ReportDir(#[from] crate::report::ReportError),
+}
+
+impl From<scenario::ScenarioError> for ConfigError {
+    fn from(e: scenario::ScenarioError) -> Self {
+        Self::Scenario(Box::new(e))
+    }
+}
+
+fn flag(what: impl Into<String>) -> ConfigError {
+    ConfigError::Flag(what.into())
 }
 
 /// Everything a run is, validated: built once from the flags, read by the session and views.
@@ -228,30 +247,30 @@ pub struct RunConfig {
 impl RunConfig {
     /// Checks every flag and the scenario, resolves the profile and prepares the run
     /// directory; the error is a usage error's message.
-    pub fn build(args: RunArgs) -> Result<Self, String> {
+    pub fn build(args: RunArgs) -> Result<Self, ConfigError> {
         let mut scenario = load_scenario(&args)?;
         if let Some(phase) = &args.phase {
             if !scenario.phases.iter().any(|p| &p.name == phase) {
                 let names: Vec<_> = scenario.phases.iter().map(|p| p.name.as_str()).collect();
-                return Err(format!("error: no phase named {phase:?}; the scenario has: {}", names.join(", ")));
+                return Err(flag(format!("no phase named {phase:?}; the scenario has: {}", names.join(", "))));
             }
         }
         if args.max_inflight == Some(0) {
-            return Err("error: --max-inflight must be at least 1".into());
+            return Err(flag("--max-inflight must be at least 1"));
         }
         if !(args.rate_scale.is_finite() && args.rate_scale > 0.0) {
-            return Err("error: --rate-scale must be a number above 0".into());
+            return Err(flag("--rate-scale must be a number above 0"));
         }
         let peak = scenario.peak_rate() * args.rate_scale;
         if !peak.is_finite() || peak > MAX_RATE {
-            return Err(format!(
-                "error: --rate-scale {} makes the peak rate {peak} arrivals/s; at most {MAX_RATE}",
+            return Err(flag(format!(
+                "--rate-scale {} makes the peak rate {peak} arrivals/s; at most {MAX_RATE}",
                 args.rate_scale
-            ));
+            )));
         }
         let target = args.target.clone().or_else(|| scenario.target.clone());
         if let Some(url) = &target {
-            scenario::target::check(url).map_err(|e| format!("error: {e}"))?;
+            scenario::target::check(url)?;
         }
         // A quick run names no gateway: it gets the generic profile unless told otherwise.
         let profile_name = args.profile.clone().unwrap_or_else(|| {
@@ -261,10 +280,9 @@ impl RunConfig {
                 scenario.profile.clone()
             }
         });
-        let profile = crate::scrape::profile_file::resolve(&profile_name).map_err(|e| format!("error: {e}"))?;
+        let profile = crate::scrape::profile_file::resolve(&profile_name)?;
         let started_at = chrono::Utc::now();
-        let report_dir = crate::report::prepare_run_dir(args.report_dir.as_deref(), &scenario.name, started_at)
-            .map_err(|e| format!("error: {e}"))?;
+        let report_dir = crate::report::prepare_run_dir(args.report_dir.as_deref(), &scenario.name, started_at)?;
         scenario.target = target.clone();
         Ok(Self {
             engine: engine_options(&args, profile.answers.clone()),

@@ -17,6 +17,16 @@ pub mod exit {
     pub const INTERRUPTED: i32 = 130;
 }
 
+/// An error as printed: `error: …`, once, also for one that is already a located diagnostic.
+pub fn error_text(e: &dyn std::fmt::Display) -> String {
+    let text = e.to_string();
+    if text.starts_with("error:") {
+        text
+    } else {
+        format!("error: {text}")
+    }
+}
+
 /// What a finished session hands to the views.
 pub struct Outcome {
     pub snapshot: Arc<Snapshot>,

@@ -64,7 +64,7 @@ pub async fn chaos(cmd: ChaosCommand) -> i32 {
             }
         },
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("{}", crate::outcome::error_text(&e));
             return exit::USAGE;
         }
     };

@@ -26,7 +26,7 @@ pub async fn run(args: ProbeArgs) -> i32 {
     let profile = match crate::scrape::profile_file::resolve(&args.profile) {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("{}", crate::outcome::error_text(&e));
             return exit::USAGE;
         }
     };

@@ -12,8 +12,9 @@ pub async fn main(args: RunArgs) -> i32 {
     let config = match RunConfig::build(args) {
         Ok(c) => c,
         Err(e) => {
-            eprint!("{e}");
-            if !e.ends_with('\n') {
+            let text = e.to_string();
+            eprint!("{text}");
+            if !text.ends_with('\n') {
                 eprintln!();
             }
             return exit::USAGE;

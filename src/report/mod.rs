@@ -291,7 +291,7 @@ pub fn prepare_run_dir(
     explicit: Option<&Path>,
     scenario: &str,
     started: chrono::DateTime<chrono::Utc>,
-) -> Result<PathBuf, String> {
+) -> Result<PathBuf, ReportError> {
     let dir = match explicit {
         Some(dir) => {
             std::fs::create_dir_all(dir).map_err(|e| unwritable(dir, &e))?;
@@ -323,8 +323,8 @@ pub fn prepare_run_dir(
     Ok(dir)
 }
 
-fn unwritable(path: &Path, e: &std::io::Error) -> String {
-    format!("cannot write the report to {}: {e}", path.display())
+fn unwritable(path: &Path, e: &std::io::Error) -> ReportError {
+    ReportError::Unwritable { path: path.to_path_buf(), source: std::io::Error::new(e.kind(), e.to_string()) }
 }
 
 /// Writes every file of the run directory, each masked of the run's secrets by value.
@@ -367,12 +367,26 @@ fn render_masked(report: &RunReport, dir: &Path, secrets: &crate::redact::Secret
     Ok(())
 }
 
-pub fn read(dir: &Path) -> Result<RunReport, String> {
+/// Why a run directory cannot be read or written; each names its path.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("cannot read {}: {source}", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{}: {source}", path.display())]
+    Parse { path: PathBuf, source: serde_json::Error },
+    #[error("{}: schema {found:?}, this proofdeck reads {SCHEMA:?}", path.display())]
+    Schema { path: PathBuf, found: String },
+    #[error("cannot write the report to {}: {source}", path.display())]
+    Unwritable { path: PathBuf, source: std::io::Error },
+}
+
+pub fn read(dir: &Path) -> Result<RunReport, ReportError> {
     let path = dir.join("report.json");
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let report: RunReport = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let text = std::fs::read_to_string(&path).map_err(|source| ReportError::Read { path: path.clone(), source })?;
+    let report: RunReport =
+        serde_json::from_str(&text).map_err(|source| ReportError::Parse { path: path.clone(), source })?;
     if report.schema != SCHEMA {
-        return Err(format!("{}: schema {:?}, this proofdeck reads {SCHEMA:?}", path.display(), report.schema));
+        return Err(ReportError::Schema { path, found: report.schema });
     }
     Ok(report)
 }

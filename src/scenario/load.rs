@@ -217,7 +217,7 @@ impl<'a> Loader<'a> {
             .unwrap_or_else(|| self.file.file_stem().map_or("scenario".into(), |s| s.to_string_lossy().into_owned()));
         if let Some(t) = &raw.target {
             if let Err(e) = super::target::check(t.get_ref()) {
-                return Err(self.err(t.span(), e).expected("an http:// or https:// base URL"));
+                return Err(self.err(t.span(), e.to_string()).expected("an http:// or https:// base URL"));
             }
         }
         let profile = match &raw.profile {

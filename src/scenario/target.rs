@@ -1,23 +1,28 @@
 //! The one rule for a target base URL, shared by `--target`, a scenario's `target` and every
 //! subcommand: `http(s)://host[:port][/prefix]`, userinfo allowed (and never shown).
 
+/// A target URL that cannot be one: the value (credentials masked) and why.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("invalid target {shown:?}: {why}")]
+pub struct InvalidTarget {
+    pub shown: String,
+    pub why: String,
+}
+
 /// Why `url` cannot be a target, naming the value with any credentials masked.
-pub fn check(url: &str) -> Result<(), String> {
-    let shown = masked(url);
-    let parsed = reqwest::Url::parse(url).map_err(|e| format!("invalid target {shown:?}: {e}"))?;
+pub fn check(url: &str) -> Result<(), InvalidTarget> {
+    let invalid = |why: String| InvalidTarget { shown: masked(url), why };
+    let parsed = reqwest::Url::parse(url).map_err(|e| invalid(e.to_string()))?;
     if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(format!(
-            "invalid target {shown:?}: scheme {:?} is not supported; expected http:// or https://",
-            parsed.scheme()
-        ));
+        let why = format!("scheme {:?} is not supported; expected http:// or https://", parsed.scheme());
+        return Err(invalid(why));
     }
     if parsed.host_str().is_none_or(str::is_empty) {
-        return Err(format!("invalid target {shown:?}: no host; expected http(s)://host[:port]"));
+        return Err(invalid("no host; expected http(s)://host[:port]".into()));
     }
     if parsed.query().is_some() || parsed.fragment().is_some() {
-        return Err(format!(
-            "invalid target {shown:?}: a target is a base URL without ?query or #fragment; put those in the step's path"
-        ));
+        let why = "a target is a base URL without ?query or #fragment; put those in the step's path";
+        return Err(invalid(why.into()));
     }
     Ok(())
 }
@@ -54,10 +59,10 @@ mod tests {
             ("http://127.0.0.1/?a=1", "?query"),
             ("http://127.0.0.1/#x", "#fragment"),
         ] {
-            let e = check(bad).unwrap_err();
+            let e = check(bad).unwrap_err().to_string();
             assert!(e.contains(says), "{bad}: {e}");
         }
-        let e = check("ftp://admin:hunter2pw@127.0.0.1").unwrap_err();
+        let e = check("ftp://admin:hunter2pw@127.0.0.1").unwrap_err().to_string();
         assert!(!e.contains("hunter2pw") && e.contains("***@127.0.0.1"), "{e}");
         assert_eq!(masked("http://a:b@h:1/x@y"), "http://***@h:1/x@y");
         assert_eq!(masked("nothing-here"), "nothing-here");

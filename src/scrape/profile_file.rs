@@ -26,6 +26,18 @@ use std::path::Path;
 const BUILTIN: [(&str, &str); 2] =
     [("4runr", include_str!("../../profiles/4runr.toml")), ("generic", include_str!("../../profiles/generic.toml"))];
 
+/// Why a profile could not be used; each names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    #[error("cannot read profile {}: {source}", path.display())]
+    Read { path: std::path::PathBuf, source: std::io::Error },
+    /// A TOML mistake, located (a rendered diagnostic).
+    #[error("{0}")]
+    Syntax(String),
+    #[error("{}: {what}", path.display())]
+    Invalid { path: std::path::PathBuf, what: String },
+}
+
 /// Everything proofdeck needs to know about a kind of target.
 #[derive(Clone, Debug)]
 pub struct Profile {
@@ -100,21 +112,23 @@ pub fn four_runr() -> TargetProfile {
 }
 
 /// `4runr`, `generic`, or a path to a profile file.
-pub fn resolve(name_or_path: &str) -> Result<Profile, String> {
+pub fn resolve(name_or_path: &str) -> Result<Profile, ProfileError> {
     match builtin(name_or_path) {
         Some(p) => Ok(p),
         None => load(Path::new(name_or_path)),
     }
 }
 
-pub fn load(path: &Path) -> Result<Profile, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read profile {}: {e}", path.display()))?;
+pub fn load(path: &Path) -> Result<Profile, ProfileError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Read { path: path.into(), source })?;
     parse(path, &text)
 }
 
-pub fn parse(path: &Path, text: &str) -> Result<Profile, String> {
-    let raw: RawProfile = toml::from_str(text)
-        .map_err(|e| crate::scenario::ScenarioError::at(path, text, e.span(), e.message().trim()).to_string())?;
+pub fn parse(path: &Path, text: &str) -> Result<Profile, ProfileError> {
+    let raw: RawProfile = toml::from_str(text).map_err(|e| {
+        ProfileError::Syntax(crate::scenario::ScenarioError::at(path, text, e.span(), e.message().trim()).to_string())
+    })?;
+    let invalid = |what: String| ProfileError::Invalid { path: path.into(), what };
     let mut profile = match raw.extends.as_deref() {
         None => Profile {
             metrics: TargetProfile {
@@ -126,9 +140,8 @@ pub fn parse(path: &Path, text: &str) -> Result<Profile, String> {
             chaos: None,
             answers: AnswerRules::default(),
         },
-        Some(base) => builtin(base).ok_or_else(|| {
-            format!("{}: unknown profile to extend {base:?}; built in: {}", path.display(), builtin_names())
-        })?,
+        Some(base) => builtin(base)
+            .ok_or_else(|| invalid(format!("unknown profile to extend {base:?}; built in: {}", builtin_names())))?,
     };
     profile.metrics.name =
         raw.name.unwrap_or_else(|| path.file_stem().map_or("profile".into(), |s| s.to_string_lossy().into_owned()));
@@ -140,7 +153,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Profile, String> {
     }
     for (key, list) in raw.inputs {
         let input = Input::ALL.into_iter().find(|i| i.name() == key).ok_or_else(|| {
-            format!("{}: unknown input {key:?}; inputs are {}", path.display(), Input::ALL.map(|i| i.name()).join(", "))
+            invalid(format!("unknown input {key:?}; inputs are {}", Input::ALL.map(|i| i.name()).join(", ")))
         })?;
         let candidates =
             list.into_iter().map(|c| Candidate { metric: c.metric, scale: c.scale, group_by: c.group_by }).collect();
@@ -152,12 +165,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Profile, String> {
         for r in raw.classify {
             let class = ErrorClass::from_name(&r.class).ok_or_else(|| {
                 let names: Vec<&str> = ErrorClass::ALL.iter().map(|c| c.name()).collect();
-                format!(
-                    "{}: unknown class {:?} in [[classify]]; classes are {}",
-                    path.display(),
-                    r.class,
-                    names.join(", ")
-                )
+                invalid(format!("unknown class {:?} in [[classify]]; classes are {}", r.class, names.join(", ")))
             })?;
             rules.push((AnswerMatch { status: r.status, body: r.body }, class));
         }
@@ -168,8 +176,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Profile, String> {
         profile.answers.fast_fail = Some(AnswerMatch { status: m.status, body: m.body });
     }
     if let Some(c) = raw.chaos {
-        profile.chaos =
-            Some(ChaosRoutes::parse(&c.inject, &c.clear, &c.status).map_err(|e| format!("{}: {e}", path.display()))?);
+        profile.chaos = Some(ChaosRoutes::parse(&c.inject, &c.clear, &c.status).map_err(invalid)?);
     }
     Ok(profile)
 }
@@ -212,15 +219,16 @@ mod tests {
 
     #[test]
     fn mistakes_are_located() {
-        let e = parse(Path::new("gw.toml"), "[inputs]\nlatncy = []\n").unwrap_err();
+        let e = parse(Path::new("gw.toml"), "[inputs]\nlatncy = []\n").unwrap_err().to_string();
         assert!(e.contains("unknown input \"latncy\""), "{e}");
-        let e = parse(Path::new("gw.toml"), "name = \"x\"\nbogus = 1\n").unwrap_err();
+        let e = parse(Path::new("gw.toml"), "name = \"x\"\nbogus = 1\n").unwrap_err().to_string();
         assert!(e.contains("gw.toml:2:1") && e.contains("unknown field `bogus`"), "{e}");
         let e = parse(
             Path::new("gw.toml"),
             "[chaos]\ninject = \"FLY /x\"\nclear = \"DELETE /y/{tool}\"\nstatus = \"GET /z\"\n",
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("FLY"), "{e}");
     }
 }
