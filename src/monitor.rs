@@ -389,7 +389,8 @@ impl Monitor {
         let (mut verdict, mut detail) = effect::judge(before, after);
         if verdict == EffectVerdict::NoObservedEffect {
             // The client saw nothing; did the target see the failures it injected?
-            let injected = self.target_chaos_count(&tool).await.zip(baseline).map(|(now, then)| now - then);
+            // A tool's series appears with its first injected failure: absent before means 0.
+            let injected = self.target_chaos_count(&tool).await.map(|now| now - baseline.unwrap_or(0.0));
             if let Some(n) = injected.filter(|n| *n > 0.0) {
                 verdict = EffectVerdict::Absorbed;
                 detail = format!("{detail}; the target counted {n} injected failures (retries or cache absorbed them)");
