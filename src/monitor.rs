@@ -386,16 +386,15 @@ impl Monitor {
         };
         let before = effect::window(&snap.series, index, at - EFFECT_WINDOW_S, at.floor());
         let after = effect::window(&snap.series, index, at.ceil(), at + EFFECT_WINDOW_S + 1.0);
-        let (mut verdict, mut detail) = effect::judge(before, after);
-        if verdict == EffectVerdict::NoObservedEffect {
-            // The client saw nothing; did the target see the failures it injected?
-            // A tool's series appears with its first injected failure: absent before means 0.
+        let (verdict, detail) = effect::judge(before, after);
+        // The client saw nothing; did the target see the failures it injected? A tool's
+        // series appears with its first injected failure: absent before means 0.
+        let (verdict, detail) = if verdict == EffectVerdict::NoObservedEffect {
             let injected = self.target_chaos_count(&tool).await.map(|now| now - baseline.unwrap_or(0.0));
-            if let Some(n) = injected.filter(|n| *n > 0.0) {
-                verdict = EffectVerdict::Absorbed;
-                detail = format!("{detail}; the target counted {n} injected failures (retries or cache absorbed them)");
-            }
-        }
+            effect::absorbed_or_not(verdict, detail, injected)
+        } else {
+            (verdict, detail)
+        };
         self.record(Event::ChaosVerdict { id, tool: tool.clone(), verdict: verdict.clone(), detail: detail.clone() });
         self.set_verdict(id, verdict, detail);
     }

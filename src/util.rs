@@ -35,3 +35,37 @@ pub fn printable(text: &str, keep_newlines: bool) -> String {
     }
     out
 }
+
+/// Text escaped for XML content and attribute values. Characters XML 1.0 forbids (controls
+/// other than tab, newline and CR; U+FFFE, U+FFFF) are dropped; tab, newline and CR are kept
+/// when `keep_line_breaks`, else turned into spaces.
+pub fn xml_escape(s: &str, keep_line_breaks: bool) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&apos;"),
+            '\t' | '\n' | '\r' if keep_line_breaks => o.push(c),
+            '\t' | '\n' | '\r' => o.push(' '),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xml_escape_and_printable() {
+        assert_eq!(xml_escape("a<b & 'c'\u{1}\n", false), "a&lt;b &amp; &apos;c&apos; ");
+        assert_eq!(xml_escape("l1\nl2\u{FFFF}", true), "l1\nl2");
+        assert_eq!(printable("a\u{1b}[2Jb\n", true), "a\\u{1b}[2Jb\n");
+        assert_eq!(printable("a\nb", false), "a\\nb");
+    }
+}

@@ -53,6 +53,18 @@ pub fn judge(before: Window, after: Window) -> (EffectVerdict, String) {
     }
 }
 
+/// The client saw no effect; if the target counted the failures it injected (`injected`,
+/// its counter's growth over the check), its retries or cache absorbed them.
+pub fn absorbed_or_not(verdict: EffectVerdict, detail: String, injected: Option<f64>) -> (EffectVerdict, String) {
+    match injected.filter(|n| *n > 0.0) {
+        Some(n) if verdict == EffectVerdict::NoObservedEffect => (
+            EffectVerdict::Absorbed,
+            format!("{detail}; the target counted {n} injected failures (retries or cache absorbed them)"),
+        ),
+        _ => (verdict, detail),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,5 +80,16 @@ mod tests {
         assert_eq!(judge(w(100, 1, 20.0), w(100, 2, 25.0)).0, EffectVerdict::NoObservedEffect);
         assert_eq!(judge(w(5, 0, 20.0), w(100, 50, 20.0)).0, EffectVerdict::NotEnoughTraffic);
         assert!(judge(w(100, 0, 20.0), w(100, 30, 20.0)).1.contains("0.0% → 30.0%"));
+    }
+
+    #[test]
+    fn no_client_effect_with_injections_counted_is_absorbed() {
+        let none = EffectVerdict::NoObservedEffect;
+        let (v, d) = absorbed_or_not(none.clone(), "error rate 0.0% → 1.2%".into(), Some(41.0));
+        assert_eq!(v, EffectVerdict::Absorbed);
+        assert!(d.ends_with("the target counted 41 injected failures (retries or cache absorbed them)"), "{d}");
+        assert_eq!(absorbed_or_not(none.clone(), "x".into(), Some(0.0)).0, none, "nothing injected");
+        assert_eq!(absorbed_or_not(none.clone(), "x".into(), None).0, none, "no counter, no claim");
+        assert_eq!(absorbed_or_not(EffectVerdict::Observed, "x".into(), Some(5.0)).0, EffectVerdict::Observed);
     }
 }

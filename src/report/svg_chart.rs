@@ -846,22 +846,9 @@ fn free_slot(placed: &[(f64, f64, f64, f64)], x0: f64, x1: f64, y_min: f64, y_ma
 // Text helpers
 // ---------------------------------------------------------------------------------------
 
-/// Escapes text for XML content and attribute values; drops characters XML 1.0 forbids.
+/// Text escaped for XML (one rule for every XML file proofdeck writes).
 fn esc(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&apos;"),
-            '\t' | '\n' | '\r' => o.push(' '),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
-            c => o.push(c),
-        }
-    }
-    o
+    crate::util::xml_escape(s, false)
 }
 
 /// At most `max` characters, with an ellipsis when shortened.

@@ -1234,7 +1234,7 @@ impl<'a> Converter<'a> {
         match sources.as_slice() {
             [("json", path)] => match json_pointer(&path.value) {
                 Some(pointer) => {
-                    let secret = is_secret(&var);
+                    let secret = crate::redact::is_secret_key(&var);
                     match step.captures.iter_mut().find(|(v, _, _)| *v == var) {
                         Some(existing) => *existing = (var.clone(), pointer, secret),
                         None => step.captures.push((var.clone(), pointer, secret)),
@@ -1661,11 +1661,6 @@ fn literal_field(body: Option<&Out>, key: &str) -> Option<String> {
 
 fn is_plain_name(s: &str) -> bool {
     !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-}
-
-fn is_secret(var: &str) -> bool {
-    let v = var.to_ascii_lowercase();
-    v.ends_with("token") || ["secret", "password", "apikey", "api_key"].iter().any(|w| v.contains(w))
 }
 
 /// A simple JSONPath (`$.a.b`, `$.items[0].id`, `$['a b']`) as a JSON pointer (`/a/b`);

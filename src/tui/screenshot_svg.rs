@@ -645,23 +645,9 @@ fn hex((r, g, b): Rgb) -> String {
     format!("#{r:02x}{g:02x}{b:02x}")
 }
 
-/// Escapes text for XML; drops characters XML 1.0 forbids (control characters other than
-/// tab/newline/CR, U+FFFE, U+FFFF) and turns tab/newline/CR into spaces.
+/// Text escaped for XML (one rule for every XML file proofdeck writes).
 fn esc(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&apos;"),
-            '\t' | '\n' | '\r' => o.push(' '),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
-            c => o.push(c),
-        }
-    }
-    o
+    crate::util::xml_escape(s, false)
 }
 
 #[cfg(test)]
