@@ -262,3 +262,94 @@ fn empty_point(t: u32, phase: usize, tools: usize) -> SecondPoint {
         tool_p99_ms: Arc::from(vec![0.0; tools]),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::shard::StepRecord;
+    use crate::metrics::ErrorClass;
+
+    fn step(tool: usize, latency_ms: u64, error: Option<ErrorClass>, kpi: bool) -> StepRecord {
+        StepRecord {
+            tool,
+            latency_us: latency_ms * 1000,
+            service_us: latency_ms * 1000,
+            status: if error.is_some() { 500 } else { 200 },
+            error,
+            kpi,
+            fast_fail: false,
+        }
+    }
+
+    fn setup() -> (Recorder, Aggregator) {
+        let tools = ["a".to_string(), "b".to_string()];
+        (Recorder::new(2, 0, 2), Aggregator::new(Snapshot::empty(&tools, &[])))
+    }
+
+    #[test]
+    fn every_recorded_step_is_counted_once_and_seconds_close_in_order() {
+        let (rec, mut agg) = setup();
+        for i in 0..100 {
+            rec.record_step(step(i % 2, 10 + i as u64, None, true));
+        }
+        rec.record_step(step(1, 5, Some(ErrorClass::Upstream), true));
+        let p = Progress::default();
+        let s = agg.tick(&rec, &p, 0.4);
+        assert_eq!((s.completed, s.tools[0].requests, s.tools[1].requests), (101, 50, 51));
+        assert_eq!((s.kpi_total, s.kpi_ok), (101, 100));
+        assert_eq!(s.errors().get(ErrorClass::Upstream), 1);
+        assert!(s.series.is_empty(), "the first second is still open");
+        // Nothing new: the totals stay, and two seconds close at once when ticks are late.
+        let s = agg.tick(&rec, &p, 2.1);
+        assert_eq!(s.completed, 101, "a drained shard is not counted twice");
+        assert_eq!(s.series.iter().map(|p| p.t).collect::<Vec<_>>(), [0, 1]);
+        assert_eq!(s.series[0].completed, 101);
+        assert_eq!(s.series[0].tool_completed.as_ref(), [50, 51]);
+        assert_eq!(s.series[1].completed, 0);
+        let q = s.tools[0].latency;
+        assert!(q.p50_ms >= 55.0 && q.p50_ms <= 62.0, "p50 of 10, 12, …, 108 ms: {}", q.p50_ms);
+    }
+
+    #[test]
+    fn failure_details_are_bounded_per_tool_and_class_and_counted() {
+        let (rec, mut agg) = setup();
+        let fail = step(0, 1, Some(ErrorClass::Timeout), false);
+        for i in 0..20 {
+            rec.record_failed_step(fail, &format!("no answer #{}", i % 8));
+        }
+        rec.record_failed_step(step(1, 1, Some(ErrorClass::Connect), false), "refused");
+        let s = agg.tick(&rec, &Progress::default(), 0.5);
+        let timeouts: Vec<_> = s.failures.iter().filter(|f| f.tool == "a").collect();
+        assert_eq!(timeouts.len(), FAILURE_DETAILS_PER_CLASS, "the first distinct details only");
+        assert_eq!(timeouts[0].detail, "no answer #0");
+        assert_eq!(timeouts[0].count, 3, "#0 came 3 times in 20");
+        assert!(s.failures.iter().any(|f| f.tool == "b" && f.class == ErrorClass::Connect && f.count == 1));
+        // Later ticks add to the kept details and keep out new ones past the bound.
+        rec.record_failed_step(fail, "no answer #0");
+        rec.record_failed_step(fail, "something new");
+        let s = agg.tick(&rec, &Progress::default(), 0.9);
+        let first = s.failures.iter().find(|f| f.detail == "no answer #0").unwrap();
+        assert_eq!(first.count, 4);
+        assert!(!s.failures.iter().any(|f| f.detail == "something new"));
+    }
+
+    #[test]
+    fn captured_secrets_are_scrubbed_from_kept_details() {
+        let (rec, mut agg) = setup();
+        rec.remember_secret("tok-123456");
+        rec.record_failed_step(step(0, 1, Some(ErrorClass::Auth), false), "HTTP 401 bad token tok-123456");
+        let s = agg.tick(&rec, &Progress::default(), 0.5);
+        assert_eq!(s.failures[0].detail, "HTTP 401 bad token ***");
+    }
+
+    #[test]
+    fn dropped_never_exceeds_arrivals_in_a_second() {
+        let (rec, mut agg) = setup();
+        rec.arrivals.fetch_add(10, Ordering::Relaxed);
+        rec.dropped.fetch_add(3, Ordering::Relaxed);
+        let s = agg.close(&rec, &Progress::default(), 0.9);
+        let p = &s.series[0];
+        assert_eq!((p.scheduled, p.dropped, p.started), (10, 3, 7));
+        assert_eq!((s.arrivals, s.started, s.dropped), (10, 7, 3));
+    }
+}
