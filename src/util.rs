@@ -57,6 +57,117 @@ pub fn xml_escape(s: &str, keep_line_breaks: bool) -> String {
     o
 }
 
+/// A strict check of the XML proofdeck writes (SVG charts, screenshots), for tests: one
+/// checker for every writer.
+#[cfg(test)]
+/// Tiny XML well-formedness checker: balanced tags, quoted attributes, valid entity
+/// references, no stray `<`/`&`, exactly one root element.
+pub(crate) fn check_xml(doc: &str) -> Result<(), String> {
+    let b = doc.as_bytes();
+    let mut stack: Vec<String> = Vec::new();
+    let mut roots = 0;
+    let mut i = 0;
+    let check_text = |t: &str| -> Result<(), String> {
+        let mut rest = t;
+        while let Some(p) = rest.find('&') {
+            let after = &rest[p + 1..];
+            let end = after.find(';').ok_or("unterminated entity")?;
+            let ent = &after[..end];
+            let ok = matches!(ent, "amp" | "lt" | "gt" | "quot" | "apos") || (ent.starts_with('#') && ent.len() > 1);
+            if !ok {
+                return Err(format!("bad entity &{ent};"));
+            }
+            rest = &after[end + 1..];
+        }
+        if t.contains('>') && t.contains("]]>") {
+            return Err("]]> in text".into());
+        }
+        if t.chars().any(|c| (c as u32) < 0x20 && !"\t\n\r".contains(c)) {
+            return Err("control character".into());
+        }
+        Ok(())
+    };
+    while i < b.len() {
+        if b[i] != b'<' {
+            let next = doc[i..].find('<').map_or(b.len(), |p| i + p);
+            let text = &doc[i..next];
+            if stack.is_empty() && !text.trim().is_empty() {
+                return Err(format!("text outside root: {text:?}"));
+            }
+            check_text(text)?;
+            i = next;
+            continue;
+        }
+        let rest = &doc[i..];
+        if rest.starts_with("<?") {
+            if i != 0 {
+                return Err("XML declaration not at start".into());
+            }
+            i += rest.find("?>").ok_or("unterminated <?")? + 2;
+            continue;
+        }
+        if rest.starts_with("<!--") {
+            i += rest.find("-->").ok_or("unterminated comment")? + 3;
+            continue;
+        }
+        let end = rest.find('>').ok_or("unterminated tag")?;
+        let tag = &rest[1..end];
+        if tag.contains('<') {
+            return Err(format!("'<' inside tag: {tag}"));
+        }
+        i += end + 1;
+        if let Some(name) = tag.strip_prefix('/') {
+            let open = stack.pop().ok_or(format!("unexpected </{name}>"))?;
+            if open != name.trim() {
+                return Err(format!("</{name}> closes <{open}>"));
+            }
+            continue;
+        }
+        let self_closing = tag.ends_with('/');
+        let body = tag.trim_end_matches('/');
+        let name_end = body.find(|c: char| c.is_whitespace()).unwrap_or(body.len());
+        let name = &body[..name_end];
+        if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || ":-_".contains(c)) {
+            return Err(format!("bad tag name {name:?}"));
+        }
+        // attributes: name="value" pairs
+        let mut a = body[name_end..].trim();
+        let mut seen = Vec::new();
+        while !a.is_empty() {
+            let eq = a.find('=').ok_or(format!("attr without value in <{name}>"))?;
+            let an = a[..eq].trim();
+            if an.is_empty() || an.contains(char::is_whitespace) {
+                return Err(format!("bad attr name {an:?}"));
+            }
+            if seen.contains(&an) {
+                return Err(format!("duplicate attr {an}"));
+            }
+            seen.push(an);
+            let v = a[eq + 1..].trim_start();
+            let q = v.chars().next().ok_or("missing attr value")?;
+            if q != '"' && q != '\'' {
+                return Err(format!("unquoted attr {an}"));
+            }
+            let close = v[1..].find(q).ok_or("unterminated attr")?;
+            check_text(&v[1..1 + close])?;
+            a = v[close + 2..].trim_start();
+        }
+        if stack.is_empty() {
+            roots += 1;
+        }
+        if !self_closing {
+            stack.push(name.to_string());
+        }
+    }
+    if !stack.is_empty() {
+        return Err(format!("unclosed: {stack:?}"));
+    }
+    if roots != 1 {
+        return Err(format!("{roots} root elements"));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
