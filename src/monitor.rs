@@ -64,7 +64,6 @@ pub struct Monitor {
     /// Breaker states seen in the target's scrapes, on the run clock.
     pub breakers: Arc<Mutex<BreakerTimeline>>,
     metrics: MetricsSource,
-    profile_name: String,
     profile: Arc<TargetProfile>,
     /// When this run last changed chaos itself; the poller ignores differences right after.
     own_change: Arc<Mutex<Option<tokio::time::Instant>>>,
@@ -106,7 +105,6 @@ impl Monitor {
             touched: Arc::default(),
             breakers: Arc::default(),
             metrics,
-            profile_name: profile.metrics.name.clone(),
             profile: Arc::new(profile.metrics.clone()),
             own_change: Arc::default(),
             phase_runs: Arc::default(),
@@ -410,7 +408,7 @@ impl Monitor {
 
     async fn chaos_poll_loop(self) {
         let Some(client) = self.client.clone() else {
-            let detail = format!("the target profile {} has no chaos routes", self.profile_name);
+            let detail = format!("the target profile {} has no chaos routes", self.profile.name);
             self.record(Event::ChaosUnavailable { detail });
             self.chaos_tx.send_modify(|c| c.unavailable = Some(NO_CHAOS_API.into()));
             return;

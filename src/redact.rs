@@ -260,7 +260,7 @@ headers = { "X-Trace" = "Token abcdef123456" }
         for secret in ["eyJtoken123", "eyJhbGciOi", "hunter2pw", "s3cretpass", "abcdef123456"] {
             assert!(!masked.contains(secret), "{secret} in {masked}");
         }
-        assert!(masked.contains("page") || !leaked.contains("page"), "{masked}");
+        assert!(masked.contains("GET /x?access_token=*** with"), "the rest of the text stays: {masked}");
         assert_eq!(s.mask("application/json page=2"), "application/json page=2", "plain values stay");
         assert!(Secrets::from_run("[[phase]]\nname = \"p\"\n", "http://127.0.0.1:1").is_empty());
     }

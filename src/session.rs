@@ -176,16 +176,14 @@ impl Reporter {
         let mut verdict = kpi::judge_run(snapshot, &kpis);
         // A report of part of the plan proves only part of it: never an all-green suite.
         if ending.partial {
-            verdict.run.push(match &ending.abort {
+            verdict.fail_for(match &ending.abort {
                 Some(why) => format!("the run did not finish: {why}"),
                 None => format!("the run was interrupted after {:.1} s; the plan did not finish", snapshot.elapsed_s),
             });
-            verdict.passed = false;
         }
         // A run that leaves chaos behind on the target is not a clean pass, whatever it measured.
         for l in ending.chaos_left {
-            verdict.run.push(format!("chaos left on the target: {} {} ({})", l.tool, l.state, l.why));
-            verdict.passed = false;
+            verdict.fail_for(format!("chaos left on the target: {} {} ({})", l.tool, l.state, l.why));
         }
         let reconciliation =
             reconcile_run(snapshot, self.metrics_before.as_deref(), metrics_after.as_deref(), &self.profile);

@@ -566,8 +566,11 @@ fn chaos_scenario(dir: &Path, secs: u32, inject: bool) -> String {
     path.to_string_lossy().into_owned()
 }
 
-fn run_headless(args: &[&str]) -> std::process::Output {
-    Command::new(BIN).args(args).output().unwrap()
+/// A headless run of `file` against `target` with a 1 s admin timeout, plus `extra` flags.
+fn run_against(file: &str, target: &str, out: &Path, extra: &[&str]) -> std::process::Output {
+    let dir = out.to_str().unwrap();
+    let base = ["run", file, "--no-tui", "--target", target, "--admin-timeout", "1s", "--report-dir", dir];
+    Command::new(BIN).args(base).args(extra).output().unwrap()
 }
 
 #[test]
@@ -576,17 +579,7 @@ fn a_slow_admin_api_still_gets_its_clear_retried_and_verified() {
     let work = workdir("chaos-slow");
     let out = work.join("run");
     let file = chaos_scenario(&work, 3, true);
-    let run = run_headless(&[
-        "run",
-        &file,
-        "--no-tui",
-        "--target",
-        &target.addr,
-        "--admin-timeout",
-        "1s",
-        "--report-dir",
-        out.to_str().unwrap(),
-    ]);
+    let run = run_against(&file, &target.addr, &out, &[]);
     let stdout = String::from_utf8_lossy(&run.stdout);
     assert!(target.state.lock().unwrap().is_empty(), "the target is clear at the end:\n{stdout}");
     let r = report(&out);
@@ -602,21 +595,7 @@ fn chaos_that_cannot_be_cleared_is_loud_and_fails_the_run() {
     let work = workdir("chaos-stuck");
     let out = work.join("run");
     let file = chaos_scenario(&work, 2, true);
-    let run = run_headless(&[
-        "run",
-        &file,
-        "--no-tui",
-        "--target",
-        &target.addr,
-        "--admin-timeout",
-        "1s",
-        "--p99",
-        "10s",
-        "--success",
-        "0",
-        "--report-dir",
-        out.to_str().unwrap(),
-    ]);
+    let run = run_against(&file, &target.addr, &out, &["--p99", "10s", "--success", "0"]);
     let stdout = String::from_utf8_lossy(&run.stdout);
     assert_eq!(run.status.code(), Some(1), "every KPI held, yet chaos was left behind:\n{stdout}");
     assert!(stdout.contains("!! CHAOS LEFT ON THE TARGET: t 500 50%"), "{stdout}");

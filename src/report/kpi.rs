@@ -68,6 +68,12 @@ pub struct RunVerdict {
 }
 
 impl RunVerdict {
+    /// Fails the run for a reason beyond its KPIs (partial, chaos left behind).
+    pub fn fail_for(&mut self, reason: String) {
+        self.run.push(reason);
+        self.passed = false;
+    }
+
     /// Every reason the run did not pass, the run's own first.
     pub fn reasons(&self) -> impl Iterator<Item = &String> {
         self.run.iter().chain(&self.failed_kpis)
