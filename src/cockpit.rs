@@ -32,7 +32,7 @@ pub async fn run(config: &RunConfig, session: Session, mut notices: mpsc::Unboun
         while let Some(n) = notices.recv().await {
             match n {
                 Notice::Stop => signal_stop.request(),
-                Notice::Export => crate::headless::export_in_background(&reporter),
+                Notice::Export => reporter.export_in_background(false),
                 Notice::HangUp => {
                     let _ = hangup_tx.send(true);
                 }
@@ -71,7 +71,7 @@ pub async fn run(config: &RunConfig, session: Session, mut notices: mpsc::Unboun
         Ok(Ok(CockpitExit::Quit | CockpitExit::EngineFinished)) => {}
         // A terminal that cannot be written to any more is a terminal gone: the run goes on.
         Ok(Ok(CockpitExit::Detached)) | Ok(Err(_)) => {
-            crate::headless::hang_up(&dir);
+            crate::stop::hang_up(&dir);
             if let Ok(Err(e)) = &exit {
                 crate::stop::say(&format!("the cockpit stopped drawing: {e}"));
             }
@@ -133,14 +133,7 @@ async fn perform_effects(
                 let m = monitor.clone();
                 tokio::spawn(async move { m.clear_all(Cause::Key).await });
             }
-            Effect::ExportReport => {
-                let (r, m) = (reporter.clone(), monitor.clone());
-                tokio::spawn(async move {
-                    if let Err(e) = r.export_now().await {
-                        m.record(crate::live::Event::ReportFailed { error: e });
-                    }
-                });
-            }
+            Effect::ExportReport => reporter.export_in_background(false),
             Effect::Quit => {
                 monitor.record(crate::live::Event::Control { command: "stop asked for".into() });
                 stopper.request();

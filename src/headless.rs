@@ -37,14 +37,14 @@ pub async fn run(
             }
             notice = notices.recv() => match notice {
                 Some(Notice::Stop) => session.stopper.request(),
-                Some(Notice::Export) => export_in_background(&session.reporter),
+                Some(Notice::Export) => session.reporter.export_in_background(true),
                 Some(Notice::HangUp) => {
                     // The terminal is gone: the run goes on to its planned end, its output
                     // going to the run directory, and still writes its report.
                     if let Some(b) = bar.take() {
                         b.finish_and_clear();
                     }
-                    hang_up(&session.reporter.dir);
+                    crate::stop::hang_up(&session.reporter.dir);
                 }
                 None => {}
             },
@@ -76,26 +76,6 @@ pub async fn run(
     let outcome = session.finish().await;
     print_outcome(&outcome);
     outcome.exit_code
-}
-
-/// SIGUSR1: a report of the run so far, written beside the run's own.
-pub fn export_in_background(reporter: &crate::session::Reporter) {
-    let reporter = reporter.clone();
-    tokio::spawn(async move {
-        match reporter.export_now().await {
-            Ok(dir) => crate::stop::say(&format!("report so far: {}", dir.display())),
-            Err(e) => crate::stop::say(&format!("error: mid-run export failed: {e}")),
-        }
-    });
-}
-
-/// After SIGHUP: everything printed from now on goes to `<run dir>/console.log`.
-pub fn hang_up(dir: &std::path::Path) {
-    let log = dir.join("console.log");
-    match crate::stop::detach_output(&log) {
-        Ok(()) => crate::stop::say("the terminal went away (SIGHUP); the run goes on to its planned end"),
-        Err(e) => crate::stop::say(&format!("error: cannot log to {}: {e}", log.display())),
-    }
 }
 
 /// Seconds of load so far (the phase clock), for the progress bar.

@@ -230,6 +230,24 @@ impl Reporter {
         Written { kpis, verdict, reconciliation, dir: dir.to_path_buf(), error }
     }
 
+    /// SIGUSR1 or `e`: a report of the run so far, written without waiting for it. Its
+    /// outcome goes on the timeline, and on stderr when `tell` (not under the cockpit).
+    pub fn export_in_background(&self, tell: bool) {
+        let reporter = self.clone();
+        tokio::spawn(async move {
+            match reporter.export_now().await {
+                Ok(dir) if tell => crate::stop::say(&format!("report so far: {}", dir.display())),
+                Ok(_) => {}
+                Err(e) => {
+                    if tell {
+                        crate::stop::say(&format!("error: mid-run export failed: {e}"));
+                    }
+                    reporter.monitor.record(crate::live::Event::ReportFailed { error: e });
+                }
+            }
+        });
+    }
+
     /// A report of the run so far, in `<run dir>/midrun-<seconds>s`; the run goes on.
     pub async fn export_now(&self) -> Result<PathBuf, String> {
         let snapshot = self.snapshots.borrow().clone();

@@ -137,6 +137,15 @@ pub fn detach_output(log: &std::path::Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// After SIGHUP: everything printed from now on goes to `<run dir>/console.log`.
+pub fn hang_up(dir: &std::path::Path) {
+    let log = dir.join("console.log");
+    match detach_output(&log) {
+        Ok(()) => say("the terminal went away (SIGHUP); the run goes on to its planned end"),
+        Err(e) => say(&format!("error: cannot log to {}: {e}", log.display())),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
