@@ -27,8 +27,6 @@ use tokio::task::JoinHandle;
 pub const SCRAPE_INTERVAL: Duration = Duration::from_secs(2);
 /// Events kept in the log and the report.
 pub const MAX_EVENTS: usize = 5000;
-/// Seconds compared on each side of an injection by the effect check.
-pub const EFFECT_WINDOW_S: f64 = 10.0;
 
 /// Who caused a chaos change, for the timeline.
 #[derive(Clone, Copy, Debug)]
@@ -72,6 +70,8 @@ pub struct Monitor {
     pub phase_runs: Arc<Mutex<Vec<PhaseRun>>>,
     /// Numbers chaos changes on the timeline, so each verdict names the change it judges.
     next_id: Arc<std::sync::atomic::AtomicU32>,
+    /// Seconds the effect check compares on each side of an injection (`[defaults] effect_window`).
+    effect_window_s: f64,
 }
 
 /// Attempts at clearing a tool's chaos, with the waits between them: a slow or flaky admin
@@ -109,6 +109,7 @@ impl Monitor {
             own_change: Arc::default(),
             phase_runs: Arc::default(),
             next_id: Arc::new(std::sync::atomic::AtomicU32::new(1)),
+            effect_window_s: scenario.defaults.effect_window.as_secs_f64(),
         };
         let tasks = vec![
             tokio::spawn(scrape_loop(profile.metrics.clone(), target_tx, m.clone())),
@@ -364,7 +365,7 @@ impl Monitor {
         loop {
             let done = {
                 let s = snaps.borrow();
-                s.elapsed_s >= at + EFFECT_WINDOW_S + 1.5
+                s.elapsed_s >= at + self.effect_window_s + 1.5
                     || matches!(s.status, RunStatus::Finished | RunStatus::Interrupted | RunStatus::Aborted { .. })
             };
             if done || snaps.changed().await.is_err() {
@@ -382,8 +383,9 @@ impl Monitor {
             });
             return self.set_verdict(id, EffectVerdict::NotEnoughTraffic, detail);
         };
-        let before = effect::window(&snap.series, index, at - EFFECT_WINDOW_S, at.floor());
-        let after = effect::window(&snap.series, index, at.ceil(), at + EFFECT_WINDOW_S + 1.0);
+        let window = self.effect_window_s;
+        let before = effect::window(&snap.series, index, at - window, at.floor());
+        let after = effect::window(&snap.series, index, at.ceil(), at + window + 1.0);
         let (verdict, detail) = effect::judge(before, after);
         // The client saw nothing; did the target see the failures it injected? A tool's
         // series appears with its first injected failure: absent before means 0.
@@ -459,7 +461,6 @@ impl Monitor {
         }
     }
 
-    /// Runs the scenario's chaos plan on the load clock (from the first phase's start).
     /// Runs the scenario's chaos plan on the load clock: the planned start of the current
     /// phase plus the time spent in it, pauses excluded, so chaos stays in its phase when the
     /// run is paused. Actions fire within a snapshot interval of their time.

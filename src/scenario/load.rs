@@ -11,6 +11,10 @@ use std::ops::Range;
 use std::path::Path;
 use toml::Spanned;
 
+/// The effect check needs a few seconds of traffic on each side; ten minutes is a soak's worth.
+const MIN_EFFECT_WINDOW: std::time::Duration = std::time::Duration::from_secs(1);
+const MAX_EFFECT_WINDOW: std::time::Duration = std::time::Duration::from_secs(600);
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawScenario {
@@ -43,6 +47,7 @@ struct RawDefaults {
     headers: BTreeMap<String, String>,
     timeout: Option<Spanned<String>>,
     max_inflight: Option<usize>,
+    effect_window: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -233,10 +238,21 @@ impl<'a> Loader<'a> {
             Some(t) => self.duration(t, "timeout")?,
             None => std::time::Duration::from_secs(30),
         };
+        let effect_window = match &raw.defaults.effect_window {
+            Some(w) => {
+                let window = self.duration(w, "effect_window")?;
+                if !(MIN_EFFECT_WINDOW..=MAX_EFFECT_WINDOW).contains(&window) {
+                    return Err(self.err(w.span(), "effect_window is out of range").expected("between 1s and 10m"));
+                }
+                window
+            }
+            None => std::time::Duration::from_secs(10),
+        };
         let defaults = Defaults {
             headers: raw.defaults.headers.into_iter().collect(),
             timeout,
             max_inflight: raw.defaults.max_inflight.unwrap_or(10_000).max(1),
+            effect_window,
         };
         let list_names: Vec<String> = raw.vars.keys().cloned().collect();
         let mut lists = Vec::new();

@@ -30,6 +30,8 @@ pub struct Defaults {
     pub headers: Vec<(String, String)>,
     pub timeout: Duration,
     pub max_inflight: usize,
+    /// Seconds the chaos effect check compares on each side of an injection.
+    pub effect_window: Duration,
 }
 
 #[derive(Clone, Debug)]

@@ -1,9 +1,7 @@
 //! Target-side metrics against real servers: derived rates and quantiles agree with the
 //! client, reconciliation flags a double-counting target, and `probe` reads every fixture.
 
-mod common;
-
-use common::fast_config;
+use crate::common::fast_config;
 use proofdeck::engine::{self, EngineOptions};
 use proofdeck::gateway::{self, GatewayConfig};
 use proofdeck::scenario;
@@ -22,7 +20,7 @@ fn quick(path: &str, tool: &str, rate: f64, secs: u32, body: &str) -> scenario::
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn derived_rates_and_quantiles_agree_with_the_client() {
     let gw = gateway::start_embedded(GatewayConfig { latency_scale: 3.0, ..fast_config() }).await.unwrap();
-    let c = common::Client { base: gw.url(), http: proofdeck::tls::admin_client(Duration::from_secs(5)) };
+    let c = crate::common::Client { base: gw.url(), http: proofdeck::tls::admin_client(Duration::from_secs(5)) };
     c.policy("ai", &["openai:chat"], &[]).await;
     let token = c.agent_with_token("ai", &["openai"]).await.2;
     let body = format!(

@@ -1,9 +1,7 @@
 //! Chaos control end to end: the effect check against the bundled gateway and against a
 //! target whose chaos endpoint does nothing, and no chaos left behind after Ctrl-C.
 
-mod common;
-
-use common::fast_config;
+use crate::common::{fast_config, wait_for};
 use proofdeck::engine::{self, EngineOptions};
 use proofdeck::gateway::{self, GatewayConfig};
 use proofdeck::live::EffectVerdict;
@@ -15,7 +13,7 @@ use std::time::Duration;
 
 fn scenario_text(body: &str, secs: u32) -> scenario::Scenario {
     let text = format!(
-        "[defaults]\ntimeout = \"5s\"\n[[phase]]\nname = \"p\"\nduration = \"{secs}s\"\nrate = 40\n[[flow]]\nname = \"f\"\nweight = 1\n{body}"
+        "[defaults]\ntimeout = \"5s\"\neffect_window = \"3s\"\n[[phase]]\nname = \"p\"\nduration = \"{secs}s\"\nrate = 40\n[[flow]]\nname = \"f\"\nweight = 1\n{body}"
     );
     scenario::parse(Path::new("chaos-test.toml"), &text).unwrap()
 }
@@ -26,36 +24,33 @@ fn fourrunr() -> proofdeck::scrape::profile_file::Profile {
 
 async fn wait_verdict(m: &Monitor, tool: &str) -> (EffectVerdict, String) {
     let mut chaos = m.chaos.clone();
-    loop {
-        if let Some(c) = chaos.borrow().checks.iter().find(|c| c.tool == tool && c.verdict != EffectVerdict::Pending) {
-            return (c.verdict.clone(), c.detail.clone());
-        }
-        chaos.changed().await.unwrap();
-    }
+    let judged = |c: &&proofdeck::live::EffectCheck| c.tool == tool && c.verdict != EffectVerdict::Pending;
+    wait_for(&mut chaos, "effect verdict", |v| v.checks.iter().any(|c| judged(&c))).await;
+    let view = chaos.borrow();
+    let check = view.checks.iter().find(judged).unwrap();
+    (check.verdict.clone(), check.detail.clone())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn injected_500s_show_an_observed_effect_on_that_tool_and_clearing_restores_it() {
     let gw = gateway::start_embedded(GatewayConfig { breaker_threshold: 1_000_000, ..fast_config() }).await.unwrap();
-    let c = common::Client { base: gw.url(), http: proofdeck::tls::admin_client(Duration::from_secs(5)) };
+    let c = crate::common::Client { base: gw.url(), http: proofdeck::tls::admin_client(Duration::from_secs(5)) };
     c.policy("ai", &["openai:chat", "serpapi:search"], &[]).await;
     let token = c.agent_with_token("ai", &["openai", "serpapi"]).await.2;
     let body = format!(
         "[[flow.step]]\npath = \"/api/proxy-request\"\ntool = \"openai\"\nexpect = [200]\nbody = {{ agent_token = \"{token}\", tool = \"openai\", action = \"chat\", params = {{ model = \"m\" }} }}\n"
     );
-    let handle = engine::start(Arc::new(scenario_text(&body, 30)), &gw.url(), EngineOptions::default());
+    let handle = engine::start(Arc::new(scenario_text(&body, 16)), &gw.url(), EngineOptions::default());
     let (m, _tasks) = Monitor::start(
         &gw.url(),
-        &scenario_text(&body, 30),
+        &scenario_text(&body, 16),
         &fourrunr(),
         handle.snapshots.clone(),
         metrics(&gw.url()),
         ADMIN,
     );
     let mut snaps = handle.snapshots.clone();
-    while snaps.borrow().elapsed_s < 11.0 {
-        snaps.changed().await.unwrap();
-    }
+    wait_for(&mut snaps, "4 s of load", |s| s.elapsed_s >= 4.0).await;
     // openai is not idempotent: no retries hide the 500s.
     m.inject("openai", "500", 50.0, Cause::Key).await;
     assert_eq!(m.chaos.borrow().active.len(), 1);
@@ -65,18 +60,10 @@ async fn injected_500s_show_an_observed_effect_on_that_tool_and_clearing_restore
     m.clear("openai", Cause::Key).await;
     assert!(m.chaos.borrow().active.is_empty());
     // Calls already in flight at the clear may still fail; count from a second later.
-    let wait_until = |t: f64| {
-        let mut s = snaps.clone();
-        async move {
-            while s.borrow().elapsed_s < t {
-                s.changed().await.unwrap();
-            }
-        }
-    };
     let cleared_at = snaps.borrow().elapsed_s;
-    wait_until(cleared_at + 1.0).await;
+    wait_for(&mut snaps, "a second after the clear", |s| s.elapsed_s >= cleared_at + 1.0).await;
     let errors_at_clear = snaps.borrow().errors().total();
-    wait_until(cleared_at + 4.0).await;
+    wait_for(&mut snaps, "4 s after the clear", |s| s.elapsed_s >= cleared_at + 4.0).await;
     assert_eq!(snaps.borrow().errors().total(), errors_at_clear, "no new errors after clearing");
     handle.commands.send(engine::EngineCommand::Stop).unwrap();
     handle.join.await.unwrap();
@@ -106,13 +93,11 @@ async fn inert_target() -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_chaos_endpoint_that_does_nothing_is_reported_as_no_observed_effect() {
     let base = inert_target().await;
-    let s = scenario_text("[[flow.step]]\npath = \"/hit\"\ntool = \"t\"\nexpect = [200]\n", 25);
+    let s = scenario_text("[[flow.step]]\npath = \"/hit\"\ntool = \"t\"\nexpect = [200]\n", 10);
     let handle = engine::start(Arc::new(s.clone()), &base, EngineOptions::default());
     let (m, _tasks) = Monitor::start(&base, &s, &fourrunr(), handle.snapshots.clone(), metrics(&base), ADMIN);
     let mut snaps = handle.snapshots.clone();
-    while snaps.borrow().elapsed_s < 11.0 {
-        snaps.changed().await.unwrap();
-    }
+    wait_for(&mut snaps, "4 s of load", |s| s.elapsed_s >= 4.0).await;
     m.inject("t", "500", 100.0, Cause::Key).await;
     let (verdict, detail) = wait_verdict(&m, "t").await;
     assert_eq!(verdict, EffectVerdict::NoObservedEffect, "{detail}");
@@ -143,7 +128,7 @@ async fn interrupted_run_leaves_no_chaos_behind_and_writes_a_partial_report() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let c = common::Client { base: gw.url(), http: proofdeck::tls::admin_client(Duration::from_secs(5)) };
+    let c = crate::common::Client { base: gw.url(), http: proofdeck::tls::admin_client(Duration::from_secs(5)) };
     // Wait (bounded) until the schedule's injections are live on the gateway.
     let mut active = 0;
     for _ in 0..300 {

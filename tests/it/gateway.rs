@@ -1,8 +1,6 @@
 //! The bundled gateway against its contract, over real HTTP on 127.0.0.1:0.
 
-mod common;
-
-use common::{fast_config, metric_sum, start};
+use crate::common::{fast_config, metric_sum, start};
 use proofdeck::gateway::{tokens, GatewayConfig, RateLimit};
 use serde_json::json;
 use std::time::Duration;

@@ -2,9 +2,7 @@
 //! `compare` finds no regression against itself and names the KPI against a slower run;
 //! no secret reaches any file.
 
-mod common;
-
-use common::fast_config;
+use crate::common::fast_config;
 use proofdeck::gateway::{self, GatewayConfig};
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -3,9 +3,7 @@
 //! do not measure the same thing, and bad input is a usage error. Real processes against
 //! real servers on 127.0.0.1:0.
 
-mod common;
-
-use common::fast_config;
+use crate::common::fast_config;
 use proofdeck::gateway;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -70,7 +70,15 @@ async fn four_runr_live_sizes_its_pools_for_the_rate_limit_and_never_hits_it() {
         };
         engine::start(Arc::new(s), &gw.url(), opts).join.await.unwrap()
     };
-    let r = run(fast.clone(), 1.0).await;
+    let mut small = fast.clone();
+    let sized: Vec<usize> = small.setup.iter().map(|g| setup_iterations(&small, g, 1.0)).collect();
+    for (g, n) in small.setup.iter_mut().zip(sized) {
+        if g.pool.is_some() {
+            g.repeat = scenario::Repeat::Count((n / 3).max(1));
+        }
+    }
+    // Each run has its own gateway: both run at once.
+    let (r, overloaded) = tokio::join!(run(fast, 1.0), run(small, 1.0));
     assert_eq!(r.snapshot.status, RunStatus::Finished, "{:?}", r.abort);
     assert!(r.snapshot.completed >= 100);
     let limited_count =
@@ -79,14 +87,5 @@ async fn four_runr_live_sizes_its_pools_for_the_rate_limit_and_never_hits_it() {
     for f in &r.snapshot.flows {
         assert_eq!(f.failed, 0, "flow {}", f.name);
     }
-    let mut small = fast;
-    let sized: Vec<usize> = small.setup.iter().map(|g| setup_iterations(&small, g, 1.0)).collect();
-    for (g, n) in small.setup.iter_mut().zip(sized) {
-        if g.pool.is_some() {
-            g.repeat = scenario::Repeat::Count((n / 3).max(1));
-        }
-    }
-
-    let overloaded = run(small, 1.0).await;
     assert!(limited_count(&overloaded) > 0, "the check can fail: undersized pools hit the limit");
 }

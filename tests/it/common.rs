@@ -1,9 +1,30 @@
-#![allow(dead_code)]
 //! Shared helpers: a bundled gateway on 127.0.0.1:0 and a small JSON client for it.
 
 use proofdeck::gateway::{self, GatewayConfig, GatewayHandle};
 use serde_json::{json, Value};
 use std::time::Duration;
+use tokio::sync::watch;
+
+/// The longest any test waits for an event; a regression fails here instead of hanging.
+pub const PATIENCE: Duration = Duration::from_secs(60);
+
+/// Waits (at most [`PATIENCE`]) until `cond` holds for the watched value.
+pub async fn wait_for<T>(rx: &mut watch::Receiver<T>, what: &str, cond: impl FnMut(&T) -> bool) {
+    match tokio::time::timeout(PATIENCE, rx.wait_for(cond)).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(_)) => panic!("the sender closed before {what}"),
+        Err(_) => panic!("no {what} within {PATIENCE:?}"),
+    }
+}
+
+/// Waits (at most [`PATIENCE`]) for the next change of the watched value.
+pub async fn next_change<T>(rx: &mut watch::Receiver<T>) {
+    match tokio::time::timeout(PATIENCE, rx.changed()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(_)) => panic!("the sender closed"),
+        Err(_) => panic!("no change within {PATIENCE:?}"),
+    }
+}
 
 /// A gateway tuned for tests: no upstream latency, chaos delays scaled down 100×.
 pub fn fast_config() -> GatewayConfig {

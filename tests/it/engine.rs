@@ -1,9 +1,7 @@
 //! The engine against real servers on 127.0.0.1:0: counts that reconcile with the target,
 //! coordinated-omission-free latency, dropped arrivals, and percentile accuracy.
 
-mod common;
-
-use common::{fast_config, metric_sum};
+use crate::common::{fast_config, metric_sum};
 use proofdeck::engine::{self, EngineOptions};
 use proofdeck::gateway::{self, GatewayConfig};
 use proofdeck::metrics::RunStatus;
@@ -77,9 +75,7 @@ fn latency_counts_a_client_stall_from_the_intended_start_but_service_time_does_n
         let gw = gateway::start_embedded(fast_config()).await.unwrap();
         let handle = engine::start(Arc::new(quick("/health", 100.0, 2, 1000)), &gw.url(), EngineOptions::default());
         let mut snaps = handle.snapshots.clone();
-        while snaps.borrow().completed < 20 {
-            snaps.changed().await.unwrap();
-        }
+        crate::common::wait_for(&mut snaps, "20 completions", |s| s.completed >= 20).await;
         std::thread::sleep(Duration::from_millis(300));
         let r = handle.join.await.unwrap();
         let t = r.snapshot.tool("t").unwrap();
@@ -95,7 +91,7 @@ async fn a_stalled_target_fills_the_inflight_cap_and_arrivals_are_dropped_not_de
     let gw = gateway::start_embedded(GatewayConfig { chaos_scale: 0.1, breaker_threshold: 1_000_000, ..fast_config() })
         .await
         .unwrap();
-    let c = common::Client { base: gw.url(), http: proofdeck::tls::admin_client(Duration::from_secs(5)) };
+    let c = crate::common::Client { base: gw.url(), http: proofdeck::tls::admin_client(Duration::from_secs(5)) };
     let token = c.scraper().await;
     c.post("/api/admin/chaos/tool", serde_json::json!({"tool": "serpapi", "mode": "timeout", "pct": 100})).await;
     let text = format!(
@@ -173,24 +169,19 @@ async fn live_control_pauses_scales_and_stops() {
     let gw = gateway::start_embedded(fast_config()).await.unwrap();
     let handle = engine::start(Arc::new(quick("/health", 50.0, 60, 1000)), &gw.url(), EngineOptions::default());
     let mut snaps = handle.snapshots.clone();
-    while snaps.borrow().completed < 10 {
-        snaps.changed().await.unwrap();
-    }
+    crate::common::wait_for(&mut snaps, "10 completions", |s| s.completed >= 10).await;
     handle.commands.send(engine::EngineCommand::SetMultiplier(2.0)).unwrap();
     handle.commands.send(engine::EngineCommand::Pause).unwrap();
-    loop {
-        snaps.changed().await.unwrap();
-        let s = snaps.borrow().clone();
-        if s.status == RunStatus::Paused {
-            assert_eq!(s.rate_multiplier, 2.0);
-            assert_eq!(s.scheduled_rate, 0.0);
-            break;
-        }
+    crate::common::wait_for(&mut snaps, "the pause", |s| s.status == RunStatus::Paused).await;
+    {
+        let s = snaps.borrow();
+        assert_eq!(s.rate_multiplier, 2.0);
+        assert_eq!(s.scheduled_rate, 0.0);
     }
     let paused_arrivals = snaps.borrow().arrivals;
     // Two more snapshots while paused: no new arrivals.
-    snaps.changed().await.unwrap();
-    snaps.changed().await.unwrap();
+    crate::common::next_change(&mut snaps).await;
+    crate::common::next_change(&mut snaps).await;
     assert_eq!(snaps.borrow().arrivals, paused_arrivals);
     handle.commands.send(engine::EngineCommand::Resume).unwrap();
     handle.commands.send(engine::EngineCommand::Stop).unwrap();

@@ -1,0 +1,15 @@
+//! The integration tests, one binary: one link instead of ten, and the tests of every file
+//! share the test threads, so one file's waits overlap another's.
+
+mod common;
+
+mod chaos;
+mod engine;
+mod faults;
+mod gateway;
+mod import;
+mod profiles;
+mod report;
+mod scenarios;
+mod scrape;
+mod verdicts;
