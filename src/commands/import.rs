@@ -12,12 +12,23 @@ pub enum ImportCommand {
         /// Write the scenario here (default: stdout)
         #[arg(short, long)]
         output: Option<PathBuf>,
+        /// Target profile whose `[import]` roles turn token helpers into setup: `4runr`,
+        /// `generic` (none) or a profile file
+        #[arg(long, default_value = "4runr", env = "PROOFDECK_PROFILE")]
+        profile: String,
     },
 }
 
 /// Converts, writes the scenario, and lists on stderr what needs a human, with YAML lines.
 pub fn import(cmd: ImportCommand) -> i32 {
-    let ImportCommand::Artillery { file, output } = cmd;
+    let ImportCommand::Artillery { file, output, profile } = cmd;
+    let profile = match crate::scrape::profile_file::resolve(&profile) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+    };
     let yaml = match std::fs::read_to_string(&file) {
         Ok(y) => y,
         Err(e) => {
@@ -25,7 +36,7 @@ pub fn import(cmd: ImportCommand) -> i32 {
             return exit::USAGE;
         }
     };
-    let conversion = match crate::scenario::artillery::convert(&file, &yaml) {
+    let conversion = match crate::scenario::artillery::convert(&file, &yaml, profile.import.as_ref()) {
         Ok(c) => c,
         Err(e) => {
             eprint!("{e}");

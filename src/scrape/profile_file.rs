@@ -18,6 +18,7 @@ use super::profile::{Candidate, Input, TargetProfile};
 use crate::chaos::client::ChaosRoutes;
 use crate::metrics::classify::{AnswerMatch, AnswerRules};
 use crate::metrics::ErrorClass;
+use crate::scenario::artillery::ImportRecipe;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -46,6 +47,8 @@ pub struct Profile {
     pub chaos: Option<ChaosRoutes>,
     /// How its answers are classed, and which one is a breaker's fast failure.
     pub answers: AnswerRules,
+    /// How `import artillery` turns the target's token helpers into setup; `None`: they stay TODOs.
+    pub import: Option<ImportRecipe>,
 }
 
 #[derive(Deserialize)]
@@ -61,6 +64,7 @@ struct RawProfile {
     classify: Vec<RawRule>,
     fast_fail: Option<RawMatch>,
     chaos: Option<RawChaos>,
+    import: Option<ImportRecipe>,
 }
 
 #[derive(Deserialize)]
@@ -139,6 +143,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Profile, ProfileError> {
             },
             chaos: None,
             answers: AnswerRules::default(),
+            import: None,
         },
         Some(base) => builtin(base)
             .ok_or_else(|| invalid(format!("unknown profile to extend {base:?}; built in: {}", builtin_names())))?,
@@ -177,6 +182,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Profile, ProfileError> {
     }
     if let Some(c) = raw.chaos {
         profile.chaos = Some(ChaosRoutes::parse(&c.inject, &c.clear, &c.status).map_err(invalid)?);
+    }
+    if let Some(recipe) = raw.import {
+        recipe.check().map_err(invalid)?;
+        profile.import = Some(recipe);
     }
     Ok(profile)
 }

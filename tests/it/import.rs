@@ -12,7 +12,9 @@ use std::time::Duration;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_imported_seed_script_runs_with_its_expectations_met() {
     let path = Path::new("tests/fixtures/artillery/gateway-artillery.yml");
-    let conversion = artillery::convert(path, &std::fs::read_to_string(path).unwrap()).unwrap();
+    let four_runr = proofdeck::scrape::profile_file::builtin("4runr").unwrap();
+    let conversion =
+        artillery::convert(path, &std::fs::read_to_string(path).unwrap(), four_runr.import.as_ref()).unwrap();
     let mut s = scenario::parse(Path::new("imported.toml"), &conversion.toml).unwrap();
     s.target = None;
     let gw =
