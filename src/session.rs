@@ -75,7 +75,7 @@ pub struct Written {
     pub verdict: kpi::RunVerdict,
     pub reconciliation: Reconciliation,
     pub dir: PathBuf,
-    pub error: Option<String>,
+    pub error: Option<report::ReportError>,
 }
 
 impl Session {
@@ -147,7 +147,7 @@ impl Session {
             verdict: written.verdict,
             chaos_left,
             report_dir: written.error.is_none().then_some(written.dir),
-            report_error: written.error,
+            report_error: written.error.map(|e| e.to_string()),
             exit_code,
             secrets: self.reporter.secrets.clone(),
         }
@@ -226,7 +226,7 @@ impl Reporter {
             &self.secrets,
         )
         .err()
-        .map(|e| e.to_string());
+        .map(|source| report::ReportError::Unwritable { path: dir.to_path_buf(), source });
         Written { kpis, verdict, reconciliation, dir: dir.to_path_buf(), error }
     }
 
@@ -242,14 +242,14 @@ impl Reporter {
                     if tell {
                         crate::stop::say(&format!("error: mid-run export failed: {e}"));
                     }
-                    reporter.monitor.record(crate::live::Event::ReportFailed { error: e });
+                    reporter.monitor.record(crate::live::Event::ReportFailed { error: e.to_string() });
                 }
             }
         });
     }
 
     /// A report of the run so far, in `<run dir>/midrun-<seconds>s`; the run goes on.
-    pub async fn export_now(&self) -> Result<PathBuf, String> {
+    pub async fn export_now(&self) -> Result<PathBuf, report::ReportError> {
         let snapshot = self.snapshots.borrow().clone();
         let names: Vec<String> = snapshot.tools.iter().map(|t| t.name.clone()).collect();
         let dir = self.dir.join(format!("midrun-{:.1}s", snapshot.elapsed_s));

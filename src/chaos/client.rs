@@ -23,14 +23,14 @@ impl ChaosRoutes {
     }
 
     /// Reads routes written as `"METHOD /path"`.
-    pub fn parse(inject: &str, clear: &str, status: &str) -> Result<Self, String> {
-        let one = |s: &str| -> Result<(reqwest::Method, String), String> {
-            let (m, p) = s.trim().split_once(' ').ok_or_else(|| format!("route {s:?}: expected \"METHOD /path\""))?;
+    pub fn parse(inject: &str, clear: &str, status: &str) -> Result<Self, RouteError> {
+        let one = |s: &str| -> Result<(reqwest::Method, String), RouteError> {
+            let (m, p) = s.trim().split_once(' ').ok_or_else(|| RouteError::Shape(s.to_string()))?;
             let method = match m {
                 "GET" | "POST" | "PUT" | "PATCH" | "DELETE" => {
-                    reqwest::Method::from_bytes(m.as_bytes()).map_err(|e| e.to_string())?
+                    reqwest::Method::from_bytes(m.as_bytes()).expect("a standard method")
                 }
-                other => return Err(format!("route {s:?}: unknown method {other}")),
+                other => return Err(RouteError::Method { route: s.to_string(), method: other.to_string() }),
             };
             Ok((method, p.trim().to_string()))
         };
@@ -40,6 +40,15 @@ impl ChaosRoutes {
     pub fn clear_path(&self, tool: &str) -> String {
         self.clear.1.replace("{tool}", tool)
     }
+}
+
+/// A chaos route in a profile that cannot be used.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum RouteError {
+    #[error("route {0:?}: expected \"METHOD /path\"")]
+    Shape(String),
+    #[error("route {route:?}: unknown method {method}")]
+    Method { route: String, method: String },
 }
 
 #[derive(Clone)]

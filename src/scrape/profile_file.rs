@@ -181,10 +181,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Profile, ProfileError> {
         profile.answers.fast_fail = Some(AnswerMatch { status: m.status, body: m.body });
     }
     if let Some(c) = raw.chaos {
-        profile.chaos = Some(ChaosRoutes::parse(&c.inject, &c.clear, &c.status).map_err(invalid)?);
+        profile.chaos = Some(ChaosRoutes::parse(&c.inject, &c.clear, &c.status).map_err(|e| invalid(e.to_string()))?);
     }
     if let Some(recipe) = raw.import {
-        recipe.check().map_err(invalid)?;
+        recipe.check().map_err(|e| invalid(e.to_string()))?;
         profile.import = Some(recipe);
     }
     Ok(profile)

@@ -122,21 +122,21 @@ impl Theme {
         default_name: &str,
         base: &Theme,
         lookup: impl Fn(&str) -> Option<Theme>,
-    ) -> Result<Theme, String> {
-        let raw: RawTheme = toml::from_str(text).map_err(|e| e.to_string())?;
+    ) -> Result<Theme, ThemeError> {
+        let raw: RawTheme = toml::from_str(text).map_err(|e| ThemeError::Toml(e.to_string()))?;
         let base = match &raw.extends {
-            Some(name) => lookup(name).ok_or_else(|| format!("extends unknown theme {name:?}"))?,
+            Some(name) => lookup(name).ok_or_else(|| ThemeError::UnknownBase(name.clone()))?,
             None => base.clone(),
         };
-        let pick = |value: &Option<String>, slot: &str, fallback: Color| -> Result<Color, String> {
-            value.as_deref().map_or(Ok(fallback), |s| parse_color(s).map_err(|e| format!("{slot}: {e}")))
+        let in_slot = |slot: &'static str| move |e: NotAColour| ThemeError::Colour { slot, error: e };
+        let pick = |value: &Option<String>, slot: &'static str, fallback: Color| -> Result<Color, ThemeError> {
+            value.as_deref().map_or(Ok(fallback), |s| parse_color(s).map_err(in_slot(slot)))
         };
         let series = match &raw.series {
-            Some(list) if !list.is_empty() => list
-                .iter()
-                .map(|s| parse_color(s).map_err(|e| format!("series: {e}")))
-                .collect::<Result<Vec<_>, _>>()?,
-            Some(_) => return Err("series: needs at least one colour".into()),
+            Some(list) if !list.is_empty() => {
+                list.iter().map(|s| parse_color(s).map_err(in_slot("series"))).collect::<Result<Vec<_>, _>>()?
+            }
+            Some(_) => return Err(ThemeError::NoSeries),
             None => base.series.clone(),
         };
         Ok(Theme {
@@ -222,11 +222,27 @@ impl Theme {
     }
 }
 
+/// Why a theme file cannot be used.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum ThemeError {
+    #[error("{0}")]
+    Toml(String),
+    #[error("extends unknown theme {0:?}")]
+    UnknownBase(String),
+    #[error("{slot}: {error}")]
+    Colour { slot: &'static str, error: NotAColour },
+    #[error("series: needs at least one colour")]
+    NoSeries,
+}
+
+/// A value that names no colour.
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[error("{0:?} is not a colour (use \"#rrggbb\", a name like \"red\", or 0-255)")]
+pub struct NotAColour(pub String);
+
 /// "#rrggbb", a colour name ("light-blue", "reset"…) or an xterm index ("244").
-pub fn parse_color(s: &str) -> Result<Color, String> {
-    s.trim()
-        .parse::<Color>()
-        .map_err(|_| format!("{s:?} is not a colour (use \"#rrggbb\", a name like \"red\", or 0-255)"))
+pub fn parse_color(s: &str) -> Result<Color, NotAColour> {
+    s.trim().parse::<Color>().map_err(|_| NotAColour(s.to_string()))
 }
 
 /// `NO_COLOR` set to anything non-empty (https://no-color.org).
@@ -265,7 +281,7 @@ pub fn load_all(user_dir: Option<&Path>, no_color: bool) -> (Vec<Theme>, Vec<Str
             let loaded = std::fs::read_to_string(&path).map_err(|e| e.to_string()).and_then(|text| {
                 // A file named like a theme layers over it; others layer over the default.
                 let base = find(&themes, &stem).unwrap_or_else(|| themes[0].clone());
-                Theme::from_toml(&text, &stem, &base, |n| find(&themes, n))
+                Theme::from_toml(&text, &stem, &base, |n| find(&themes, n)).map_err(|e| e.to_string())
             });
             match loaded {
                 Ok(t) => match themes.iter_mut().find(|x| x.name == t.name) {
@@ -459,7 +475,8 @@ mod tests {
         assert!(Theme::from_toml("text = 3", "x", &base, none).is_err());
         assert!(Theme::from_toml("colour = \"#000000\"", "x", &base, none).is_err());
         let e = Theme::from_toml("ok = \"grassy\"", "x", &base, none).unwrap_err();
-        assert!(e.starts_with("ok:"), "{e}");
+        assert!(matches!(e, ThemeError::Colour { slot: "ok", .. }), "{e}");
+        assert!(e.to_string().starts_with("ok:"), "{e}");
         assert!(Theme::from_toml("series = []", "x", &base, none).is_err());
         assert!(Theme::from_toml("extends = \"nope\"", "x", &base, none).is_err());
         assert!(Theme::from_toml("[[[", "x", &base, none).is_err());

@@ -21,6 +21,11 @@ pub struct ImportRecipe {
     pub roles: Vec<Role>,
 }
 
+/// A role name the templates cannot hold.
+#[derive(Debug, thiserror::Error)]
+#[error("import role name {0:?} must be letters, digits, _ or -")]
+pub struct BadRoleName(pub String);
+
 /// One role: its helpers, and lists the setup templates use as `{key}`.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 pub struct Role {
@@ -32,14 +37,12 @@ pub struct Role {
 }
 
 impl ImportRecipe {
-    /// Checks what the templates rely on; returns what is wrong, for the profile's error.
-    pub fn check(&self) -> Result<(), String> {
-        for role in &self.roles {
-            if !super::source::is_plain_name(&role.name) {
-                return Err(format!("import role name {:?} must be letters, digits, _ or -", role.name));
-            }
+    /// Checks what the templates rely on: role names go into TOML strings and template names.
+    pub fn check(&self) -> Result<(), BadRoleName> {
+        match self.roles.iter().find(|r| !super::source::is_plain_name(&r.name)) {
+            Some(role) => Err(BadRoleName(role.name.clone())),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     pub(super) fn role_of_helper(&self, helper: &str) -> Option<usize> {
