@@ -95,6 +95,19 @@ pub struct RunArgs {
     /// KPI: happy-path success at least this many percent (e.g. 99.9)
     #[arg(long, value_parser = parse_percent, env = "PROOFDECK_SUCCESS")]
     pub success: Option<f64>,
+    /// Find the highest arrival rate at which every KPI holds: steps of the scenario's flow
+    /// mix (or of --path) at rising rates, written to capacity.md/.json/.svg
+    #[arg(long, env = "PROOFDECK_FIND_CAPACITY")]
+    pub find_capacity: bool,
+    /// Capacity search: the highest rate tried, in arrivals/s
+    #[arg(long, default_value_t = 2000.0, env = "PROOFDECK_MAX_RATE")]
+    pub max_rate: f64,
+    /// Capacity search: the first rate tried, in arrivals/s
+    #[arg(long, default_value_t = 10.0, env = "PROOFDECK_START_RATE")]
+    pub start_rate: f64,
+    /// Capacity search: each step's length (longer where a low rate needs it for 200 samples)
+    #[arg(long, default_value = "10s", value_parser = parse_duration, env = "PROOFDECK_STEP_DURATION")]
+    pub step_duration: Duration,
 }
 
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -125,12 +138,14 @@ pub fn parse_percent(s: &str) -> Result<f64, String> {
 }
 
 pub fn load_scenario(args: &RunArgs) -> Result<Scenario, ConfigError> {
-    let quick = args.rate.is_some() || args.connections.is_some();
+    let quick = args.rate.is_some() || args.connections.is_some() || args.find_capacity;
     if is_quick(args) {
         return quick_scenario(args);
     }
     if args.path.is_some() && !quick {
-        return Err(flag("--path makes a quick run and needs --rate N (open model) or --connections C (closed loop)"));
+        return Err(flag(
+            "--path makes a quick run and needs --rate N (open model), --connections C (closed loop) or --find-capacity",
+        ));
     }
     let mut scenario = match &args.scenario {
         Some(path) => scenario::load_file(path)?,
@@ -242,6 +257,8 @@ pub struct RunConfig {
     pub keep_chaos: bool,
     pub scrape_max_bytes: usize,
     pub admin_timeout: Duration,
+    /// `--find-capacity`: a capacity search instead of the scenario's plan.
+    pub capacity: Option<crate::capacity::Options>,
 }
 
 impl RunConfig {
@@ -281,6 +298,7 @@ impl RunConfig {
             }
         });
         let profile = crate::scrape::profile_file::resolve(&profile_name)?;
+        let capacity = capacity_options(&args)?;
         let started_at = chrono::Utc::now();
         let report_dir = crate::report::prepare_run_dir(args.report_dir.as_deref(), &scenario.name, started_at)?;
         scenario.target = target.clone();
@@ -297,12 +315,44 @@ impl RunConfig {
             keep_chaos: args.keep_chaos,
             scrape_max_bytes: args.scrape_max_bytes,
             admin_timeout: args.admin_timeout,
+            capacity,
         })
     }
 }
 
+/// `--find-capacity` and its settings, checked; `None` without the flag.
+fn capacity_options(args: &RunArgs) -> Result<Option<crate::capacity::Options>, ConfigError> {
+    if !args.find_capacity {
+        return Ok(None);
+    }
+    if args.connections.is_some() || args.rate.is_some() {
+        return Err(flag("--find-capacity chooses the rates itself: drop --rate and --connections"));
+    }
+    if args.phase.is_some() || args.duration.is_some() {
+        return Err(flag("--find-capacity runs its own steps: drop --phase and --duration (see --step-duration)"));
+    }
+    if !(args.max_rate.is_finite() && args.max_rate > 0.0 && args.max_rate <= MAX_RATE) {
+        return Err(flag(format!(
+            "--max-rate {}: expected arrivals per second above 0, at most {MAX_RATE}",
+            args.max_rate
+        )));
+    }
+    if !(args.start_rate.is_finite() && args.start_rate > 0.0 && args.start_rate <= args.max_rate) {
+        return Err(flag(format!("--start-rate {}: expected a rate above 0, at most --max-rate", args.start_rate)));
+    }
+    if args.step_duration < Duration::from_secs(1) || args.step_duration > Duration::from_secs(600) {
+        return Err(flag("--step-duration must be between 1s and 10m"));
+    }
+    Ok(Some(crate::capacity::Options {
+        start_rate: args.start_rate,
+        max_rate: args.max_rate,
+        step_duration: args.step_duration,
+    }))
+}
+
 fn is_quick(args: &RunArgs) -> bool {
-    args.scenario.is_none() && (args.rate.is_some() || args.connections.is_some())
+    args.scenario.is_none()
+        && (args.rate.is_some() || args.connections.is_some() || (args.find_capacity && args.path.is_some()))
 }
 
 fn engine_options(args: &RunArgs, answers: crate::metrics::classify::AnswerRules) -> EngineOptions {

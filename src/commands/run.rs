@@ -36,6 +36,11 @@ pub async fn main(args: RunArgs) -> i32 {
     // Signals are ours before the first request: a Ctrl-C during setup stops, never kills.
     let (notice_tx, notices) = tokio::sync::mpsc::unbounded_channel();
     let signals = crate::stop::listen(notice_tx);
+    if let Some(options) = &config.capacity {
+        let code = crate::capacity::run(&config, options, &target.url, notices).await;
+        signals.abort();
+        return code;
+    }
     let session = crate::session::Session::start(&config, target).await;
     let code = if config.headless {
         crate::headless::run(&config, session, notices).await

@@ -50,6 +50,9 @@ pub struct KpiResult {
     pub unit: String,
     /// e.g. "≤ 15 ms"
     pub target: String,
+    /// The target's number, e.g. 15 for "≤ 15 ms" (absent in reports older than it).
+    #[serde(default)]
+    pub limit: Option<f64>,
     pub verdict: Verdict,
     pub source: Source,
     /// What the value was computed from, in words; for a KPI not measured, why not.
@@ -112,6 +115,7 @@ fn judged(c: Check, measure: Measure, limit: f64, at_most: bool) -> KpiResult {
             trim(limit),
             if c.unit.is_empty() { String::new() } else { format!(" {}", c.unit) }
         ),
+        limit: Some(limit),
         verdict,
         source: c.source,
         evidence,

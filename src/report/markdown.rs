@@ -31,6 +31,7 @@ pub fn render(r: &RunReport) -> String {
     chaos(r, &mut o);
     reconciliation(r, &mut o);
     resources(r, &mut o);
+    super::capacity::render(r, &mut o);
     environment(r, &mut o);
     o
 }

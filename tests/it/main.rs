@@ -3,6 +3,7 @@
 
 mod common;
 
+mod capacity;
 mod chaos;
 mod engine;
 mod faults;

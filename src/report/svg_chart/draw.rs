@@ -90,9 +90,8 @@ pub(super) struct Plot {
     yaxis: YAxis,
     xlo: f64,
     xhi: f64,
-    xstep: f64,
-    xdec: usize,
-    hours: bool,
+    /// (x, label) of each x tick.
+    xticks: Vec<(f64, String)>,
 }
 
 impl Plot {
@@ -123,21 +122,13 @@ impl Plot {
         let plot_w = (right - left).max(20.0);
 
         let xs = series.iter().flat_map(|s| s.points.iter().map(|p| p.0)).chain(markers.iter().map(|m| m.x));
-        let (mut xlo, mut xhi) = x_range(xs);
+        let (xlo, xhi) = x_range(xs);
         let target_x = ((plot_w / 90.0).floor() as usize).max(2);
-        let (xstep, xdec) = time_step((xhi - xlo) / target_x as f64);
-        // Snap the ends to a tick when that costs little room (e.g. a 7199.9 s run ends at 2:00:00).
-        let slack = 0.03 * (xhi - xlo);
-        let snap_lo = (xlo / xstep).floor() * xstep;
-        let snap_hi = (xhi / xstep).ceil() * xstep;
-        if xlo - snap_lo <= slack {
-            xlo = snap_lo;
-        }
-        if snap_hi - xhi <= slack {
-            xhi = snap_hi;
-        }
-        let hours = xlo.abs().max(xhi.abs()) >= 3600.0;
-        Plot { title_h, left, top, bottom, w: plot_w, h: plot_h, yaxis, xlo, xhi, xstep, xdec, hours }
+        let ((xlo, xhi), xticks) = match &chart.x_unit {
+            Some(unit) => numeric_x(xlo, xhi, target_x, unit),
+            None => time_x(xlo, xhi, target_x),
+        };
+        Plot { title_h, left, top, bottom, w: plot_w, h: plot_h, yaxis, xlo, xhi, xticks }
     }
 
     pub(super) fn x(&self, x: f64) -> f64 {
@@ -156,8 +147,7 @@ impl Plot {
             let y = self.y(*v);
             out!(s, "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\"/>\n", f1(left), f1(y), f1(right), f1(y));
         }
-        let xticks = x_ticks(self.xlo, self.xhi, self.xstep);
-        for t in &xticks {
+        for (t, _) in &self.xticks {
             let x = self.x(*t);
             out!(
                 s,
@@ -178,7 +168,7 @@ impl Plot {
             b = f1(self.bottom),
             r = f1(right)
         );
-        for t in &xticks {
+        for (t, _) in &self.xticks {
             let x = f1(self.x(*t));
             out!(s, "<line x1=\"{x}\" y1=\"{}\" x2=\"{x}\" y2=\"{}\"/>", f1(self.bottom), f1(self.bottom + 4.0));
         }
@@ -194,13 +184,13 @@ impl Plot {
                 esc(label)
             );
         }
-        for t in &xticks {
+        for (t, label) in &self.xticks {
             out!(
                 s,
                 "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n",
                 f1(self.x(*t)),
                 f1(self.bottom + 17.0),
-                esc(&fmt_time(*t, self.hours, self.xdec))
+                esc(label)
             );
         }
         if !y_unit.trim().is_empty() {
@@ -286,4 +276,35 @@ impl Plot {
         }
         out!(s, "</g>\n");
     }
+}
+
+/// A run-time x axis: time steps, ends snapped to a tick when that costs little room (e.g. a
+/// 7199.9 s run ends at 2:00:00).
+fn time_x(mut xlo: f64, mut xhi: f64, target: usize) -> ((f64, f64), Vec<(f64, String)>) {
+    let (xstep, xdec) = time_step((xhi - xlo) / target as f64);
+    let slack = 0.03 * (xhi - xlo);
+    let snap_lo = (xlo / xstep).floor() * xstep;
+    let snap_hi = (xhi / xstep).ceil() * xstep;
+    if xlo - snap_lo <= slack {
+        xlo = snap_lo;
+    }
+    if snap_hi - xhi <= slack {
+        xhi = snap_hi;
+    }
+    let hours = xlo.abs().max(xhi.abs()) >= 3600.0;
+    let ticks = x_ticks(xlo, xhi, xstep).into_iter().map(|t| (t, fmt_time(t, hours, xdec))).collect();
+    ((xlo, xhi), ticks)
+}
+
+/// A numeric x axis from 0 (a rate or a count), the last tick labelled with `unit`.
+fn numeric_x(xlo: f64, xhi: f64, target: usize, unit: &str) -> ((f64, f64), Vec<(f64, String)>) {
+    let (lo, hi, ticks, exp) = linear_ticks(xlo.min(0.0), xhi, target);
+    let fmt = NumFmt::new(lo.abs().max(hi.abs()), exp);
+    let last = ticks.len().saturating_sub(1);
+    let labels = ticks
+        .iter()
+        .enumerate()
+        .map(|(i, &t)| (t, if i == last { format!("{} {}", fmt.format(t), unit.trim()) } else { fmt.format(t) }))
+        .collect();
+    ((lo, hi), labels)
 }

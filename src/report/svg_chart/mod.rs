@@ -76,6 +76,8 @@ pub struct Chart {
     pub y_labels: Option<Vec<(f64, String)>>,
     /// Logarithmic y axis (non-positive values are skipped).
     pub log_y: bool,
+    /// A numeric x axis labelled in this unit (e.g. `"arrivals/s"`) instead of run time.
+    pub x_unit: Option<String>,
 }
 
 const MAX_ABS: f64 = 1e200;

@@ -1,0 +1,171 @@
+//! `run --find-capacity`: the highest open-model rate at which every applicable KPI holds.
+//!
+//! Steps of the scenario's flow mix at rising rates (doubling, then bisection; see
+//! [`search`]), each long enough for [`model::MIN_SAMPLES`] happy-path samples and judged by
+//! [`model::judge`]: the client's own limits first, so a saturated client is said to be the
+//! limit instead of the target. The steps, the knee and why the search ended are written to
+//! `capacity.json`, `capacity.md` and `capacity.svg` in the run directory.
+
+pub mod model;
+mod output;
+pub mod search;
+pub mod step;
+
+use crate::config::RunConfig;
+use crate::outcome::exit;
+use crate::stop::{say, Notice};
+use model::{Capacity, Ending, Step, StepVerdict};
+use search::Search;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+
+/// Bisection stops when the highest rate that held and the lowest that broke are this close.
+pub const PRECISION: f64 = 0.05;
+/// Pause between steps, so one step's backlog does not count against the next.
+const SETTLE: Duration = Duration::from_secs(1);
+/// The longest one step may be made, to reach its samples at a low rate.
+const MAX_STEP: Duration = Duration::from_secs(600);
+
+/// The search's settings, checked by `RunConfig::build`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Options {
+    pub start_rate: f64,
+    pub max_rate: f64,
+    pub step_duration: Duration,
+}
+
+/// Runs the search against `target`, writes its files and returns the exit code.
+pub async fn run(
+    config: &RunConfig,
+    options: &Options,
+    target: &str,
+    mut notices: mpsc::UnboundedReceiver<Notice>,
+) -> i32 {
+    let (stop_tx, stop) = watch::channel(false);
+    let stopper = tokio::spawn(async move {
+        while let Some(notice) = notices.recv().await {
+            if matches!(notice, Notice::Stop) {
+                say("stopping: the current step drains, then the search ends");
+                let _ = stop_tx.send(true);
+            }
+        }
+    });
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let runner = step::StepRunner {
+        scenario: config.scenario.clone(),
+        target: target.to_string(),
+        engine: config.engine.clone(),
+        metrics: crate::scrape::fetch::MetricsSource::new(
+            target,
+            crate::scrape::fetch::DEFAULT_TIMEOUT,
+            config.scrape_max_bytes,
+        ),
+        profile: config.profile.metrics.clone(),
+        cores,
+    };
+    let kpi = &config.scenario.kpi;
+    let mut search = Search::new(options.start_rate, options.max_rate, PRECISION);
+    let mut steps: Vec<Step> = Vec::new();
+    let ending = loop {
+        if *stop.borrow() {
+            break Ending::Interrupted;
+        }
+        let Some(rate) = search.next() else {
+            break natural_ending(&search, &steps);
+        };
+        let mut duration = step_duration(rate, options.step_duration);
+        let mut retried = false;
+        let (measure, verdict) = loop {
+            say(&format!(
+                "step {}: {rate:.1} arrivals/s for {}",
+                steps.len() + 1,
+                crate::scenario::duration::format(duration)
+            ));
+            let measure = runner.run(steps.len() + 1, rate, duration, stop.clone()).await;
+            let verdict = model::judge(kpi, &measure, cores);
+            // Too few samples once: the same rate for twice as long.
+            if matches!(verdict, StepVerdict::TooFewSamples { .. }) && !retried && !*stop.borrow() {
+                retried = true;
+                duration = (duration * 2).min(MAX_STEP);
+                continue;
+            }
+            break (measure, verdict);
+        };
+        say(&format!("  {}", output::step_line(&measure, &verdict)));
+        steps.push(Step { measure, verdict: verdict.clone() });
+        if *stop.borrow() {
+            break Ending::Interrupted;
+        }
+        match verdict {
+            StepVerdict::Held => search.record(rate, true),
+            StepVerdict::Broke { .. } => search.record(rate, false),
+            StepVerdict::ClientLimited { reason } => break Ending::Client { reason, at: rate },
+            StepVerdict::TooFewSamples { samples } => break Ending::TooFewSamples { at: rate, samples },
+            StepVerdict::Aborted { reason } => break Ending::Aborted { reason },
+        }
+        let mut settle = stop.clone();
+        let _ = tokio::time::timeout(SETTLE, settle.wait_for(|s| *s)).await;
+    };
+    stopper.abort();
+    let capacity = Capacity {
+        scenario: config.scenario.name.clone(),
+        target: crate::report::redact_url(target),
+        started_at: config.started_at.to_rfc3339(),
+        kpi: kpi.clone(),
+        start_rate: options.start_rate,
+        max_rate: options.max_rate,
+        precision_pct: PRECISION * 100.0,
+        min_samples: model::MIN_SAMPLES,
+        steps,
+        capacity: search.held(),
+        ending,
+    };
+    let written = output::write(&capacity, &config.report_dir);
+    crate::stop::print(&format!("{}\n", capacity.headline()));
+    match written {
+        Ok(()) => {
+            crate::stop::print(&format!("capacity report: {}\n", config.report_dir.join("capacity.md").display()))
+        }
+        Err(e) => say(&format!("error: cannot write the capacity report to {}: {e}", config.report_dir.display())),
+    }
+    exit_code(&capacity)
+}
+
+/// At least `MIN_SAMPLES` happy-path calls expected from the rate (a quarter more, for the
+/// flows that are not the happy path), and never shorter than asked.
+fn step_duration(rate: f64, asked: Duration) -> Duration {
+    let needed = Duration::from_secs_f64((model::MIN_SAMPLES as f64 * 1.25 / rate.max(1e-3)).ceil());
+    asked.max(needed).min(MAX_STEP)
+}
+
+/// Why a search that ran out of rates to try ended.
+fn natural_ending(search: &Search, steps: &[Step]) -> Ending {
+    let lowest_broken = || {
+        steps
+            .iter()
+            .filter_map(|s| match &s.verdict {
+                StepVerdict::Broke { kpi, detail } => Some((s.measure.rate, kpi.clone(), detail.clone())),
+                _ => None,
+            })
+            .min_by(|a, b| a.0.total_cmp(&b.0))
+    };
+    if search.reached_max() {
+        return Ending::MaxRate { max_rate: search.held().unwrap_or_default() };
+    }
+    match (search.held(), lowest_broken()) {
+        (None, Some((lowest, kpi, detail))) => Ending::NothingHeld { kpi, detail, lowest },
+        (Some(held), Some((broke_at, kpi, detail))) if broke_at - held <= PRECISION * held => {
+            Ending::Target { kpi, detail, broke_at }
+        }
+        _ => Ending::StepBudget,
+    }
+}
+
+fn exit_code(c: &Capacity) -> i32 {
+    match (&c.ending, c.capacity) {
+        (Ending::Interrupted, _) => exit::INTERRUPTED,
+        (Ending::Aborted { .. }, _) => exit::ABORTED,
+        (_, None) => exit::KPI_FAILED,
+        (_, Some(_)) => exit::OK,
+    }
+}
