@@ -14,6 +14,8 @@ pub struct TargetView {
     pub scrapes_ok: u64,
     pub scrapes_failed: u64,
     pub unreadable_lines: usize,
+    /// The highest event-loop lag any scrape showed, in ms (the lag KPI's evidence).
+    pub event_loop_lag_max_ms: Option<f64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -550,6 +550,9 @@ async fn scrape_loop(profile: TargetProfile, tx: watch::Sender<TargetView>, moni
                 }
                 let unreadable = expo.warnings.len();
                 tx.send_modify(|v| {
+                    if let Some(lag) = reading.event_loop_lag_ms {
+                        v.event_loop_lag_max_ms = Some(v.event_loop_lag_max_ms.map_or(lag, |m| m.max(lag)));
+                    }
                     v.reading = Some(reading);
                     v.stale = false;
                     v.last_error = None;

@@ -165,13 +165,21 @@ impl Reporter {
     ) -> Written {
         let metrics_after = self.metrics.fetch().await.ok();
         let phase_runs = crate::util::lock(&self.monitor.phase_runs).clone();
-        let evidence = crate::scrape::evidence::gather(
+        let mut evidence = crate::scrape::evidence::gather(
             &self.profile,
             self.metrics_before.as_deref(),
             metrics_after.as_deref(),
             snapshot.elapsed_s,
             &phase_runs,
         );
+        // Breaker states and event-loop lag are sampled by every scrape, not diffed.
+        let breakers_seen = self.monitor.breakers.lock().unwrap_or_else(|e| e.into_inner()).tools().next().is_some();
+        if breakers_seen {
+            let events = self.monitor.events.borrow();
+            evidence.steady_breakers =
+                Some(crate::scrape::evidence::steady_breakers(&self.scenario.phases, &snapshot.series, &events));
+        }
+        evidence.event_loop_lag_max_ms = self.monitor.target.borrow().event_loop_lag_max_ms;
         let kpis = kpi::evaluate(&self.scenario.kpi, &self.scenario.phases, snapshot, &evidence);
         let mut verdict = kpi::judge_run(snapshot, &kpis);
         // A report of part of the plan proves only part of it: never an all-green suite.

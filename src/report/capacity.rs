@@ -6,14 +6,14 @@
 //! `run --find-capacity` (see `crate::capacity`).
 
 use super::RunReport;
-use crate::live::Event;
 use crate::scenario::PhaseKind;
 use std::fmt::Write;
 
 /// Seconds within this share of a phase's peak rate are "at its peak".
 const AT_PEAK: f64 = 0.9;
-/// Breaker state changes in one steady phase from which it is called flapping.
-pub const FLAPPING: usize = 3;
+/// Breaker state changes per tool in one steady phase from which it is called flapping,
+/// when the run has no flapping KPI to say (its default target is at most 2).
+const FLAPPING: usize = 3;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct PhaseAtPeak {
@@ -34,9 +34,12 @@ impl PhaseAtPeak {
         self.breaker_changes.iter().map(|(_, n)| n).sum()
     }
 
-    /// A steady phase (load or soak, judged by the KPIs) whose breakers changed state often.
-    pub fn flapping(&self) -> bool {
-        self.kpi && matches!(self.kind, PhaseKind::Load | PhaseKind::Soak) && self.breaker_change_count() >= FLAPPING
+    /// A steady phase (load or soak, judged by the KPIs) where one breaker changed state
+    /// `flapping` times or more.
+    pub fn flapping(&self, flapping: usize) -> bool {
+        self.kpi
+            && matches!(self.kind, PhaseKind::Load | PhaseKind::Soak)
+            && self.breaker_changes.iter().any(|(_, n)| *n >= flapping)
     }
 }
 
@@ -56,15 +59,7 @@ pub fn phases_at_peak(r: &RunReport) -> Vec<PhaseAtPeak> {
             .collect();
         p99s.sort_by(f64::total_cmp);
         let (from, to) = (f64::from(first.t), f64::from(last.t) + 1.0);
-        let mut changes: Vec<(String, usize)> = Vec::new();
-        for e in r.events.iter().filter(|e| e.t_s >= from && e.t_s < to) {
-            if let Some(Event::Breaker { tool, .. }) = &e.event {
-                match changes.iter_mut().find(|(t, _)| t == tool) {
-                    Some((_, n)) => *n += 1,
-                    None => changes.push((tool.clone(), 1)),
-                }
-            }
-        }
+        let changes = crate::scrape::evidence::breaker_changes(&r.events, from, to);
         out.push(PhaseAtPeak {
             name: planned.name.clone(),
             kind: planned.kind,
@@ -81,6 +76,11 @@ pub fn phases_at_peak(r: &RunReport) -> Vec<PhaseAtPeak> {
 
 fn p99_target(r: &RunReport) -> Option<f64> {
     r.kpis.iter().find(|k| k.id == "p99").and_then(|k| k.limit)
+}
+
+/// Changes that make a breaker flap: one more than the flapping KPI allows.
+fn flapping_from(r: &RunReport) -> usize {
+    r.kpis.iter().find(|k| k.id == "breaker_flapping").and_then(|k| k.limit).map_or(FLAPPING, |l| l as usize + 1)
 }
 
 pub fn render(r: &RunReport, o: &mut String) {
@@ -120,7 +120,7 @@ pub fn render(r: &RunReport, o: &mut String) {
         );
     }
     let _ = writeln!(o);
-    for line in recommendations(&phases, target) {
+    for line in recommendations(&phases, target, flapping_from(r)) {
         let _ = writeln!(o, "- {line}");
     }
     let _ = writeln!(o);
@@ -133,7 +133,7 @@ fn margin(p: &PhaseAtPeak, target: Option<f64>) -> Option<f64> {
 }
 
 /// Recommendations, each tied to a number from the table.
-pub fn recommendations(phases: &[PhaseAtPeak], target: Option<f64>) -> Vec<String> {
+pub fn recommendations(phases: &[PhaseAtPeak], target: Option<f64>, flapping: usize) -> Vec<String> {
     let mut out = Vec::new();
     let judged: Vec<&PhaseAtPeak> = phases.iter().filter(|p| p.kpi && margin(p, target).is_some()).collect();
     let held_peak = judged
@@ -165,10 +165,10 @@ pub fn recommendations(phases: &[PhaseAtPeak], target: Option<f64>) -> Vec<Strin
             ));
         }
     }
-    for p in phases.iter().filter(|p| p.flapping()) {
+    for p in phases.iter().filter(|p| p.flapping(flapping)) {
         let tools: Vec<String> = p.breaker_changes.iter().map(|(t, n)| format!("{t} {n}×")).collect();
         out.push(format!(
-            "Breakers changed state {} times in the steady phase {} ({}): flapping under steady load (KPI: fewer than {FLAPPING}).",
+            "Breakers changed state {} times in the steady phase {} ({}): flapping under steady load (fewer than {flapping} per tool holds).",
             p.breaker_change_count(),
             p.name,
             tools.join(", ")
@@ -221,7 +221,7 @@ mod tests {
     #[test]
     fn a_phase_past_the_target_is_named_with_its_numbers() {
         let phases = [phase("ramp", PhaseKind::Load, 50.0, 20.0), phase("spike", PhaseKind::Load, 150.0, 78.0)];
-        let recs = recommendations(&phases, Some(60.0));
+        let recs = recommendations(&phases, Some(60.0), 3);
         assert_eq!(recs.len(), 1, "{recs:?}");
         assert!(recs[0].contains("p99 is 78.0 ms (target 60 ms) at 150 arrivals/s in phase spike"), "{recs:?}");
         assert!(recs[0].contains("the highest phase peak that held is 50/s"), "{recs:?}");
@@ -230,7 +230,7 @@ mod tests {
     #[test]
     fn all_held_names_the_tightest_margin() {
         let phases = [phase("a", PhaseKind::Load, 50.0, 30.0), phase("b", PhaseKind::Soak, 20.0, 10.0)];
-        let recs = recommendations(&phases, Some(60.0));
+        let recs = recommendations(&phases, Some(60.0), 3);
         assert!(recs[0].contains("tightest margin is 50 % in phase a at 50"), "{recs:?}");
     }
 
@@ -240,8 +240,8 @@ mod tests {
         soak.breaker_changes = vec![("serpapi".into(), 4)];
         let mut chaos = phase("chaos", PhaseKind::Chaos, 10.0, 5.0);
         chaos.breaker_changes = vec![("serpapi".into(), 9)];
-        assert!(soak.flapping() && !chaos.flapping());
-        let recs = recommendations(&[soak, chaos], Some(60.0));
+        assert!(soak.flapping(3) && !chaos.flapping(3) && !soak.flapping(5));
+        let recs = recommendations(&[soak, chaos], Some(60.0), 3);
         assert!(
             recs.iter().any(|r| r.contains("changed state 4 times in the steady phase soak (serpapi 4×)")),
             "{recs:?}"

@@ -191,7 +191,42 @@ pub fn evaluate(kpi: &Kpi, plan: &[Phase], snap: &Snapshot, target: &TargetEvide
         };
         out.push(judged(c, memory(kpi, plan, target), limit, true));
     }
+    if let Some(limit) = kpi.breaker_changes {
+        let c = Check {
+            id: "breaker_flapping",
+            name: "breaker state changes per tool in a steady phase",
+            unit: "",
+            source: Source::TargetScraped,
+        };
+        out.push(judged(c, flapping(target), limit, true));
+    }
+    if let Some(limit) = kpi.event_loop_lag_ms {
+        let c =
+            Check { id: "event_loop_lag", name: "target event-loop lag", unit: "ms", source: Source::TargetScraped };
+        let m = match target.event_loop_lag_max_ms {
+            Some(lag) => Measure::Value(lag, "the highest event-loop lag of any scrape during the run".into()),
+            None => {
+                Measure::Missing("the target exposes no event-loop lag gauge (profile input event_loop_lag)".into())
+            }
+        };
+        out.push(judged(c, m, limit, true));
+    }
     out
+}
+
+/// Flapping: the most state changes one tool's breaker made in one steady phase.
+fn flapping(target: &TargetEvidence) -> Measure {
+    let Some(b) = &target.steady_breakers else {
+        return Measure::Missing("the target exposes no breaker states (profile input breaker_state)".into());
+    };
+    if b.phases.is_empty() {
+        return Measure::Missing("no steady phase ran (load or soak, judged by the KPIs)".into());
+    }
+    let evidence = match &b.worst {
+        Some((tool, phase)) => format!("{tool} in {phase}; steady phases: {}", b.phases.join(", ")),
+        None => format!("no breaker changed state in the steady phases ({})", b.phases.join(", ")),
+    };
+    Measure::Value(b.worst_changes as f64, evidence)
 }
 
 /// p50/p95/p99 and success over the KPI phases' happy-path calls (steps without a tool
@@ -595,5 +630,52 @@ mod tests {
         let v = judge_run(&snap(100, 100), &slow);
         assert_eq!((v.passed, v.run.len()), (false, 0));
         assert_eq!(v.failed_kpis, vec!["p99 latency is 70 ms, target ≤ 60 ms".to_string()]);
+    }
+
+    #[test]
+    fn flapping_is_judged_on_steady_phases_of_a_target_that_shows_its_breakers() {
+        use crate::scrape::evidence::SteadyBreakers;
+        let plan = [phase("hold", PhaseKind::Load, true)];
+        let kpi = Kpi::default();
+        let r = evaluate(&kpi, &plan, &snap(1000, 1000), &TargetEvidence::default());
+        assert_eq!(by_id(&r, "breaker_flapping").verdict, Verdict::NotMeasured, "no breaker states exposed");
+        let none_ran = TargetEvidence { steady_breakers: Some(SteadyBreakers::default()), ..Default::default() };
+        let r = evaluate(&kpi, &plan, &snap(1000, 1000), &none_ran);
+        assert!(by_id(&r, "breaker_flapping").evidence.contains("no steady phase"));
+        let calm = SteadyBreakers { phases: vec!["hold".into()], ..Default::default() };
+        let r = evaluate(
+            &kpi,
+            &plan,
+            &snap(1000, 1000),
+            &TargetEvidence { steady_breakers: Some(calm), ..Default::default() },
+        );
+        assert_eq!(
+            (by_id(&r, "breaker_flapping").verdict, by_id(&r, "breaker_flapping").value),
+            (Verdict::Pass, Some(0.0))
+        );
+        let flapping = SteadyBreakers {
+            phases: vec!["hold".into()],
+            worst_changes: 4,
+            worst: Some(("serpapi".into(), "hold".into())),
+        };
+        let r = evaluate(
+            &kpi,
+            &plan,
+            &snap(1000, 1000),
+            &TargetEvidence { steady_breakers: Some(flapping), ..Default::default() },
+        );
+        let k = by_id(&r, "breaker_flapping");
+        assert_eq!(k.verdict, Verdict::Fail, "4 changes > 2");
+        assert!(k.evidence.contains("serpapi in hold"), "{}", k.evidence);
+    }
+
+    #[test]
+    fn event_loop_lag_is_judged_only_where_the_target_reports_it() {
+        let plan = [phase("hold", PhaseKind::Load, true)];
+        let r = evaluate(&Kpi::default(), &plan, &snap(1000, 1000), &TargetEvidence::default());
+        assert_eq!(by_id(&r, "event_loop_lag").verdict, Verdict::NotMeasured);
+        let lagging = TargetEvidence { event_loop_lag_max_ms: Some(180.0), ..Default::default() };
+        let r = evaluate(&Kpi::default(), &plan, &snap(1000, 1000), &lagging);
+        assert_eq!(by_id(&r, "event_loop_lag").verdict, Verdict::Fail, "180 ms > 100 ms");
     }
 }

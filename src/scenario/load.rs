@@ -149,6 +149,8 @@ struct RawKpi {
     cache_hit_pct: Option<f64>,
     memory_growth_pct: Option<f64>,
     soak_min: Option<Spanned<String>>,
+    breaker_changes: Option<f64>,
+    event_loop_lag_ms: Option<f64>,
 }
 
 #[derive(Deserialize, Default)]
@@ -363,6 +365,8 @@ impl<'a> Loader<'a> {
             provenance_mismatches: k.provenance_mismatches.or(d.provenance_mismatches),
             cache_hit_pct: k.cache_hit_pct.or(d.cache_hit_pct),
             memory_growth_pct: k.memory_growth_pct.or(d.memory_growth_pct),
+            breaker_changes: k.breaker_changes.or(d.breaker_changes),
+            event_loop_lag_ms: k.event_loop_lag_ms.or(d.event_loop_lag_ms),
             soak_min: match &k.soak_min {
                 Some(t) => self.duration(t, "kpi.soak_min")?,
                 None => d.soak_min,

@@ -189,6 +189,13 @@ pub struct Kpi {
     pub memory_growth_pct: Option<f64>,
     /// The shortest soak phase over which memory growth means anything.
     pub soak_min: Duration,
+    /// At most this many breaker state changes per tool in one steady phase (load or soak,
+    /// judged): more is flapping.
+    #[serde(default)]
+    pub breaker_changes: Option<f64>,
+    /// The target's event-loop lag at most this, in ms, over every scrape of the run.
+    #[serde(default)]
+    pub event_loop_lag_ms: Option<f64>,
 }
 
 impl Default for Kpi {
@@ -205,6 +212,8 @@ impl Default for Kpi {
             cache_hit_pct: Some(40.0),
             memory_growth_pct: Some(10.0),
             soak_min: Duration::from_secs(600),
+            breaker_changes: Some(2.0),
+            event_loop_lag_ms: Some(100.0),
         }
     }
 }
@@ -219,6 +228,8 @@ impl Kpi {
             provenance_mismatches: None,
             cache_hit_pct: None,
             memory_growth_pct: None,
+            breaker_changes: None,
+            event_loop_lag_ms: None,
             ..Self::default()
         }
     }

@@ -34,6 +34,73 @@ pub struct TargetEvidence {
     pub denials: Option<(String, BTreeMap<String, f64>)>,
     /// Security events during the run by type.
     pub security_events: BTreeMap<String, f64>,
+    /// Breaker state changes in the steady phases that ran; `None` when the target exposes
+    /// no breaker states.
+    #[serde(default)]
+    pub steady_breakers: Option<SteadyBreakers>,
+    /// The highest event-loop lag any scrape of the run showed, in ms.
+    #[serde(default)]
+    pub event_loop_lag_max_ms: Option<f64>,
+}
+
+/// Breaker state changes in steady phases (load or soak, judged by the KPIs): the worst
+/// tool in the worst phase.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SteadyBreakers {
+    /// The steady phases that ran.
+    pub phases: Vec<String>,
+    pub worst_changes: usize,
+    /// (tool, phase) of the worst count, when any breaker changed state.
+    pub worst: Option<(String, String)>,
+}
+
+/// The seconds `[from, to)` of the run clock in which phase `index` sent load.
+pub fn phase_window(series: &[crate::metrics::SecondPoint], index: usize) -> Option<(f64, f64)> {
+    let mut seconds = series.iter().filter(|p| p.phase == index && p.scheduled > 0).map(|p| f64::from(p.t));
+    let first = seconds.next()?;
+    let last = seconds.next_back().unwrap_or(first);
+    Some((first, last + 1.0))
+}
+
+/// Breaker state changes per tool on the timeline within `[from, to)`, in first-seen order.
+pub fn breaker_changes(events: &[crate::live::LogEvent], from: f64, to: f64) -> Vec<(String, usize)> {
+    let mut changes: Vec<(String, usize)> = Vec::new();
+    for e in events.iter().filter(|e| e.t_s >= from && e.t_s < to) {
+        if let Some(crate::live::Event::Breaker { tool, .. }) = &e.event {
+            match changes.iter_mut().find(|(t, _)| t == tool) {
+                Some((_, n)) => *n += 1,
+                None => changes.push((tool.clone(), 1)),
+            }
+        }
+    }
+    changes
+}
+
+/// A steady phase: sustained load judged by the KPIs (not ramps to chaos or cache warm-ups).
+pub fn is_steady(phase: &crate::scenario::Phase) -> bool {
+    phase.kpi && matches!(phase.kind, PhaseKind::Load | PhaseKind::Soak)
+}
+
+/// The breaker evidence of the steady phases that ran.
+pub fn steady_breakers(
+    plan: &[crate::scenario::Phase],
+    series: &[crate::metrics::SecondPoint],
+    events: &[crate::live::LogEvent],
+) -> SteadyBreakers {
+    let mut out = SteadyBreakers::default();
+    for (index, phase) in plan.iter().enumerate().filter(|(_, p)| is_steady(p)) {
+        let Some((from, to)) = phase_window(series, index) else {
+            continue;
+        };
+        out.phases.push(phase.name.clone());
+        for (tool, n) in breaker_changes(events, from, to) {
+            if n > out.worst_changes {
+                out.worst_changes = n;
+                out.worst = Some((tool, phase.name.clone()));
+            }
+        }
+    }
+    out
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -95,6 +162,8 @@ pub fn gather(
         cpu_seconds: total(Input::CpuSeconds),
         denials: breakdown(profile, Input::PolicyDenials, before, &after),
         security_events: security,
+        steady_breakers: None,
+        event_loop_lag_max_ms: None,
     }
 }
 
@@ -203,6 +272,45 @@ fn first_sum(profile: &TargetProfile, input: Input, e: &Exposition) -> Option<f6
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn steady_breakers_count_per_tool_within_steady_phases_only() {
+        use crate::live::{Event, LogEvent};
+        use crate::metrics::SecondPoint;
+        use crate::scenario::Phase;
+        let phase = |name: &str, kind: PhaseKind| Phase {
+            name: name.into(),
+            duration: std::time::Duration::from_secs(10),
+            rate: 1.0,
+            ramp_to: None,
+            kpi: kind != PhaseKind::Chaos,
+            kind,
+        };
+        let plan = [phase("hold", PhaseKind::Load), phase("chaos", PhaseKind::Chaos)];
+        let second = |t: u32, phase: usize| SecondPoint {
+            t,
+            phase,
+            scheduled: 1,
+            started: 1,
+            completed: 1,
+            dropped: 0,
+            p50_ms: 1.0,
+            p95_ms: 1.0,
+            p99_ms: 1.0,
+            errors: [0; crate::metrics::shard::ERROR_CLASSES],
+            tool_completed: vec![1].into(),
+            tool_errors: vec![0].into(),
+            tool_p99_ms: vec![1.0].into(),
+        };
+        let series: Vec<SecondPoint> = (0..10).map(|t| second(t, 0)).chain((10..20).map(|t| second(t, 1))).collect();
+        let flip = |t_s: f64, tool: &str| LogEvent::new(t_s, Event::Breaker { tool: tool.into(), from: 0, to: 2 });
+        let events =
+            [flip(2.0, "a"), flip(4.0, "a"), flip(5.0, "b"), flip(12.0, "a"), flip(13.0, "a"), flip(14.0, "a")];
+        let b = steady_breakers(&plan, &series, &events);
+        assert_eq!(b.phases, vec!["hold".to_string()]);
+        assert_eq!(b.worst_changes, 2, "the chaos phase's flips do not count");
+        assert_eq!(b.worst, Some(("a".into(), "hold".into())));
+    }
     use crate::scrape::profile_file::four_runr;
 
     #[test]

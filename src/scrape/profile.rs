@@ -34,6 +34,9 @@ pub enum Input {
     Retries,
     /// Counter of failures the target injected itself (chaos), by tool.
     ChaosInjections,
+    /// Gauge of the target's event-loop lag (e.g. Node's `nodejs_eventloop_lag_seconds`),
+    /// read in milliseconds.
+    EventLoopLag,
 }
 
 impl Input {
@@ -52,7 +55,7 @@ impl Input {
         Input::RssBytes,
     ];
 
-    pub const ALL: [Input; 13] = [
+    pub const ALL: [Input; 14] = [
         Input::Requests,
         Input::Latency,
         Input::Errors,
@@ -66,6 +69,7 @@ impl Input {
         Input::RssBytes,
         Input::Retries,
         Input::ChaosInjections,
+        Input::EventLoopLag,
     ];
 
     /// Name used in profile files and by the `probe` command.
@@ -84,6 +88,7 @@ impl Input {
             Input::RssBytes => "rss_bytes",
             Input::Retries => "retries",
             Input::ChaosInjections => "chaos_injections",
+            Input::EventLoopLag => "event_loop_lag",
         }
     }
 }
@@ -186,6 +191,8 @@ pub struct TargetReading {
     /// CPU use in % of one core, from the CPU-seconds counter's rate; needs a window.
     pub cpu_pct_of_core: Option<f64>,
     pub rss_bytes: Option<f64>,
+    /// The target's event-loop lag now, in ms (the highest of its series).
+    pub event_loop_lag_ms: Option<f64>,
     /// The metric each input was read from.
     pub sources: BTreeMap<Input, String>,
 }
@@ -432,6 +439,10 @@ impl TargetProfile {
         }
         if let Some(c) = self.pick(Input::RssBytes, w, r) {
             r.rss_bytes = Some(w.cur.samples(&c.metric).map(|s| s.value * c.scale).sum());
+        }
+        if let Some(c) = self.pick(Input::EventLoopLag, w, r) {
+            r.event_loop_lag_ms =
+                w.cur.samples(&c.metric).map(|s| s.value * c.scale).filter(|v| v.is_finite()).reduce(f64::max);
         }
     }
 }

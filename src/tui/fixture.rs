@@ -166,6 +166,7 @@ pub fn target(stale: bool) -> TargetView {
         }),
         cpu_pct_of_core: Some(35.0),
         rss_bytes: Some(85_144_371.0),
+        event_loop_lag_ms: Some(3.2),
         ..Default::default()
     };
     TargetView {
@@ -175,6 +176,7 @@ pub fn target(stale: bool) -> TargetView {
         scrapes_ok: 40,
         scrapes_failed: u64::from(stale),
         unreadable_lines: 0,
+        event_loop_lag_max_ms: Some(3.2),
     }
 }
 

@@ -21,25 +21,29 @@ pub fn render(frame: &mut Frame, area: Rect, _app: &App, data: &ViewData, theme:
     let [target_area, own_area] = common::halves(area, 3);
     let reading = common::reading(data);
     let target_values = reading.map(|r| (r.cpu_pct_of_core, r.rss_bytes));
+    let lag = reading.and_then(|r| r.event_loop_lag_ms);
     let missing = common::no_target_data(data);
     numbers(
         frame,
         target_area,
         common::block(TARGET_TITLE, Source::Target, data, theme),
         target_values,
+        lag,
         missing,
         theme,
     );
     let own = Some((data.snapshot.own_cpu_pct, data.snapshot.own_rss_bytes.map(|b| b as f64)));
-    numbers(frame, own_area, common::block(OWN_TITLE, Source::Client, data, theme), own, "no data", theme);
+    numbers(frame, own_area, common::block(OWN_TITLE, Source::Client, data, theme), own, None, "no data", theme);
 }
 
-/// "cpu 12.3% of a core" and "rss 81.2 MiB", on two lines when there is room.
+/// "cpu 12.3% of a core", "rss 81.2 MiB" and, where the target reports it, "lag 3.1 ms",
+/// a line each when there is room.
 fn numbers(
     frame: &mut Frame,
     area: Rect,
     block: Block<'static>,
     values: Option<(Option<f64>, Option<f64>)>,
+    lag_ms: Option<f64>,
     missing: &str,
     theme: &Theme,
 ) {
@@ -55,12 +59,18 @@ fn numbers(
     };
     let cpu = vec![label("cpu "), value(cpu.map(format::pct))];
     let rss = vec![label("rss "), value(rss.map(format::bytes))];
-    let lines = if inner.height >= 2 {
-        vec![Line::from(cpu), Line::from(rss)]
+    let lag = lag_ms.map(|ms| vec![label("lag "), value(Some(format!("{ms:.1} ms")))]);
+    let parts: Vec<Vec<Span>> = [Some(cpu), Some(rss), lag].into_iter().flatten().collect();
+    let lines = if usize::from(inner.height) >= parts.len() {
+        parts.into_iter().map(Line::from).collect()
     } else {
-        let mut one = cpu;
-        one.push(label("  "));
-        one.extend(rss);
+        let mut one = Vec::new();
+        for (i, part) in parts.into_iter().enumerate() {
+            if i > 0 {
+                one.push(label("  "));
+            }
+            one.extend(part);
+        }
         vec![Line::from(one)]
     };
     frame.render_widget(Paragraph::new(lines), inner);
@@ -77,8 +87,9 @@ mod tests {
         assert!(text.contains("proofdeck · client"), "{text}");
         assert!(text.contains("cpu 35.0%"), "{text}");
         assert!(text.contains("rss 81.2 MiB"), "{text}");
+        assert!(text.contains("lag 3.2 ms"), "the target's event-loop lag: {text}");
         assert!(text.contains("cpu 12.5%"), "{text}");
         let text = fixture::render_panel(super::render, 80, 3, false);
-        assert!(text.contains("cpu 35.0%  rss 81.2 MiB"), "one line when short:\n{text}");
+        assert!(text.contains("cpu 35.0%  rss 81.2 MiB  lag 3.2 ms"), "one line when short:\n{text}");
     }
 }
