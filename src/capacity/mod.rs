@@ -14,9 +14,11 @@ pub mod step;
 use crate::config::RunConfig;
 use crate::outcome::exit;
 use crate::stop::{say, Notice};
+use crate::tui::capacity::SearchView;
 use model::{Capacity, Ending, Step, StepVerdict};
 use search::Search;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
 
 /// Bisection stops when the highest rate that held and the lowest that broke are this close.
@@ -42,11 +44,13 @@ pub async fn run(
     mut notices: mpsc::UnboundedReceiver<Notice>,
 ) -> i32 {
     let (stop_tx, stop) = watch::channel(false);
+    let stop_tx = Arc::new(stop_tx);
+    let progress = Progress::start(config, target, stop_tx.clone());
+    let signalled = stop_tx.clone();
     let stopper = tokio::spawn(async move {
         while let Some(notice) = notices.recv().await {
             if matches!(notice, Notice::Stop) {
-                say("stopping: the current step drains, then the search ends");
-                let _ = stop_tx.send(true);
+                let _ = signalled.send(true);
             }
         }
     });
@@ -76,11 +80,7 @@ pub async fn run(
         let mut duration = step_duration(rate, options.step_duration);
         let mut retried = false;
         let (measure, verdict) = loop {
-            say(&format!(
-                "step {}: {rate:.1} arrivals/s for {}",
-                steps.len() + 1,
-                crate::scenario::duration::format(duration)
-            ));
+            progress.step_started(steps.len() + 1, rate, duration);
             let measure = runner.run(steps.len() + 1, rate, duration, stop.clone()).await;
             let verdict = model::judge(kpi, &measure, cores);
             // Too few samples once: the same rate for twice as long.
@@ -91,13 +91,17 @@ pub async fn run(
             }
             break (measure, verdict);
         };
-        say(&format!("  {}", output::step_line(&measure, &verdict)));
+        progress.line(&format!("  {}", output::step_line(&measure, &verdict)));
         steps.push(Step { measure, verdict: verdict.clone() });
+        if matches!(verdict, StepVerdict::Held) {
+            search.record(rate, true);
+        }
+        progress.steps(&steps, search.held());
         if *stop.borrow() {
             break Ending::Interrupted;
         }
         match verdict {
-            StepVerdict::Held => search.record(rate, true),
+            StepVerdict::Held => {}
             StepVerdict::Broke { .. } => search.record(rate, false),
             StepVerdict::ClientLimited { reason } => break Ending::Client { reason, at: rate },
             StepVerdict::TooFewSamples { samples } => break Ending::TooFewSamples { at: rate, samples },
@@ -119,8 +123,10 @@ pub async fn run(
         steps,
         capacity: search.held(),
         ending,
+        plan_peak: config.scenario.peak_rate(),
     };
     let written = output::write(&capacity, &config.report_dir);
+    progress.finish(&capacity.headline()).await;
     crate::stop::print(&format!("{}\n", capacity.headline()));
     match written {
         Ok(()) => {
@@ -167,5 +173,84 @@ fn exit_code(c: &Capacity) -> i32 {
         (Ending::Aborted { .. }, _) => exit::ABORTED,
         (_, None) => exit::KPI_FAILED,
         (_, Some(_)) => exit::OK,
+    }
+}
+
+/// Where the search reports its progress: lines on stderr (headless), or the live screen.
+struct Progress {
+    screen: Option<(watch::Sender<SearchView>, tokio::task::JoinHandle<()>)>,
+}
+
+impl Progress {
+    fn start(config: &RunConfig, target: &str, stop: Arc<watch::Sender<bool>>) -> Self {
+        let stopping = stop.subscribe();
+        if config.headless {
+            tokio::spawn(announce_stop(stopping, None));
+            return Progress { screen: None };
+        }
+        let k = &config.scenario.kpi;
+        let view = SearchView {
+            title: format!("{} → {}", config.scenario.name, crate::report::redact_url(target)),
+            kpis: format!(
+                "KPIs p50 ≤ {} ms · p95 ≤ {} ms · p99 ≤ {} ms · success ≥ {}%",
+                k.p50_ms, k.p95_ms, k.p99_ms, k.success_pct
+            ),
+            p99_target_ms: k.p99_ms,
+            ..SearchView::default()
+        };
+        let (tx, rx) = watch::channel(view);
+        let theme = config.theme.clone();
+        let screen = tokio::spawn(async move {
+            let quit = move || {
+                let _ = stop.send(true);
+            };
+            if let Err(e) = crate::tui::capacity::run(rx, theme.as_deref(), quit).await {
+                say(&format!("the search screen failed ({e}); the search goes on"));
+            }
+        });
+        tokio::spawn(announce_stop(stopping, Some(tx.clone())));
+        Progress { screen: Some((tx, screen)) }
+    }
+
+    fn step_started(&self, n: usize, rate: f64, duration: Duration) {
+        match &self.screen {
+            Some((tx, _)) => {
+                tx.send_modify(|v| v.current = Some((n, rate, duration.as_secs_f64(), Instant::now())));
+            }
+            None => say(&format!("step {n}: {rate:.1} arrivals/s for {}", crate::scenario::duration::format(duration))),
+        }
+    }
+
+    fn line(&self, text: &str) {
+        if self.screen.is_none() {
+            say(text);
+        }
+    }
+
+    fn steps(&self, steps: &[Step], capacity: Option<f64>) {
+        if let Some((tx, _)) = &self.screen {
+            tx.send_modify(|v| {
+                v.steps = steps.to_vec();
+                v.capacity = capacity;
+            });
+        }
+    }
+
+    /// Shows the finding and waits for the screen to close.
+    async fn finish(self, headline: &str) {
+        if let Some((tx, screen)) = self.screen {
+            tx.send_modify(|v| v.finished = Some(headline.to_string()));
+            let _ = screen.await;
+        }
+    }
+}
+
+/// Says once that a stop was asked for: on the screen, or on stderr.
+async fn announce_stop(mut stopping: watch::Receiver<bool>, screen: Option<watch::Sender<SearchView>>) {
+    if stopping.wait_for(|s| *s).await.is_ok() {
+        match screen {
+            Some(tx) => tx.send_modify(|v| v.stopping = true),
+            None => say("stopping: the current step drains, then the search ends"),
+        }
     }
 }

@@ -182,6 +182,9 @@ pub struct Capacity {
     /// The highest rate at which every applicable KPI held (arrivals/s).
     pub capacity: Option<f64>,
     pub ending: Ending,
+    /// The scenario plan's peak arrival rate, for the headroom.
+    #[serde(default)]
+    pub plan_peak: f64,
 }
 
 impl Capacity {
@@ -210,6 +213,23 @@ impl Capacity {
             Ending::Aborted { reason } => format!("search aborted: {reason}"),
             Ending::Interrupted => format!("search interrupted; capacity so far ≥ {}", fmt_rate(self.capacity)),
         }
+    }
+}
+
+impl Capacity {
+    /// Capacity over the plan's peak, in words, when both are known.
+    pub fn headroom(&self) -> Option<String> {
+        let capacity = self.capacity?;
+        (self.plan_peak > 0.0).then(|| {
+            let lower_bound = !matches!(self.ending, Ending::Target { .. });
+            format!(
+                "the scenario's plan peaks at {:.1} arrivals/s: headroom {}{:.1}× ({capacity:.1} / {:.1})",
+                self.plan_peak,
+                if lower_bound { "≥ " } else { "" },
+                capacity / self.plan_peak,
+                self.plan_peak
+            )
+        })
     }
 }
 

@@ -61,6 +61,9 @@ pub fn markdown(c: &Capacity) -> String {
         c.min_samples
     );
     let _ = writeln!(s, "Capacity (highest rate that held every KPI): **{}**\n", fmt_rate(c.capacity));
+    if let Some(headroom) = c.headroom() {
+        let _ = writeln!(s, "Headroom: {headroom}.\n");
+    }
     s.push_str("| step | arrivals/s | duration | samples | p50 ms | p95 ms | p99 ms | success | target CPU | target RSS | breaker transitions | client CPU | verdict |\n");
     s.push_str("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
     for (i, step) in c.steps.iter().enumerate() {

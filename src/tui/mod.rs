@@ -7,6 +7,7 @@
 //! `terminal` is pure and tested against ratatui's `TestBackend`.
 
 pub mod app;
+pub mod capacity;
 pub mod chaos_strip;
 pub mod format;
 pub mod header;

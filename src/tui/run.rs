@@ -93,12 +93,12 @@ impl RedrawGate {
 
 /// Reads terminal events on a plain thread (crossterm's blocking `poll`/`read`) and forwards
 /// them; stops when the cockpit drops its receiver or sets `stop`.
-struct InputThread {
+pub(crate) struct InputThread {
     stop: Arc<AtomicBool>,
 }
 
 impl InputThread {
-    fn spawn(tx: mpsc::UnboundedSender<Event>) -> Self {
+    pub(crate) fn spawn(tx: mpsc::UnboundedSender<Event>) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         std::thread::Builder::new()
