@@ -202,6 +202,7 @@ pub async fn run_flow(ctx: Arc<Context>, flow: usize, intended: Instant, kpi_pha
     for (i, step) in spec.steps.iter().enumerate() {
         let r = send_step(&ctx, step, &mut vars, step_start).await;
         let fast_fail = ctx.answers.is_fast_fail(r.status, &r.body);
+        let cache = if r.error.is_none() { ctx.answers.cache_state(r.status, &r.body) } else { None };
         let record = StepRecord {
             tool: ctx.step_tools[flow][i],
             latency_us: r.latency_us,
@@ -211,6 +212,7 @@ pub async fn run_flow(ctx: Arc<Context>, flow: usize, intended: Instant, kpi_pha
             // Tool-less steps count too, under their flow's name: a happy path is judged whole.
             kpi: kpi_phase && spec.kind == FlowKind::Happy,
             fast_fail,
+            cache,
         };
         match r.error {
             Some(_) => ctx.recorder.record_failed_step(record, &r.raw_detail()),

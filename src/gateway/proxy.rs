@@ -86,21 +86,20 @@ async fn evaluate(state: &Arc<GatewayState>, body: &[u8]) -> Result<(Labels, Rep
         )));
     }
     let call_started = Instant::now();
-    let data = call(state, spec, &params).await.map_err(fail)?;
-    let mut reply = Reply::json(
-        StatusCode::OK,
-        json!({
-            "success": true,
-            "data": data,
-            "metadata": {
-                "agent_id": claims.agent_id,
-                "agent_name": claims.agent_name,
-                "tool": tool,
-                "action": action,
-                "response_time_ms": call_started.elapsed().as_millis() as u64,
-            }
-        }),
-    );
+    let (data, cached) = call(state, spec, &params).await.map_err(fail)?;
+    let mut metadata = json!({
+        "agent_id": claims.agent_id,
+        "agent_name": claims.agent_name,
+        "tool": tool,
+        "action": action,
+        "response_time_ms": call_started.elapsed().as_millis() as u64,
+    });
+    // Beyond the real gateway's contract: whether a cacheable answer came from the cache, so
+    // the cache latency KPI can compare hits with misses.
+    if let Some(cached) = cached {
+        metadata["cached"] = json!(cached);
+    }
+    let mut reply = Reply::json(StatusCode::OK, json!({"success": true, "data": data, "metadata": metadata}));
     if claims.exp_ms - GatewayState::now_ms() <= ROTATION_WINDOW_MS {
         reply.headers.push((HeaderName::from_static("x-token-rotation-recommended"), HeaderValue::from_static("true")));
     }
@@ -238,13 +237,14 @@ enum UpstreamError {
     TimedOut,
 }
 
-async fn call(state: &Arc<GatewayState>, spec: &ActionSpec, params: &Value) -> Result<Value, Reply> {
+/// The action's answer, and for a cacheable action whether it came from the cache.
+async fn call(state: &Arc<GatewayState>, spec: &ActionSpec, params: &Value) -> Result<(Value, Option<bool>), Reply> {
     let m = &state.metrics;
     let cache_key = spec.idempotent.then(|| format!("{}|{}|{}", spec.tool, spec.action, params));
     if let Some(key) = &cache_key {
         if let Some(data) = state.cache_get(key) {
             m.cache_hits.inc(&[spec.tool, spec.action]);
-            return Ok(data);
+            return Ok((data, Some(true)));
         }
         m.cache_misses.inc(&[spec.tool, spec.action]);
     }
@@ -282,10 +282,11 @@ async fn call(state: &Arc<GatewayState>, spec: &ActionSpec, params: &Value) -> R
     }
     match outcome {
         Ok(data) => {
+            let cacheable = cache_key.is_some();
             if let Some(key) = cache_key {
                 state.cache_put(key, data.clone());
             }
-            Ok(data)
+            Ok((data, cacheable.then_some(false)))
         }
         Err(UpstreamError::TimedOut) => Err(Reply::error(StatusCode::GATEWAY_TIMEOUT, "Upstream request timed out")),
         Err(UpstreamError::Failed(details)) => Err(Reply::json(

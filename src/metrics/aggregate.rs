@@ -43,6 +43,8 @@ pub struct Aggregator {
     service: Vec<Histogram<u64>>,
     kpi_latency: Histogram<u64>,
     fast_fail: Histogram<u64>,
+    cache_hit: Histogram<u64>,
+    cache_miss: Histogram<u64>,
     /// The second being accumulated.
     second: SecondPoint,
     second_latency: Histogram<u64>,
@@ -66,6 +68,8 @@ impl Aggregator {
             service: (0..n).map(|_| new_histogram()).collect(),
             kpi_latency: new_histogram(),
             fast_fail: new_histogram(),
+            cache_hit: new_histogram(),
+            cache_miss: new_histogram(),
             second: empty_point(0, 0, n),
             second_latency: new_histogram(),
             second_tool_latency: (0..n).map(|_| new_histogram()).collect(),
@@ -105,6 +109,8 @@ impl Aggregator {
         s.inflight = recorder.inflight.load(Ordering::Relaxed);
         s.kpi_latency = Quantiles::of(&self.kpi_latency);
         s.fast_fail = Quantiles::of(&self.fast_fail);
+        s.cache_hit = Quantiles::of(&self.cache_hit);
+        s.cache_miss = Quantiles::of(&self.cache_miss);
         for (i, t) in s.tools.iter_mut().enumerate() {
             t.latency = Quantiles::of(&self.latency[i]);
             t.service = Quantiles::of(&self.service[i]);
@@ -169,6 +175,8 @@ impl Aggregator {
         }
         let _ = self.kpi_latency.add(&shard.kpi_latency);
         let _ = self.fast_fail.add(&shard.fast_fail);
+        let _ = self.cache_hit.add(&shard.cache_hit);
+        let _ = self.cache_miss.add(&shard.cache_miss);
         s.kpi_ok += shard.kpi_ok;
         s.kpi_total += shard.kpi_total;
         s.completed += shard.completed;
@@ -278,6 +286,7 @@ mod tests {
             error,
             kpi,
             fast_fail: false,
+            cache: None,
         }
     }
 

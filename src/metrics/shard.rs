@@ -87,6 +87,8 @@ pub struct StepRecord {
     pub kpi: bool,
     /// The target answered from an open breaker.
     pub fast_fail: bool,
+    /// The target marked the answer as served from its cache (`true`) or not (`false`).
+    pub cache: Option<bool>,
 }
 
 /// Distinct failure details kept per tool and class: the first ones seen, with their counts.
@@ -148,6 +150,9 @@ pub struct Shard {
     pub kpi_ok: u64,
     pub kpi_total: u64,
     pub fast_fail: Histogram<u64>,
+    /// Service time of answers the target marked as cache hits, and as misses.
+    pub cache_hit: Histogram<u64>,
+    pub cache_miss: Histogram<u64>,
     pub completed: u64,
     /// Distinct failure details since the last drain, bounded per tool and class.
     pub failures: Vec<FailureNote>,
@@ -164,6 +169,8 @@ impl Shard {
             kpi_ok: 0,
             kpi_total: 0,
             fast_fail: new_histogram(),
+            cache_hit: new_histogram(),
+            cache_miss: new_histogram(),
             completed: 0,
             failures: Vec::new(),
         }
@@ -184,6 +191,8 @@ impl Shard {
         self.kpi_ok = 0;
         self.kpi_total = 0;
         self.fast_fail.reset();
+        self.cache_hit.reset();
+        self.cache_miss.reset();
         self.completed = 0;
         self.failures.clear();
     }
@@ -314,5 +323,13 @@ fn record(shard: &mut Shard, r: StepRecord) {
 
     if r.fast_fail {
         let _ = shard.fast_fail.record(r.service_us.max(1));
+    }
+    let cache = match r.cache {
+        Some(true) => Some(&mut shard.cache_hit),
+        Some(false) => Some(&mut shard.cache_miss),
+        None => None,
+    };
+    if let Some(h) = cache {
+        let _ = h.record(r.service_us.max(1));
     }
 }

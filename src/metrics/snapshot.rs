@@ -190,6 +190,11 @@ pub struct Snapshot {
     pub kpi_total: u64,
     /// Service time of answers that an open breaker gave.
     pub fast_fail: Quantiles,
+    /// Service time of answers the target marked as served from its cache, and as not.
+    #[serde(default)]
+    pub cache_hit: Quantiles,
+    #[serde(default)]
+    pub cache_miss: Quantiles,
     pub series: Arc<Vec<SecondPoint>>,
     pub own_cpu_pct: Option<f64>,
     /// CPU seconds this process has used so far.
@@ -233,6 +238,8 @@ impl Snapshot {
             kpi_ok: 0,
             kpi_total: 0,
             fast_fail: Quantiles::default(),
+            cache_hit: Quantiles::default(),
+            cache_miss: Quantiles::default(),
             series: Arc::new(Vec::new()),
             own_cpu_pct: None,
             own_cpu_seconds: None,

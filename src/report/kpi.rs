@@ -191,6 +191,15 @@ pub fn evaluate(kpi: &Kpi, plan: &[Phase], snap: &Snapshot, target: &TargetEvide
         };
         out.push(judged(c, memory(kpi, plan, target), limit, true));
     }
+    if let Some(limit) = kpi.cache_speedup_pct {
+        let c = Check {
+            id: "cache_latency",
+            name: "cache hits faster than misses (median service time)",
+            unit: "%",
+            source: client,
+        };
+        out.push(judged(c, cache_speedup(snap), limit, false));
+    }
     if let Some(limit) = kpi.breaker_changes {
         let c = Check {
             id: "breaker_flapping",
@@ -212,6 +221,34 @@ pub fn evaluate(kpi: &Kpi, plan: &[Phase], snap: &Snapshot, target: &TargetEvide
         out.push(judged(c, m, limit, true));
     }
     out
+}
+
+/// Answers of each kind the cache latency KPI needs before comparing medians.
+const CACHE_SAMPLES: u64 = 20;
+
+/// How much faster the target's cache hits were than its misses: `100 × (1 − hit/miss)` of the
+/// median service times, over the answers the target marked (profile `[cache_marker]`).
+fn cache_speedup(snap: &Snapshot) -> Measure {
+    let (hit, miss) = (snap.cache_hit, snap.cache_miss);
+    if hit.count + miss.count == 0 {
+        return Measure::Missing(
+            "the target marked no answer as a cache hit or miss (profile [cache_marker]); a real 4Runr gateway marks none"
+                .into(),
+        );
+    }
+    if hit.count < CACHE_SAMPLES || miss.count < CACHE_SAMPLES {
+        return Measure::Missing(format!(
+            "{} hits and {} misses marked; {CACHE_SAMPLES} of each are needed",
+            hit.count, miss.count
+        ));
+    }
+    Measure::Value(
+        100.0 * (1.0 - hit.p50_ms / miss.p50_ms.max(1e-9)),
+        format!(
+            "median service time {:.2} ms over {} hits vs {:.2} ms over {} misses",
+            hit.p50_ms, hit.count, miss.p50_ms, miss.count
+        ),
+    )
 }
 
 /// Flapping: the most state changes one tool's breaker made in one steady phase.
@@ -677,5 +714,24 @@ mod tests {
         let lagging = TargetEvidence { event_loop_lag_max_ms: Some(180.0), ..Default::default() };
         let r = evaluate(&Kpi::default(), &plan, &snap(1000, 1000), &lagging);
         assert_eq!(by_id(&r, "event_loop_lag").verdict, Verdict::Fail, "180 ms > 100 ms");
+    }
+
+    #[test]
+    fn cache_speedup_compares_marked_hits_with_misses() {
+        let plan = [phase("cache", PhaseKind::Cache, true)];
+        let r = evaluate(&Kpi::default(), &plan, &snap(1000, 1000), &TargetEvidence::default());
+        assert_eq!(by_id(&r, "cache_latency").verdict, Verdict::NotMeasured, "nothing marked");
+        let mut s = snap(1000, 1000);
+        s.cache_hit = Quantiles { count: 5, p50_ms: 1.0, ..Quantiles::default() };
+        s.cache_miss = Quantiles { count: 500, p50_ms: 20.0, ..Quantiles::default() };
+        let r = evaluate(&Kpi::default(), &plan, &s, &TargetEvidence::default());
+        assert!(by_id(&r, "cache_latency").evidence.contains("5 hits"), "too few hits to judge");
+        s.cache_hit.count = 300;
+        let r = evaluate(&Kpi::default(), &plan, &s, &TargetEvidence::default());
+        let k = by_id(&r, "cache_latency");
+        assert_eq!((k.verdict, k.value), (Verdict::Pass, Some(95.0)), "1 ms vs 20 ms");
+        s.cache_hit.p50_ms = 19.0;
+        let r = evaluate(&Kpi::default(), &plan, &s, &TargetEvidence::default());
+        assert_eq!(by_id(&r, "cache_latency").verdict, Verdict::Fail, "5 % faster is not the 20 % asked");
     }
 }

@@ -151,6 +151,7 @@ struct RawKpi {
     soak_min: Option<Spanned<String>>,
     breaker_changes: Option<f64>,
     event_loop_lag_ms: Option<f64>,
+    cache_speedup_pct: Option<f64>,
 }
 
 #[derive(Deserialize, Default)]
@@ -367,6 +368,7 @@ impl<'a> Loader<'a> {
             memory_growth_pct: k.memory_growth_pct.or(d.memory_growth_pct),
             breaker_changes: k.breaker_changes.or(d.breaker_changes),
             event_loop_lag_ms: k.event_loop_lag_ms.or(d.event_loop_lag_ms),
+            cache_speedup_pct: k.cache_speedup_pct.or(d.cache_speedup_pct),
             soak_min: match &k.soak_min {
                 Some(t) => self.duration(t, "kpi.soak_min")?,
                 None => d.soak_min,

@@ -196,6 +196,9 @@ pub struct Kpi {
     /// The target's event-loop lag at most this, in ms, over every scrape of the run.
     #[serde(default)]
     pub event_loop_lag_ms: Option<f64>,
+    /// Cache hits at least this many percent faster than misses (median service time).
+    #[serde(default)]
+    pub cache_speedup_pct: Option<f64>,
 }
 
 impl Default for Kpi {
@@ -214,6 +217,7 @@ impl Default for Kpi {
             soak_min: Duration::from_secs(600),
             breaker_changes: Some(2.0),
             event_loop_lag_ms: Some(100.0),
+            cache_speedup_pct: Some(20.0),
         }
     }
 }
@@ -230,6 +234,7 @@ impl Kpi {
             memory_growth_pct: None,
             breaker_changes: None,
             event_loop_lag_ms: None,
+            cache_speedup_pct: None,
             ..Self::default()
         }
     }

@@ -16,7 +16,7 @@
 
 use super::profile::{Candidate, Input, TargetProfile};
 use crate::chaos::client::ChaosRoutes;
-use crate::metrics::classify::{AnswerMatch, AnswerRules};
+use crate::metrics::classify::{AnswerMatch, AnswerRules, CacheMarker};
 use crate::metrics::ErrorClass;
 use crate::scenario::artillery::ImportRecipe;
 use serde::Deserialize;
@@ -63,6 +63,7 @@ struct RawProfile {
     #[serde(default)]
     classify: Vec<RawRule>,
     fast_fail: Option<RawMatch>,
+    cache_marker: Option<RawCacheMarker>,
     chaos: Option<RawChaos>,
     import: Option<ImportRecipe>,
 }
@@ -93,6 +94,14 @@ struct RawRule {
 struct RawMatch {
     status: u16,
     body: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCacheMarker {
+    status: u16,
+    hit: String,
+    miss: String,
 }
 
 #[derive(Deserialize)]
@@ -179,6 +188,12 @@ pub fn parse(path: &Path, text: &str) -> Result<Profile, ProfileError> {
     }
     if let Some(m) = raw.fast_fail {
         profile.answers.fast_fail = Some(AnswerMatch { status: m.status, body: m.body });
+    }
+    if let Some(c) = raw.cache_marker {
+        if c.hit.is_empty() || c.miss.is_empty() || c.hit == c.miss {
+            return Err(invalid("[cache_marker] needs two different, non-empty markers: hit and miss".into()));
+        }
+        profile.answers.cache = Some(CacheMarker { status: c.status, hit: c.hit, miss: c.miss });
     }
     if let Some(c) = raw.chaos {
         profile.chaos = Some(ChaosRoutes::parse(&c.inject, &c.clear, &c.status).map_err(|e| invalid(e.to_string()))?);

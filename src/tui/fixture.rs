@@ -118,6 +118,8 @@ pub fn snapshot() -> Snapshot {
         kpi_ok: 980,
         kpi_total: 1000,
         fast_fail: q(12, 1.2, 3.0, 4.5, 6.0),
+        cache_hit: Quantiles::default(),
+        cache_miss: Quantiles::default(),
         series: Arc::new(series),
         own_cpu_pct: Some(12.5),
         own_cpu_seconds: Some(12.0),
