@@ -258,7 +258,15 @@ pub struct RunConfig {
     pub scrape_max_bytes: usize,
     pub admin_timeout: Duration,
     /// `--find-capacity`: a capacity search instead of the scenario's plan.
-    pub capacity: Option<crate::capacity::Options>,
+    pub capacity: Option<CapacityOptions>,
+}
+
+/// A capacity search's settings (`--find-capacity`), checked.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CapacityOptions {
+    pub start_rate: f64,
+    pub max_rate: f64,
+    pub step_duration: Duration,
 }
 
 impl RunConfig {
@@ -321,7 +329,7 @@ impl RunConfig {
 }
 
 /// `--find-capacity` and its settings, checked; `None` without the flag.
-fn capacity_options(args: &RunArgs) -> Result<Option<crate::capacity::Options>, ConfigError> {
+fn capacity_options(args: &RunArgs) -> Result<Option<CapacityOptions>, ConfigError> {
     if !args.find_capacity {
         return Ok(None);
     }
@@ -343,7 +351,7 @@ fn capacity_options(args: &RunArgs) -> Result<Option<crate::capacity::Options>, 
     if args.step_duration < Duration::from_secs(1) || args.step_duration > Duration::from_secs(600) {
         return Err(flag("--step-duration must be between 1s and 10m"));
     }
-    Ok(Some(crate::capacity::Options {
+    Ok(Some(CapacityOptions {
         start_rate: args.start_rate,
         max_rate: args.max_rate,
         step_duration: args.step_duration,

@@ -10,11 +10,13 @@ pub mod model;
 mod output;
 pub mod search;
 pub mod step;
+pub mod view;
 
-use crate::config::RunConfig;
+pub use view::{Screen, SearchView};
+
+use crate::config::{CapacityOptions, RunConfig};
 use crate::outcome::exit;
 use crate::stop::{say, Notice};
-use crate::tui::capacity::SearchView;
 use model::{Capacity, Ending, Step, StepVerdict};
 use search::Search;
 use std::sync::Arc;
@@ -28,24 +30,17 @@ const SETTLE: Duration = Duration::from_secs(1);
 /// The longest one step may be made, to reach its samples at a low rate.
 const MAX_STEP: Duration = Duration::from_secs(600);
 
-/// The search's settings, checked by `RunConfig::build`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Options {
-    pub start_rate: f64,
-    pub max_rate: f64,
-    pub step_duration: Duration,
-}
-
 /// Runs the search against `target`, writes its files and returns the exit code.
 pub async fn run(
     config: &RunConfig,
-    options: &Options,
+    options: &CapacityOptions,
     target: &str,
     mut notices: mpsc::UnboundedReceiver<Notice>,
+    screen: Screen,
 ) -> i32 {
     let (stop_tx, stop) = watch::channel(false);
     let stop_tx = Arc::new(stop_tx);
-    let progress = Progress::start(config, target, stop_tx.clone());
+    let progress = Progress::start(config, target, stop_tx.clone(), screen);
     let signalled = stop_tx.clone();
     let stopper = tokio::spawn(async move {
         while let Some(notice) = notices.recv().await {
@@ -77,7 +72,7 @@ pub async fn run(
         let Some(rate) = search.next() else {
             break natural_ending(&search, &steps);
         };
-        let mut duration = step_duration(rate, options.step_duration);
+        let mut duration = step_length(rate, options.step_duration);
         let mut retried = false;
         let (measure, verdict) = loop {
             progress.step_started(steps.len() + 1, rate, duration);
@@ -139,7 +134,7 @@ pub async fn run(
 
 /// At least `MIN_SAMPLES` happy-path calls expected from the rate (a quarter more, for the
 /// flows that are not the happy path), and never shorter than asked.
-fn step_duration(rate: f64, asked: Duration) -> Duration {
+fn step_length(rate: f64, asked: Duration) -> Duration {
     let needed = Duration::from_secs_f64((model::MIN_SAMPLES as f64 * 1.25 / rate.max(1e-3)).ceil());
     asked.max(needed).min(MAX_STEP)
 }
@@ -182,7 +177,7 @@ struct Progress {
 }
 
 impl Progress {
-    fn start(config: &RunConfig, target: &str, stop: Arc<watch::Sender<bool>>) -> Self {
+    fn start(config: &RunConfig, target: &str, stop: Arc<watch::Sender<bool>>, screen: Screen) -> Self {
         let stopping = stop.subscribe();
         if config.headless {
             tokio::spawn(announce_stop(stopping, None));
@@ -199,15 +194,7 @@ impl Progress {
             ..SearchView::default()
         };
         let (tx, rx) = watch::channel(view);
-        let theme = config.theme.clone();
-        let screen = tokio::spawn(async move {
-            let quit = move || {
-                let _ = stop.send(true);
-            };
-            if let Err(e) = crate::tui::capacity::run(rx, theme.as_deref(), quit).await {
-                say(&format!("the search screen failed ({e}); the search goes on"));
-            }
-        });
+        let screen = screen(rx, config.theme.clone(), stop);
         tokio::spawn(announce_stop(stopping, Some(tx.clone())));
         Progress { screen: Some((tx, screen)) }
     }

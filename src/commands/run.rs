@@ -37,7 +37,7 @@ pub async fn main(args: RunArgs) -> i32 {
     let (notice_tx, notices) = tokio::sync::mpsc::unbounded_channel();
     let signals = crate::stop::listen(notice_tx);
     if let Some(options) = &config.capacity {
-        let code = crate::capacity::run(&config, options, &target.url, notices).await;
+        let code = crate::capacity::run(&config, options, &target.url, notices, crate::tui::capacity::spawn).await;
         signals.abort();
         return code;
     }

@@ -5,7 +5,8 @@
 use super::run::{InputThread, MIN_FRAME};
 use super::terminal::TerminalGuard;
 use super::theme::{Slot, Theme, ThemeSet};
-use crate::capacity::model::{Step, StepVerdict};
+use crate::capacity::model::StepVerdict;
+use crate::capacity::SearchView;
 use crossterm::event::{Event, KeyCode, KeyEventKind, KeyModifiers};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -13,22 +14,24 @@ use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Borders, Chart, Dataset, Gauge, GraphType, Paragraph, Row, Table};
 use ratatui::Frame;
-use std::time::Instant;
+use std::sync::Arc;
 use tokio::sync::{mpsc, watch};
 
-/// What the search has done so far, published after every change.
-#[derive(Clone, Debug, Default)]
-pub struct SearchView {
-    pub title: String,
-    pub kpis: String,
-    pub p99_target_ms: f64,
-    pub steps: Vec<Step>,
-    /// (step number, rate, planned seconds, started)
-    pub current: Option<(usize, f64, f64, Instant)>,
-    pub capacity: Option<f64>,
-    /// The search's finding, once it is over.
-    pub finished: Option<String>,
-    pub stopping: bool,
+/// Starts the screen as a task (a `capacity::Screen`); a screen that cannot start says so,
+/// and the search goes on without it.
+pub fn spawn(
+    view: watch::Receiver<SearchView>,
+    theme: Option<String>,
+    stop: Arc<watch::Sender<bool>>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let quit = move || {
+            let _ = stop.send(true);
+        };
+        if let Err(e) = run(view, theme.as_deref(), quit).await {
+            crate::stop::say(&format!("the search screen failed ({e}); the search goes on"));
+        }
+    })
 }
 
 /// Shows the search until it is over and the user closes the screen (or the terminal goes
@@ -220,9 +223,10 @@ fn block<'a>(title: &'a str, theme: &Theme) -> Block<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::capacity::model::StepMeasure;
+    use crate::capacity::model::{Step, StepMeasure};
     use ratatui::backend::TestBackend;
     use ratatui::Terminal;
+    use std::time::Instant;
 
     fn step(rate: f64, p99: f64, verdict: StepVerdict) -> Step {
         Step { measure: StepMeasure { rate, p99_ms: p99, samples: 500, ok: 500, ..StepMeasure::default() }, verdict }
