@@ -95,6 +95,16 @@ pub async fn run(
         if *stop.borrow() {
             break Ending::Interrupted;
         }
+        // Not one success is no knee: the target is down or the flow is wrong, and lower rates
+        // would only hammer it for longer.
+        let (ok, samples) = (steps.last().map_or(0, |s| s.measure.ok), steps.last().map_or(0, |s| s.measure.samples));
+        if matches!(verdict, StepVerdict::Broke { .. }) && ok == 0 && samples > 0 {
+            break Ending::Aborted {
+                reason: format!(
+                    "none of {samples} calls succeeded at {rate:.1}/s: the target is down or the flow is wrong, not overloaded"
+                ),
+            };
+        }
         match verdict {
             StepVerdict::Held => {}
             StepVerdict::Broke { .. } => search.record(rate, false),

@@ -44,14 +44,14 @@ fn workdir(name: &str) -> PathBuf {
     dir
 }
 
-async fn search(target: &str, dir: &Path, extra: &[&str]) -> (i32, serde_json::Value) {
+async fn search(target: &str, path: &str, dir: &Path, extra: &[&str]) -> (i32, serde_json::Value) {
     let mut args: Vec<String> = [
         "run",
         "--no-tui",
         "--target",
         target,
         "--path",
-        "/",
+        path,
         "--find-capacity",
         "--step-duration",
         "3s",
@@ -87,7 +87,7 @@ async fn search(target: &str, dir: &Path, extra: &[&str]) -> (i32, serde_json::V
 async fn the_capacity_found_is_the_servers_within_the_stated_tolerance() {
     let target = known_capacity_server().await;
     let dir = workdir("knee");
-    let (code, c) = search(&target, &dir, &["--start-rate", "60"]).await;
+    let (code, c) = search(&target, "/", &dir, &["--start-rate", "60"]).await;
     let md = std::fs::read_to_string(dir.join("capacity.md")).unwrap();
     eprintln!("{md}");
     assert_eq!(code, 0, "{c:#}");
@@ -108,10 +108,22 @@ async fn a_starved_client_is_reported_as_the_limit_not_the_target() {
     let target = known_capacity_server().await;
     let dir = workdir("starved");
     // One request in flight at a time serves 25/s at most; 50/s are offered.
-    let (code, c) = search(&target, &dir, &["--start-rate", "50", "--max-inflight", "1"]).await;
+    let (code, c) = search(&target, "/", &dir, &["--start-rate", "50", "--max-inflight", "1"]).await;
     assert_eq!(c["ending"]["kind"], "client", "{c:#}");
     assert!(c["ending"]["reason"].as_str().unwrap().contains("in-flight cap"), "{c:#}");
     assert!(c["capacity"].is_null(), "nothing is claimed about the target: {c:#}");
     assert_eq!(code, 1, "a search that proved no rate is not green");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_that_fails_every_call_ends_the_search_at_once() {
+    let target = known_capacity_server().await;
+    let dir = workdir("failing");
+    // Every call is a 404: not a knee, and halving the rate would only hammer it longer.
+    let (code, c) = search(&target, "/missing", &dir, &["--start-rate", "100"]).await;
+    assert_eq!(c["ending"]["kind"], "aborted", "{c:#}");
+    assert_eq!(c["steps"].as_array().unwrap().len(), 1, "{c:#}");
+    assert_eq!(code, 3);
     let _ = std::fs::remove_dir_all(&dir);
 }
