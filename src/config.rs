@@ -339,14 +339,24 @@ fn capacity_options(args: &RunArgs) -> Result<Option<CapacityOptions>, ConfigErr
     if args.phase.is_some() || args.duration.is_some() {
         return Err(flag("--find-capacity runs its own steps: drop --phase and --duration (see --step-duration)"));
     }
+    if args.rate_scale != 1.0 {
+        return Err(flag("--find-capacity sets every step's rate itself: drop --rate-scale (PROOFDECK_RATE_SCALE)"));
+    }
     if !(args.max_rate.is_finite() && args.max_rate > 0.0 && args.max_rate <= MAX_RATE) {
         return Err(flag(format!(
             "--max-rate {}: expected arrivals per second above 0, at most {MAX_RATE}",
             args.max_rate
         )));
     }
-    if !(args.start_rate.is_finite() && args.start_rate > 0.0 && args.start_rate <= args.max_rate) {
-        return Err(flag(format!("--start-rate {}: expected a rate above 0, at most --max-rate", args.start_rate)));
+    if !(args.start_rate.is_finite()
+        && args.start_rate >= crate::capacity::search::MIN_RATE
+        && args.start_rate <= args.max_rate)
+    {
+        return Err(flag(format!(
+            "--start-rate {}: expected at least {} arrivals/s (a step's samples must fit in 10 minutes), at most --max-rate",
+            args.start_rate,
+            crate::capacity::search::MIN_RATE
+        )));
     }
     if args.step_duration < Duration::from_secs(1) || args.step_duration > Duration::from_secs(600) {
         return Err(flag("--step-duration must be between 1s and 10m"));

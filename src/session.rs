@@ -176,8 +176,11 @@ impl Reporter {
         let breakers_seen = self.monitor.breakers.lock().unwrap_or_else(|e| e.into_inner()).tools().next().is_some();
         if breakers_seen {
             let events = self.monitor.events.borrow();
-            evidence.steady_breakers =
-                Some(crate::scrape::evidence::steady_breakers(&self.scenario.phases, &snapshot.series, &events));
+            evidence.steady_breakers = Some(crate::scrape::evidence::steady_breakers(
+                &self.scenario.phases,
+                &snapshot.series.to_vec(),
+                &events,
+            ));
         }
         evidence.event_loop_lag_max_ms = self.monitor.target.borrow().event_loop_lag_max_ms;
         let kpis = kpi::evaluate(&self.scenario.kpi, &self.scenario.phases, snapshot, &evidence);

@@ -79,10 +79,18 @@ pub async fn run(
             let measure = runner.run(steps.len() + 1, rate, duration, stop.clone()).await;
             let verdict = model::judge(kpi, &measure, cores);
             // Too few samples once: the same rate for twice as long.
-            if matches!(verdict, StepVerdict::TooFewSamples { .. }) && !retried && !*stop.borrow() {
+            if matches!(verdict, StepVerdict::TooFewSamples { .. })
+                && !retried
+                && !*stop.borrow()
+                && duration < MAX_STEP
+            {
                 retried = true;
                 duration = (duration * 2).min(MAX_STEP);
                 continue;
+            }
+            // A step cut short is not judged: its counts are not the step's.
+            if *stop.borrow() {
+                break (measure, StepVerdict::Aborted { reason: "interrupted: the step was stopped early".into() });
             }
             break (measure, verdict);
         };
@@ -98,7 +106,7 @@ pub async fn run(
         // Not one success is no knee: the target is down or the flow is wrong, and lower rates
         // would only hammer it for longer.
         let (ok, samples) = (steps.last().map_or(0, |s| s.measure.ok), steps.last().map_or(0, |s| s.measure.samples));
-        if matches!(verdict, StepVerdict::Broke { .. }) && ok == 0 && samples > 0 {
+        if matches!(verdict, StepVerdict::Broke { .. }) && ok == 0 && samples > 0 && search.held().is_none() {
             break Ending::Aborted {
                 reason: format!(
                     "none of {samples} calls succeeded at {rate:.1}/s: the target is down or the flow is wrong, not overloaded"
@@ -129,6 +137,7 @@ pub async fn run(
         capacity: search.held(),
         ending,
         plan_peak: config.scenario.peak_rate(),
+        target_in_process: config.target.is_none(),
     };
     let written = output::write(&capacity, &config.report_dir);
     progress.finish(&capacity.headline()).await;

@@ -11,6 +11,10 @@ pub const MIN_SAMPLES: u64 = 200;
 pub const MAX_UNSENT_SHARE: f64 = 0.005;
 /// This process's CPU above this share of all cores: the client is saturated.
 pub const CLIENT_CPU_SATURATED: f64 = 0.9;
+/// Requests leaving later than this after their intended start, on average, mean the client
+/// could not keep the schedule: at least this many ms, or this share of the p99 target.
+pub const MAX_DISPATCH_LAG_MS: f64 = 5.0;
+pub const MAX_DISPATCH_LAG_SHARE: f64 = 0.1;
 
 /// One step as measured.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -31,6 +35,9 @@ pub struct StepMeasure {
     pub p99_ms: f64,
     /// This process's CPU over the step, in % of all cores (`None` off Linux).
     pub client_cpu_pct: Option<f64>,
+    /// How long after its intended start a request left, on average (latency − service time).
+    #[serde(default)]
+    pub dispatch_lag_ms: f64,
     /// Target-scraped, when its profile names the series.
     pub target_cpu_pct: Option<f64>,
     pub target_rss_bytes: Option<f64>,
@@ -74,6 +81,16 @@ pub fn judge(kpi: &Kpi, m: &StepMeasure, cores: usize) -> StepVerdict {
                 ),
             };
         }
+    }
+    let lag_limit = MAX_DISPATCH_LAG_MS.max(MAX_DISPATCH_LAG_SHARE * kpi.p99_ms);
+    if m.dispatch_lag_ms > lag_limit {
+        return StepVerdict::ClientLimited {
+            reason: format!(
+                "requests left {:.1} ms after their intended start on average (more than {lag_limit:.1} ms): \
+                 the client could not keep the schedule",
+                m.dispatch_lag_ms
+            ),
+        };
     }
     let unsent = m.planned.saturating_sub(m.arrivals) as f64;
     if m.planned > 0 && unsent / m.planned as f64 > MAX_UNSENT_SHARE {
@@ -179,12 +196,15 @@ pub struct Capacity {
     pub precision_pct: f64,
     pub min_samples: u64,
     pub steps: Vec<Step>,
-    /// The highest rate at which every applicable KPI held (arrivals/s).
+    /// The highest rate at which the latency and success KPIs held (arrivals/s).
     pub capacity: Option<f64>,
     pub ending: Ending,
     /// The scenario plan's peak arrival rate, for the headroom.
     #[serde(default)]
     pub plan_peak: f64,
+    /// The target is the bundled gateway in this process: client CPU includes its work.
+    #[serde(default)]
+    pub target_in_process: bool,
 }
 
 impl Capacity {
@@ -192,7 +212,10 @@ impl Capacity {
     pub fn headline(&self) -> String {
         match &self.ending {
             Ending::Target { detail, broke_at, .. } => {
-                format!("capacity {} (every KPI held); above it, at {broke_at:.1}/s: {detail}", fmt_rate(self.capacity))
+                format!(
+                    "capacity {} (latency and success KPIs held); above it, at {broke_at:.1}/s: {detail}",
+                    fmt_rate(self.capacity)
+                )
             }
             Ending::MaxRate { max_rate } => {
                 format!("capacity ≥ {max_rate:.1} arrivals/s: the limit held (raise --max-rate to search further)")
@@ -204,7 +227,11 @@ impl Capacity {
             Ending::NothingHeld { detail, lowest, .. } => {
                 format!("no capacity: even {lowest:.2} arrivals/s broke a KPI: {detail}")
             }
-            Ending::StepBudget => format!("capacity ≈ {}: the step budget ran out", fmt_rate(self.capacity)),
+            Ending::StepBudget => format!(
+                "capacity ≥ {}: the step budget ran out before the knee was bracketed within {}%",
+                fmt_rate(self.capacity),
+                self.precision_pct
+            ),
             Ending::TooFewSamples { at, samples } => format!(
                 "capacity ≥ {}: the step at {at:.1}/s had {samples} samples (need {}); lengthen --step-duration",
                 fmt_rate(self.capacity),
@@ -281,6 +308,10 @@ mod tests {
     fn the_client_is_blamed_for_its_own_limits_never_the_target() {
         let cpu = StepMeasure { client_cpu_pct: Some(95.0), p99_ms: 500.0, ..held_step() };
         assert!(matches!(judge(&Kpi::default(), &cpu, 2), StepVerdict::ClientLimited { .. }));
+        let late = StepMeasure { dispatch_lag_ms: 12.0, ..held_step() };
+        assert!(
+            matches!(judge(&Kpi::default(), &late, 2), StepVerdict::ClientLimited { reason } if reason.contains("12.0 ms after"))
+        );
         let behind = StepMeasure { arrivals: 900, ..held_step() };
         assert!(
             matches!(judge(&Kpi::default(), &behind, 2), StepVerdict::ClientLimited { reason } if reason.contains("scheduler"))

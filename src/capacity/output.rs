@@ -64,13 +64,20 @@ pub fn markdown(c: &Capacity) -> String {
     if let Some(headroom) = c.headroom() {
         let _ = writeln!(s, "Headroom: {headroom}.\n");
     }
-    s.push_str("| step | arrivals/s | duration | samples | p50 ms | p95 ms | p99 ms | success | target CPU | target RSS | breaker transitions | client CPU | verdict |\n");
-    s.push_str("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+    if c.target_in_process {
+        let _ = writeln!(
+            s,
+            "The target is the bundled gateway in proofdeck's own process: client CPU includes the gateway's work, and \
+             a saturated CPU is this machine's limit, not the gateway's alone.\n"
+        );
+    }
+    s.push_str("| step | arrivals/s | duration | samples | p50 ms | p95 ms | p99 ms | success | target CPU | target RSS | breaker transitions | client CPU | dispatch lag | verdict |\n");
+    s.push_str("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
     for (i, step) in c.steps.iter().enumerate() {
         let m = &step.measure;
         let _ = writeln!(
             s,
-            "| {} | {:.1} | {:.0} s | {} | {:.1} | {:.1} | {:.1} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {:.1} | {:.0} s | {} | {:.1} | {:.1} | {:.1} | {} | {} | {} | {} | {} | {:.2} ms | {} |",
             i + 1,
             m.rate,
             m.duration_s,
@@ -83,6 +90,7 @@ pub fn markdown(c: &Capacity) -> String {
             opt(m.target_rss_bytes, |v| format!("{:.0} MiB", v / 1_048_576.0)),
             m.breaker_transitions.map_or("—".into(), |n| n.to_string()),
             opt(m.client_cpu_pct, |v| format!("{v:.0}%")),
+            m.dispatch_lag_ms,
             verdict_word(&step.verdict).replace('|', "\\|"),
         );
     }
@@ -90,7 +98,8 @@ pub fn markdown(c: &Capacity) -> String {
         "\nLatency is client-measured from each arrival's intended start (no coordinated omission), \
          over the happy-path calls of the step; target CPU, RSS and breaker transitions are scraped \
          from its /metrics (— where its profile names no such series); client CPU is this process's, \
-         in % of all cores.\n",
+         in % of all cores; dispatch lag is how long after its intended start a request left, on \
+         average.\n",
     );
     s
 }

@@ -51,11 +51,6 @@ impl Search {
         self.held
     }
 
-    /// The lowest rate that broke so far.
-    pub fn broke(&self) -> Option<f64> {
-        self.broke
-    }
-
     pub fn reached_max(&self) -> bool {
         self.held.is_some_and(|h| h >= self.max)
     }
@@ -73,7 +68,7 @@ mod tests {
             tried.push(rate);
             s.record(rate, rate <= capacity);
         }
-        (s.held(), s.broke(), tried)
+        (s.held, s.broke, tried)
     }
 
     #[test]

@@ -38,7 +38,8 @@ impl StepRunner {
         let clock = Instant::now();
         let before = self.scrape(clock).await;
         let cpu_before = crate::procstat::read_self().cpu_seconds;
-        let handle = engine::start(scenario, &self.target, self.engine.clone());
+        let load_started = Instant::now();
+        let handle = engine::start(scenario, &self.target, EngineOptions { rate_scale: 1.0, ..self.engine.clone() });
         let mut breakers = BreakerTimeline::new();
         let mut tick = tokio::time::interval(BREAKER_SAMPLE);
         let mut join = handle.join;
@@ -62,7 +63,7 @@ impl StepRunner {
                 }
             }
         };
-        let elapsed = clock.elapsed().as_secs_f64();
+        let elapsed = load_started.elapsed().as_secs_f64();
         let client_cpu_pct = crate::procstat::read_self()
             .cpu_seconds
             .zip(cpu_before)
@@ -80,7 +81,8 @@ impl StepRunner {
             client_cpu_pct,
             target_cpu_pct: target.as_ref().and_then(|r| r.cpu_pct_of_core),
             target_rss_bytes: target.as_ref().and_then(|r| r.rss_bytes),
-            breaker_transitions: target.as_ref().and(before.as_ref()).map(|_| breakers.transitions().len()),
+            // Only a target that shows its breakers can say none changed.
+            breaker_transitions: breakers.tools().next().map(|_| breakers.transitions().len()),
             ..StepMeasure::default()
         };
         match result {
@@ -94,6 +96,7 @@ impl StepRunner {
                 m.p50_ms = s.kpi_latency.p50_ms;
                 m.p95_ms = s.kpi_latency.p95_ms;
                 m.p99_ms = s.kpi_latency.p99_ms;
+                m.dispatch_lag_ms = dispatch_lag_ms(s);
                 m.abort = r.abort;
             }
             Err(e) => m.abort = Some(format!("the load engine failed: {e}")),
@@ -105,6 +108,21 @@ impl StepRunner {
     async fn scrape(&self, clock: Instant) -> Option<(Exposition, f64)> {
         let text = self.metrics.fetch().await.ok()?;
         Some((parser::parse(&text), clock.elapsed().as_secs_f64()))
+    }
+}
+
+/// Mean time from a request's intended start to its send, over every tool: latency counts
+/// from the intended start, service time from the send.
+fn dispatch_lag_ms(s: &crate::metrics::Snapshot) -> f64 {
+    let (mut lag, mut n) = (0.0, 0u64);
+    for t in &s.tools {
+        lag += t.latency.mean_ms * t.latency.count as f64 - t.service.mean_ms * t.service.count as f64;
+        n += t.latency.count;
+    }
+    if n == 0 {
+        0.0
+    } else {
+        (lag / n as f64).max(0.0)
     }
 }
 

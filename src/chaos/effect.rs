@@ -2,7 +2,7 @@
 //! latency in a window after the injection with the window before it.
 
 use crate::live::EffectVerdict;
-use crate::metrics::SecondPoint;
+use crate::metrics::Series;
 
 /// Fewest completions on each side of the injection to judge by.
 pub const MIN_SAMPLES: u64 = 20;
@@ -16,9 +16,9 @@ pub struct Window {
     pub p99_ms: f64,
 }
 
-pub fn window(series: &[SecondPoint], tool: usize, from_s: f64, to_s: f64) -> Window {
+pub fn window(series: &Series, tool: usize, from_s: f64, to_s: f64) -> Window {
     let mut w = Window::default();
-    for p in series.iter().filter(|p| f64::from(p.t) >= from_s && f64::from(p.t) < to_s) {
+    for p in series.since(from_s).take_while(|p| f64::from(p.t) < to_s) {
         w.completed += p.tool_completed.get(tool).copied().unwrap_or(0);
         w.errors += p.tool_errors.get(tool).copied().unwrap_or(0);
         w.p99_ms = w.p99_ms.max(p.tool_p99_ms.get(tool).copied().unwrap_or(0.0));

@@ -202,7 +202,10 @@ pub async fn run_flow(ctx: Arc<Context>, flow: usize, intended: Instant, kpi_pha
     for (i, step) in spec.steps.iter().enumerate() {
         let r = send_step(&ctx, step, &mut vars, step_start).await;
         let fast_fail = ctx.answers.is_fast_fail(r.status, &r.body);
-        let cache = if r.error.is_none() { ctx.answers.cache_state(r.status, &r.body) } else { None };
+        // Judged calls only: chaos slows misses alone (hits skip the upstream) and would
+        // flatter the cache.
+        let judged = kpi_phase && spec.kind == FlowKind::Happy;
+        let cache = if judged && r.error.is_none() { ctx.answers.cache_state(r.status, &r.body) } else { None };
         let record = StepRecord {
             tool: ctx.step_tools[flow][i],
             latency_us: r.latency_us,

@@ -52,7 +52,7 @@ pub struct Aggregator {
     /// Completions and errors per tool in the second being accumulated.
     second_completed: Vec<u64>,
     second_errors: Vec<u64>,
-    series: Vec<SecondPoint>,
+    series: super::series::SeriesBuilder,
     last_arrivals: u64,
     last_dropped: u64,
     last_cpu: Option<(Instant, f64)>,
@@ -75,7 +75,7 @@ impl Aggregator {
             second_tool_latency: (0..n).map(|_| new_histogram()).collect(),
             second_completed: vec![0; n],
             second_errors: vec![0; n],
-            series: Vec::new(),
+            series: Default::default(),
             last_arrivals: 0,
             last_dropped: 0,
             last_cpu: None,
@@ -234,7 +234,7 @@ impl Aggregator {
         }
         self.second = empty_point(point.t + 1, point.phase, self.latency.len());
         self.series.push(point);
-        s.series = Arc::new(self.series.clone());
+        s.series = self.series.series();
     }
 
     /// Closes the last, partial second so the series accounts for every arrival.
@@ -312,9 +312,9 @@ mod tests {
         let s = agg.tick(&rec, &p, 2.1);
         assert_eq!(s.completed, 101, "a drained shard is not counted twice");
         assert_eq!(s.series.iter().map(|p| p.t).collect::<Vec<_>>(), [0, 1]);
-        assert_eq!(s.series[0].completed, 101);
-        assert_eq!(s.series[0].tool_completed.as_ref(), [50, 51]);
-        assert_eq!(s.series[1].completed, 0);
+        assert_eq!(s.series.get(0).unwrap().completed, 101);
+        assert_eq!(s.series.get(0).unwrap().tool_completed.as_ref(), [50, 51]);
+        assert_eq!(s.series.get(1).unwrap().completed, 0);
         let q = s.tools[0].latency;
         assert!(q.p50_ms >= 55.0 && q.p50_ms <= 62.0, "p50 of 10, 12, …, 108 ms: {}", q.p50_ms);
     }
@@ -357,7 +357,7 @@ mod tests {
         rec.arrivals.fetch_add(10, Ordering::Relaxed);
         rec.dropped.fetch_add(3, Ordering::Relaxed);
         let s = agg.close(&rec, &Progress::default(), 0.9);
-        let p = &s.series[0];
+        let p = s.series.get(0).unwrap();
         assert_eq!((p.scheduled, p.dropped, p.started), (10, 3, 7));
         assert_eq!((s.arrivals, s.started, s.dropped), (10, 7, 3));
     }

@@ -3,9 +3,11 @@
 
 pub mod aggregate;
 pub mod classify;
+pub mod series;
 pub mod shard;
 pub mod snapshot;
 
+pub use series::Series;
 pub use shard::{ErrorClass, Recorder, StepRecord};
 pub use snapshot::*;
 

@@ -195,7 +195,7 @@ pub struct Snapshot {
     pub cache_hit: Quantiles,
     #[serde(default)]
     pub cache_miss: Quantiles,
-    pub series: Arc<Vec<SecondPoint>>,
+    pub series: super::Series,
     pub own_cpu_pct: Option<f64>,
     /// CPU seconds this process has used so far.
     pub own_cpu_seconds: Option<f64>,
@@ -240,7 +240,7 @@ impl Snapshot {
             fast_fail: Quantiles::default(),
             cache_hit: Quantiles::default(),
             cache_miss: Quantiles::default(),
-            series: Arc::new(Vec::new()),
+            series: super::Series::default(),
             own_cpu_pct: None,
             own_cpu_seconds: None,
             own_rss_bytes: None,

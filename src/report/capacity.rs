@@ -37,8 +37,7 @@ impl PhaseAtPeak {
     /// A steady phase (load or soak, judged by the KPIs) where one breaker changed state
     /// `flapping` times or more.
     pub fn flapping(&self, flapping: usize) -> bool {
-        self.kpi
-            && matches!(self.kind, PhaseKind::Load | PhaseKind::Soak)
+        crate::scrape::evidence::is_steady(self.kind, self.kpi)
             && self.breaker_changes.iter().any(|(_, n)| *n >= flapping)
     }
 }
@@ -48,7 +47,7 @@ pub fn phases_at_peak(r: &RunReport) -> Vec<PhaseAtPeak> {
     let mut out = Vec::new();
     for (index, planned) in r.scenario.phases.iter().enumerate() {
         let points: Vec<_> = r.series.iter().filter(|p| p.phase == index && p.scheduled > 0).collect();
-        let (Some(first), Some(last)) = (points.first(), points.last()) else {
+        let Some((from, to)) = crate::scrape::evidence::phase_window(&r.series, index) else {
             continue;
         };
         let peak = points.iter().map(|p| p.scheduled).max().unwrap_or(0) as f64;
@@ -58,7 +57,6 @@ pub fn phases_at_peak(r: &RunReport) -> Vec<PhaseAtPeak> {
             .map(|p| p.p99_ms)
             .collect();
         p99s.sort_by(f64::total_cmp);
-        let (from, to) = (f64::from(first.t), f64::from(last.t) + 1.0);
         let changes = crate::scrape::evidence::breaker_changes(&r.events, from, to);
         out.push(PhaseAtPeak {
             name: planned.name.clone(),

@@ -566,10 +566,10 @@ mod tests {
         let mut s = snap(100, 100);
         s.kpi_latency.p99_ms = 10.0;
         s.dropped = 7;
-        s.series = std::sync::Arc::new(vec![point(0, 0), point(1, 7)]);
+        s.series = crate::metrics::Series::from(vec![point(0, 0), point(1, 7)]);
         let r = evaluate(&Kpi::latency_and_success(), &plan, &s, &TargetEvidence::default());
         assert!(r.iter().all(|k| k.verdict == Verdict::Pass), "{r:?}");
-        s.series = std::sync::Arc::new(vec![point(0, 2), point(1, 7)]);
+        s.series = crate::metrics::Series::from(vec![point(0, 2), point(1, 7)]);
         let r = evaluate(&Kpi::latency_and_success(), &plan, &s, &TargetEvidence::default());
         assert_eq!(by_id(&r, "p99").verdict, Verdict::Fail, "a drop in a KPI phase hides its tail");
     }

@@ -168,6 +168,7 @@ pub struct RunInputs<'a> {
 impl RunReport {
     pub fn new(i: RunInputs<'_>) -> Self {
         let s = i.snapshot;
+        let series = s.series.to_vec();
         Self {
             schema: SCHEMA.into(),
             proofdeck_version: env!("CARGO_PKG_VERSION").into(),
@@ -212,8 +213,8 @@ impl RunReport {
             tools: s.tools.clone(),
             failures: s.failures.as_ref().clone(),
             flows: s.flows.clone(),
-            phases: phase_summaries(i.scenario, &s.series),
-            series: s.series.as_ref().clone(),
+            phases: phase_summaries(i.scenario, &series),
+            series,
             histograms: i
                 .histograms
                 .tools

@@ -76,9 +76,10 @@ pub fn breaker_changes(events: &[crate::live::LogEvent], from: f64, to: f64) -> 
     changes
 }
 
-/// A steady phase: sustained load judged by the KPIs (not ramps to chaos or cache warm-ups).
-pub fn is_steady(phase: &crate::scenario::Phase) -> bool {
-    phase.kpi && matches!(phase.kind, PhaseKind::Load | PhaseKind::Soak)
+/// A steady phase: load or soak judged by the KPIs (ramps and spikes included; chaos and
+/// cache phases not).
+pub fn is_steady(kind: PhaseKind, judged: bool) -> bool {
+    judged && matches!(kind, PhaseKind::Load | PhaseKind::Soak)
 }
 
 /// The breaker evidence of the steady phases that ran.
@@ -88,7 +89,7 @@ pub fn steady_breakers(
     events: &[crate::live::LogEvent],
 ) -> SteadyBreakers {
     let mut out = SteadyBreakers::default();
-    for (index, phase) in plan.iter().enumerate().filter(|(_, p)| is_steady(p)) {
+    for (index, phase) in plan.iter().enumerate().filter(|(_, p)| is_steady(p.kind, p.kpi)) {
         let Some((from, to)) = phase_window(series, index) else {
             continue;
         };

@@ -120,7 +120,7 @@ pub fn snapshot() -> Snapshot {
         fast_fail: q(12, 1.2, 3.0, 4.5, 6.0),
         cache_hit: Quantiles::default(),
         cache_miss: Quantiles::default(),
-        series: Arc::new(series),
+        series: series.into(),
         own_cpu_pct: Some(12.5),
         own_cpu_seconds: Some(12.0),
         failures: Arc::new(vec![FailureSample {

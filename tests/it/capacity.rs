@@ -62,8 +62,6 @@ async fn search(target: &str, path: &str, dir: &Path, extra: &[&str]) -> (i32, s
         "1s",
         "--p95",
         "1s",
-        "--p99",
-        "150ms",
         "--success",
         "99",
         "--report-dir",
@@ -73,10 +71,13 @@ async fn search(target: &str, path: &str, dir: &Path, extra: &[&str]) -> (i32, s
     .collect();
     args.push(dir.display().to_string());
     args.extend(extra.iter().map(|s| s.to_string()));
-    let out = tokio::task::spawn_blocking(move || Command::new(env!("CARGO_BIN_EXE_proofdeck")).args(&args).output())
-        .await
-        .unwrap()
-        .unwrap();
+    // Bounded like every wait here: a search that never ends fails the test instead.
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("timeout").arg("300").arg(env!("CARGO_BIN_EXE_proofdeck")).args(&args).output()
+    })
+    .await
+    .unwrap()
+    .unwrap();
     let json = std::fs::read_to_string(dir.join("capacity.json")).unwrap_or_else(|e| {
         panic!("no capacity.json ({e}); stderr:\n{}", String::from_utf8_lossy(&out.stderr));
     });
@@ -87,7 +88,7 @@ async fn search(target: &str, path: &str, dir: &Path, extra: &[&str]) -> (i32, s
 async fn the_capacity_found_is_the_servers_within_the_stated_tolerance() {
     let target = known_capacity_server().await;
     let dir = workdir("knee");
-    let (code, c) = search(&target, "/", &dir, &["--start-rate", "60"]).await;
+    let (code, c) = search(&target, "/", &dir, &["--start-rate", "60", "--p99", "150ms"]).await;
     let md = std::fs::read_to_string(dir.join("capacity.md")).unwrap();
     eprintln!("{md}");
     assert_eq!(code, 0, "{c:#}");
@@ -108,7 +109,7 @@ async fn a_starved_client_is_reported_as_the_limit_not_the_target() {
     let target = known_capacity_server().await;
     let dir = workdir("starved");
     // One request in flight at a time serves 25/s at most; 50/s are offered.
-    let (code, c) = search(&target, "/", &dir, &["--start-rate", "50", "--max-inflight", "1"]).await;
+    let (code, c) = search(&target, "/", &dir, &["--start-rate", "50", "--max-inflight", "1", "--p99", "1s"]).await;
     assert_eq!(c["ending"]["kind"], "client", "{c:#}");
     assert!(c["ending"]["reason"].as_str().unwrap().contains("in-flight cap"), "{c:#}");
     assert!(c["capacity"].is_null(), "nothing is claimed about the target: {c:#}");
@@ -121,7 +122,7 @@ async fn a_target_that_fails_every_call_ends_the_search_at_once() {
     let target = known_capacity_server().await;
     let dir = workdir("failing");
     // Every call is a 404: not a knee, and halving the rate would only hammer it longer.
-    let (code, c) = search(&target, "/missing", &dir, &["--start-rate", "100"]).await;
+    let (code, c) = search(&target, "/missing", &dir, &["--start-rate", "100", "--p99", "1s"]).await;
     assert_eq!(c["ending"]["kind"], "aborted", "{c:#}");
     assert_eq!(c["steps"].as_array().unwrap().len(), 1, "{c:#}");
     assert_eq!(code, 3);

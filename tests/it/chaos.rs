@@ -40,10 +40,10 @@ async fn injected_500s_show_an_observed_effect_on_that_tool_and_clearing_restore
     let body = format!(
         "[[flow.step]]\npath = \"/api/proxy-request\"\ntool = \"openai\"\nexpect = [200]\nbody = {{ agent_token = \"{token}\", tool = \"openai\", action = \"chat\", params = {{ model = \"m\" }} }}\n"
     );
-    let handle = engine::start(Arc::new(scenario_text(&body, 16)), &gw.url(), EngineOptions::default());
+    let handle = engine::start(Arc::new(scenario_text(&body, 20)), &gw.url(), EngineOptions::default());
     let (m, _tasks) = Monitor::start(
         &gw.url(),
-        &scenario_text(&body, 16),
+        &scenario_text(&body, 20),
         &fourrunr(),
         handle.snapshots.clone(),
         metrics(&gw.url()),
@@ -93,7 +93,7 @@ async fn inert_target() -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_chaos_endpoint_that_does_nothing_is_reported_as_no_observed_effect() {
     let base = inert_target().await;
-    let s = scenario_text("[[flow.step]]\npath = \"/hit\"\ntool = \"t\"\nexpect = [200]\n", 10);
+    let s = scenario_text("[[flow.step]]\npath = \"/hit\"\ntool = \"t\"\nexpect = [200]\n", 14);
     let handle = engine::start(Arc::new(s.clone()), &base, EngineOptions::default());
     let (m, _tasks) = Monitor::start(&base, &s, &fourrunr(), handle.snapshots.clone(), metrics(&base), ADMIN);
     let mut snaps = handle.snapshots.clone();

@@ -3,7 +3,7 @@
 //! labelled on the marker row at the same columns.
 
 use crate::live::LogEvent;
-use crate::metrics::SecondPoint;
+use crate::metrics::{SecondPoint, Series};
 use crate::tui::app::{App, TimeWindow};
 use crate::tui::format;
 use crate::tui::theme::{Slot, Theme};
@@ -16,15 +16,15 @@ use ratatui::Frame;
 
 /// The part of the series inside the window, and the x range to draw.
 pub struct Window<'a> {
-    pub points: &'a [SecondPoint],
+    pub points: Vec<&'a SecondPoint>,
     pub x0: f64,
     pub x1: f64,
 }
 
-pub fn window(series: &[SecondPoint], w: TimeWindow) -> Window<'_> {
+pub fn window(series: &Series, w: TimeWindow) -> Window<'_> {
     let span = w.seconds().map(f64::from);
     let (Some(first), Some(last)) = (series.first(), series.last()) else {
-        return Window { points: series, x0: 0.0, x1: span.unwrap_or(60.0) };
+        return Window { points: Vec::new(), x0: 0.0, x1: span.unwrap_or(60.0) };
     };
     let end = f64::from(last.t);
     let (x0, x1) = match span {
@@ -35,8 +35,7 @@ pub fn window(series: &[SecondPoint], w: TimeWindow) -> Window<'_> {
         }
         None => (f64::from(first.t), end.max(f64::from(first.t) + 1.0)),
     };
-    let start = series.partition_point(|p| f64::from(p.t) < x0);
-    Window { points: &series[start..], x0, x1 }
+    Window { points: series.since(x0).collect(), x0, x1 }
 }
 
 /// How to merge points when there are more than the chart has columns for.
@@ -284,7 +283,8 @@ mod tests {
         assert_eq!(w.points.len(), series.len());
         let w = window(series, TimeWindow::WholeRun);
         assert_eq!((w.x0, w.x1), (0.0, last));
-        let w = window(&[], TimeWindow::WholeRun);
+        let empty = Series::default();
+        let w = window(&empty, TimeWindow::WholeRun);
         assert!(w.points.is_empty() && w.x1 > w.x0);
     }
 
