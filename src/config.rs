@@ -95,7 +95,7 @@ pub struct RunArgs {
     /// KPI: happy-path success at least this many percent (e.g. 99.9)
     #[arg(long, value_parser = parse_percent, env = "PROOFDECK_SUCCESS")]
     pub success: Option<f64>,
-    /// Find the highest arrival rate at which every KPI holds: steps of the scenario's flow
+    /// Find the highest arrival rate at which the latency and success KPIs hold: steps of the scenario's flow
     /// mix (or of --path) at rising rates, written to capacity.md/.json/.svg
     #[arg(long, env = "PROOFDECK_FIND_CAPACITY")]
     pub find_capacity: bool,

@@ -1,4 +1,4 @@
-//! `run --find-capacity`: the highest open-model rate at which every applicable KPI holds.
+//! `run --find-capacity`: the highest open-model rate at which the latency and success KPIs hold.
 //!
 //! Steps of the scenario's flow mix at rising rates (doubling, then bisection; see
 //! [`search`]), each long enough for [`model::MIN_SAMPLES`] happy-path samples and judged by

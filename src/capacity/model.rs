@@ -1,5 +1,5 @@
 //! What a capacity search measured, and the rules that judge one step: the client's limits
-//! first (it must not blame the target for its own), then every applicable KPI.
+//! first (it must not blame the target for its own), then the latency and success KPIs.
 
 use crate::scenario::Kpi;
 use serde::{Deserialize, Serialize};

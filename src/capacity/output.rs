@@ -60,7 +60,8 @@ pub fn markdown(c: &Capacity) -> String {
         c.precision_pct,
         c.min_samples
     );
-    let _ = writeln!(s, "Capacity (highest rate that held every KPI): **{}**\n", fmt_rate(c.capacity));
+    let _ =
+        writeln!(s, "Capacity (highest rate that held the latency and success KPIs): **{}**\n", fmt_rate(c.capacity));
     if let Some(headroom) = c.headroom() {
         let _ = writeln!(s, "Headroom: {headroom}.\n");
     }
