@@ -96,6 +96,7 @@ pub async fn run(
         };
         progress.line(&format!("  {}", output::step_line(&measure, &verdict)));
         steps.push(Step { measure, verdict: verdict.clone() });
+        // A held step counts at once, so the screen's "capacity so far" includes it.
         if matches!(verdict, StepVerdict::Held) {
             search.record(rate, true);
         }
@@ -114,7 +115,7 @@ pub async fn run(
             };
         }
         match verdict {
-            StepVerdict::Held => {}
+            StepVerdict::Held => {} // recorded above
             StepVerdict::Broke { .. } => search.record(rate, false),
             StepVerdict::ClientLimited { reason } => break Ending::Client { reason, at: rate },
             StepVerdict::TooFewSamples { samples } => break Ending::TooFewSamples { at: rate, samples },

@@ -192,18 +192,13 @@ pub fn evaluate(kpi: &Kpi, plan: &[Phase], snap: &Snapshot, target: &TargetEvide
         out.push(judged(c, memory(kpi, plan, target), limit, true));
     }
     if let Some(limit) = kpi.cache_speedup_pct {
-        let c = Check {
-            id: "cache_latency",
-            name: "cache hits faster than misses (median service time)",
-            unit: "%",
-            source: client,
-        };
+        let c = Check { id: "cache_latency", name: "cache hits faster than misses", unit: "%", source: client };
         out.push(judged(c, cache_speedup(snap), limit, false));
     }
     if let Some(limit) = kpi.breaker_changes {
         let c = Check {
             id: "breaker_flapping",
-            name: "breaker state changes per tool in a steady phase",
+            name: "breaker flapping in steady phases",
             unit: "",
             source: Source::TargetScraped,
         };
