@@ -200,6 +200,14 @@ pub fn summary(s: &Snapshot, kpis: &[KpiResult]) -> String {
             if errs.is_empty() { "-".into() } else { errs.join(" ") }
         );
     }
+    if s.dispatch_lag.count > 0 {
+        let d = &s.dispatch_lag;
+        let _ = writeln!(
+            out,
+            "dispatch lateness (intended start → send, proofdeck's own): p50 {:.3} / p99 {:.3} / max {:.3} ms",
+            d.p50_ms, d.p99_ms, d.max_ms
+        );
+    }
     let _ =
         writeln!(out, "\n{:<22} {:>9} {:>8} {:>8} {:>9} {:>9}", "flow", "kind", "iters", "ok", "denials", "breaches");
     for f in &s.flows {

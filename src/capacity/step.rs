@@ -96,7 +96,7 @@ impl StepRunner {
                 m.p50_ms = s.kpi_latency.p50_ms;
                 m.p95_ms = s.kpi_latency.p95_ms;
                 m.p99_ms = s.kpi_latency.p99_ms;
-                m.dispatch_lag_ms = dispatch_lag_ms(s);
+                m.dispatch_lag_ms = s.dispatch_lag.mean_ms;
                 m.abort = r.abort;
             }
             Err(e) => m.abort = Some(format!("the load engine failed: {e}")),
@@ -108,21 +108,6 @@ impl StepRunner {
     async fn scrape(&self, clock: Instant) -> Option<(Exposition, f64)> {
         let text = self.metrics.fetch().await.ok()?;
         Some((parser::parse(&text), clock.elapsed().as_secs_f64()))
-    }
-}
-
-/// Mean time from a request's intended start to its send, over every tool: latency counts
-/// from the intended start, service time from the send.
-fn dispatch_lag_ms(s: &crate::metrics::Snapshot) -> f64 {
-    let (mut lag, mut n) = (0.0, 0u64);
-    for t in &s.tools {
-        lag += t.latency.mean_ms * t.latency.count as f64 - t.service.mean_ms * t.service.count as f64;
-        n += t.latency.count;
-    }
-    if n == 0 {
-        0.0
-    } else {
-        (lag / n as f64).max(0.0)
     }
 }
 

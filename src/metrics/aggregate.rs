@@ -43,6 +43,7 @@ pub struct Aggregator {
     service: Vec<Histogram<u64>>,
     kpi_latency: Histogram<u64>,
     fast_fail: Histogram<u64>,
+    dispatch: Histogram<u64>,
     cache_hit: Histogram<u64>,
     cache_miss: Histogram<u64>,
     /// The second being accumulated.
@@ -68,6 +69,7 @@ impl Aggregator {
             service: (0..n).map(|_| new_histogram()).collect(),
             kpi_latency: new_histogram(),
             fast_fail: new_histogram(),
+            dispatch: new_histogram(),
             cache_hit: new_histogram(),
             cache_miss: new_histogram(),
             second: empty_point(0, 0, n),
@@ -109,6 +111,7 @@ impl Aggregator {
         s.inflight = recorder.inflight.load(Ordering::Relaxed);
         s.kpi_latency = Quantiles::of(&self.kpi_latency);
         s.fast_fail = Quantiles::of(&self.fast_fail);
+        s.dispatch_lag = Quantiles::of(&self.dispatch);
         s.cache_hit = Quantiles::of(&self.cache_hit);
         s.cache_miss = Quantiles::of(&self.cache_miss);
         for (i, t) in s.tools.iter_mut().enumerate() {
@@ -175,6 +178,7 @@ impl Aggregator {
         }
         let _ = self.kpi_latency.add(&shard.kpi_latency);
         let _ = self.fast_fail.add(&shard.fast_fail);
+        let _ = self.dispatch.add(&shard.dispatch);
         let _ = self.cache_hit.add(&shard.cache_hit);
         let _ = self.cache_miss.add(&shard.cache_miss);
         s.kpi_ok += shard.kpi_ok;

@@ -150,6 +150,8 @@ pub struct Shard {
     pub kpi_ok: u64,
     pub kpi_total: u64,
     pub fast_fail: Histogram<u64>,
+    /// Time from each request's intended start to its send: what the client adds.
+    pub dispatch: Histogram<u64>,
     /// Service time of answers the target marked as cache hits, and as misses.
     pub cache_hit: Histogram<u64>,
     pub cache_miss: Histogram<u64>,
@@ -169,6 +171,7 @@ impl Shard {
             kpi_ok: 0,
             kpi_total: 0,
             fast_fail: new_histogram(),
+            dispatch: new_histogram(),
             cache_hit: new_histogram(),
             cache_miss: new_histogram(),
             completed: 0,
@@ -191,6 +194,7 @@ impl Shard {
         self.kpi_ok = 0;
         self.kpi_total = 0;
         self.fast_fail.reset();
+        self.dispatch.reset();
         self.cache_hit.reset();
         self.cache_miss.reset();
         self.completed = 0;
@@ -306,6 +310,7 @@ fn record(shard: &mut Shard, r: StepRecord) {
     let t = &mut shard.tools[r.tool];
     let _ = t.latency.record(r.latency_us.max(1));
     let _ = t.service.record(r.service_us.max(1));
+    let _ = shard.dispatch.record(r.latency_us.saturating_sub(r.service_us).max(1));
     match r.error {
         None => t.ok += 1,
         Some(e) => t.errors[e.index()] += 1,

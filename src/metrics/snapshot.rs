@@ -190,6 +190,10 @@ pub struct Snapshot {
     pub kpi_total: u64,
     /// Service time of answers that an open breaker gave.
     pub fast_fail: Quantiles,
+    /// Time from each request's intended start to its send (scheduler wake-up, hand-off,
+    /// templating): what the client adds to every latency.
+    #[serde(default)]
+    pub dispatch_lag: Quantiles,
     /// Service time of answers the target marked as served from its cache, and as not.
     #[serde(default)]
     pub cache_hit: Quantiles,
@@ -238,6 +242,7 @@ impl Snapshot {
             kpi_ok: 0,
             kpi_total: 0,
             fast_fail: Quantiles::default(),
+            dispatch_lag: Quantiles::default(),
             cache_hit: Quantiles::default(),
             cache_miss: Quantiles::default(),
             series: super::Series::default(),

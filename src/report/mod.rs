@@ -34,6 +34,9 @@ pub struct RunReport {
     pub partial: bool,
     pub abort: Option<String>,
     pub totals: Totals,
+    /// Time from each request's intended start to its send: what the client adds.
+    #[serde(default)]
+    pub dispatch_lag: crate::metrics::Quantiles,
     pub kpis: Vec<KpiResult>,
     /// The run as a whole: passed, or every reason it did not.
     #[serde(default)]
@@ -200,6 +203,7 @@ impl RunReport {
             duration_s: s.elapsed_s,
             partial: i.partial,
             abort: i.abort,
+            dispatch_lag: s.dispatch_lag,
             totals: Totals {
                 arrivals: s.arrivals,
                 started: s.started,

@@ -118,6 +118,7 @@ pub fn snapshot() -> Snapshot {
         kpi_ok: 980,
         kpi_total: 1000,
         fast_fail: q(12, 1.2, 3.0, 4.5, 6.0),
+        dispatch_lag: Quantiles::default(),
         cache_hit: Quantiles::default(),
         cache_miss: Quantiles::default(),
         series: series.into(),

@@ -83,6 +83,9 @@ fn latency_counts_a_client_stall_from_the_intended_start_but_service_time_does_n
         assert!(t.latency.max_ms >= 250.0, "the stall shows in latency: max {} ms", t.latency.max_ms);
         assert!(t.latency.p95_ms >= 100.0, "p95 sees the stalled arrivals: {}", t.latency.p95_ms);
         assert!(t.service.p95_ms < 50.0, "service time excludes the wait: p95 {} ms", t.service.p95_ms);
+        let d = r.snapshot.dispatch_lag;
+        assert!(d.max_ms >= 250.0, "the stall is the client's dispatch lateness: max {} ms", d.max_ms);
+        assert!(d.p50_ms < 50.0, "most requests left on time: p50 {} ms", d.p50_ms);
     });
 }
 
