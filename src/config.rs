@@ -95,6 +95,10 @@ pub struct RunArgs {
     /// KPI: happy-path success at least this many percent (e.g. 99.9)
     #[arg(long, value_parser = parse_percent, env = "PROOFDECK_SUCCESS")]
     pub success: Option<f64>,
+    /// Every request over HTTP/2: h2c with prior knowledge on http://, ALPN h2 on https://
+    /// (also `[defaults] http2 = true` in a scenario)
+    #[arg(long, env = "PROOFDECK_HTTP2")]
+    pub http2: bool,
     /// Find the highest arrival rate at which the latency and success KPIs hold: steps of the scenario's flow
     /// mix (or of --path) at rising rates, written to capacity.md/.json/.svg
     #[arg(long, env = "PROOFDECK_FIND_CAPACITY")]
@@ -382,5 +386,6 @@ fn engine_options(args: &RunArgs, answers: crate::metrics::classify::AnswerRules
         seed: args.seed,
         connections: if args.rate.is_none() { args.connections } else { None },
         answers,
+        http2: args.http2,
     }
 }

@@ -43,6 +43,8 @@ pub struct EngineOptions {
     pub connections: Option<usize>,
     /// How the target's answers are classed (from its profile).
     pub answers: crate::metrics::classify::AnswerRules,
+    /// Every request over HTTP/2 (`--http2`, or the scenario's `[defaults] http2`).
+    pub http2: bool,
 }
 
 impl Default for EngineOptions {
@@ -55,6 +57,7 @@ impl Default for EngineOptions {
             seed: 1,
             connections: None,
             answers: Default::default(),
+            http2: false,
         }
     }
 }
@@ -158,13 +161,14 @@ pub fn start(scenario: Arc<Scenario>, base_url: &str, opts: EngineOptions) -> En
         })
         .collect();
     let max_inflight = opts.max_inflight.unwrap_or(scenario.defaults.max_inflight);
+    let http2 = opts.http2 || scenario.defaults.http2;
     let ctx = Arc::new(Context {
         pools: RwLock::new(vec![Vec::new(); scenario.pools.len()]),
         pool_cursor: (0..scenario.pools.len()).map(|_| AtomicUsize::new(0)).collect(),
         seq: Default::default(),
         answers: opts.answers.clone(),
         scenario,
-        client: client::LoadClient::new(max_inflight.min(4096)),
+        client: client::LoadClient::new(max_inflight.min(4096), http2),
         base: base_url.trim_end_matches('/').to_string(),
         recorder,
         step_tools,

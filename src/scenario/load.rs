@@ -48,6 +48,7 @@ struct RawDefaults {
     timeout: Option<Spanned<String>>,
     max_inflight: Option<usize>,
     effect_window: Option<Spanned<String>>,
+    http2: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -256,6 +257,7 @@ impl<'a> Loader<'a> {
             timeout,
             max_inflight: raw.defaults.max_inflight.unwrap_or(10_000).max(1),
             effect_window,
+            http2: raw.defaults.http2.unwrap_or(false),
         };
         let list_names: Vec<String> = raw.vars.keys().cloned().collect();
         let mut lists = Vec::new();

@@ -32,6 +32,8 @@ pub struct Defaults {
     pub max_inflight: usize,
     /// Seconds the chaos effect check compares on each side of an injection.
     pub effect_window: Duration,
+    /// Every request over HTTP/2 (h2c with prior knowledge, or ALPN `h2` over TLS).
+    pub http2: bool,
 }
 
 #[derive(Clone, Debug)]
