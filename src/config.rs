@@ -99,6 +99,9 @@ pub struct RunArgs {
     /// (also `[defaults] http2 = true` in a scenario)
     #[arg(long, env = "PROOFDECK_HTTP2")]
     pub http2: bool,
+    /// Accept any TLS certificate of the target (self-signed bench targets; never production)
+    #[arg(long, env = "PROOFDECK_INSECURE")]
+    pub insecure: bool,
     /// Find the highest arrival rate at which the latency and success KPIs hold: steps of the scenario's flow
     /// mix (or of --path) at rising rates, written to capacity.md/.json/.svg
     #[arg(long, env = "PROOFDECK_FIND_CAPACITY")]
@@ -311,6 +314,8 @@ impl RunConfig {
         });
         let profile = crate::scrape::profile_file::resolve(&profile_name)?;
         let capacity = capacity_options(&args)?;
+        // Scrapes and chaos calls go to the same host as the load.
+        crate::tls::set_insecure_admin(args.insecure);
         let started_at = chrono::Utc::now();
         let report_dir = crate::report::prepare_run_dir(args.report_dir.as_deref(), &scenario.name, started_at)?;
         scenario.target = target.clone();
@@ -387,5 +392,6 @@ fn engine_options(args: &RunArgs, answers: crate::metrics::classify::AnswerRules
         connections: if args.rate.is_none() { args.connections } else { None },
         answers,
         http2: args.http2,
+        insecure: args.insecure,
     }
 }

@@ -1,6 +1,11 @@
-//! rustls with the `ring` provider, installed once for every HTTPS client in the process.
+//! rustls with the `ring` provider, installed once for every HTTPS client in the process, and
+//! `--insecure` for bench targets with self-signed certificates.
 
-use std::sync::Once;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Once};
+
+/// `--insecure`: the admin and scrape clients accept any server certificate too.
+static INSECURE_ADMIN: AtomicBool = AtomicBool::new(false);
 
 pub fn install_crypto_provider() {
     static ONCE: Once = Once::new();
@@ -10,12 +15,68 @@ pub fn install_crypto_provider() {
     });
 }
 
+/// Makes every admin and scrape client made from now on accept any server certificate.
+pub fn set_insecure_admin(insecure: bool) {
+    INSECURE_ADMIN.store(insecure, Ordering::Relaxed);
+}
+
 /// The reqwest client for scrapes and admin calls (the load path uses hyper directly).
 pub fn admin_client(timeout: std::time::Duration) -> reqwest::Client {
     install_crypto_provider();
     reqwest::Client::builder()
         .timeout(timeout)
         .connect_timeout(timeout)
+        .danger_accept_invalid_certs(INSECURE_ADMIN.load(Ordering::Relaxed))
         .build()
         .expect("a reqwest client with the ring provider builds")
+}
+
+/// A client config that accepts any server certificate, still checking that the server holds
+/// the key of the one it shows (handshake signatures): for self-signed bench targets only.
+pub fn insecure_client_config() -> rustls::ClientConfig {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .expect("ring supports the default protocol versions")
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider)))
+        .with_no_client_auth()
+}
+
+#[derive(Debug)]
+struct AnyCertificate(Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for AnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &rustls::pki_types::CertificateDer<'_>,
+        _intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        _server_name: &rustls::pki_types::ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
 }

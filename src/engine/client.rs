@@ -39,13 +39,19 @@ pub enum Answer {
 impl LoadClient {
     /// `http2`: every request over HTTP/2 (h2c with prior knowledge on `http://`, ALPN `h2`
     /// on `https://`); otherwise HTTP/1.1 with a connection per request in flight.
-    pub fn new(max_idle_per_host: usize, http2: bool) -> Self {
+    /// `insecure`: any server certificate is accepted (self-signed bench targets).
+    pub fn new(max_idle_per_host: usize, http2: bool, insecure: bool) -> Self {
         crate::tls::install_crypto_provider();
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_nodelay(true);
         http.set_connect_timeout(Some(Duration::from_secs(5)));
-        let builder = hyper_rustls::HttpsConnectorBuilder::new().with_webpki_roots().https_or_http();
+        let builder = if insecure {
+            hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(crate::tls::insecure_client_config())
+        } else {
+            hyper_rustls::HttpsConnectorBuilder::new().with_webpki_roots()
+        }
+        .https_or_http();
         let https = if http2 {
             builder.enable_http2().wrap_connector(http)
         } else {

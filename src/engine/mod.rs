@@ -45,6 +45,8 @@ pub struct EngineOptions {
     pub answers: crate::metrics::classify::AnswerRules,
     /// Every request over HTTP/2 (`--http2`, or the scenario's `[defaults] http2`).
     pub http2: bool,
+    /// Accept any server certificate (`--insecure`, self-signed bench targets).
+    pub insecure: bool,
 }
 
 impl Default for EngineOptions {
@@ -58,6 +60,7 @@ impl Default for EngineOptions {
             connections: None,
             answers: Default::default(),
             http2: false,
+            insecure: false,
         }
     }
 }
@@ -168,7 +171,7 @@ pub fn start(scenario: Arc<Scenario>, base_url: &str, opts: EngineOptions) -> En
         seq: Default::default(),
         answers: opts.answers.clone(),
         scenario,
-        client: client::LoadClient::new(max_inflight.min(4096), http2),
+        client: client::LoadClient::new(max_inflight.min(4096), http2, opts.insecure),
         base: base_url.trim_end_matches('/').to_string(),
         recorder,
         step_tools,

@@ -13,4 +13,5 @@ mod profiles;
 mod report;
 mod scenarios;
 mod scrape;
+mod tls;
 mod verdicts;
