@@ -99,6 +99,10 @@ pub struct RunArgs {
     /// (also `[defaults] http2 = true` in a scenario)
     #[arg(long, env = "PROOFDECK_HTTP2")]
     pub http2: bool,
+    /// HTTP/2: requests in flight per connection, at most (spreads the load over
+    /// max-inflight / N connections; default: one connection)
+    #[arg(long, env = "PROOFDECK_STREAMS")]
+    pub streams: Option<usize>,
     /// Accept any TLS certificate of the target (self-signed bench targets; never production)
     #[arg(long, env = "PROOFDECK_INSECURE")]
     pub insecure: bool,
@@ -287,6 +291,9 @@ impl RunConfig {
                 return Err(flag(format!("no phase named {phase:?}; the scenario has: {}", names.join(", "))));
             }
         }
+        if args.streams == Some(0) {
+            return Err(flag("--streams must be at least 1"));
+        }
         if args.max_inflight == Some(0) {
             return Err(flag("--max-inflight must be at least 1"));
         }
@@ -393,5 +400,6 @@ fn engine_options(args: &RunArgs, answers: crate::metrics::classify::AnswerRules
         answers,
         http2: args.http2,
         insecure: args.insecure,
+        streams: args.streams,
     }
 }

@@ -17,9 +17,22 @@ pub type HttpsConnector = hyper_rustls::HttpsConnector<HttpConnector>;
 /// Largest answer body read; bigger ones fail the request (captures need the body, nothing else).
 pub const MAX_BODY: usize = 4 * 1024 * 1024;
 
-#[derive(Clone)]
+/// Over HTTP/2, requests take these clients in turn: each keeps its own connection, so
+/// `streams` in flight share one connection at most (about; the pick is round-robin).
 pub struct LoadClient {
-    inner: Client<HttpsConnector, Full<Bytes>>,
+    inner: Vec<Client<HttpsConnector, Full<Bytes>>>,
+    next: std::sync::atomic::AtomicUsize,
+}
+
+/// How the load path speaks HTTP.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Protocol {
+    /// Every request over HTTP/2 (h2c with prior knowledge on `http://`, ALPN `h2` on `https://`).
+    pub http2: bool,
+    /// HTTP/2: requests in flight per connection, at most (`None`: one connection).
+    pub streams: Option<usize>,
+    /// Any server certificate is accepted (self-signed bench targets).
+    pub insecure: bool,
 }
 
 /// What came back, or why nothing did.
@@ -37,10 +50,19 @@ pub enum Answer {
 }
 
 impl LoadClient {
-    /// `http2`: every request over HTTP/2 (h2c with prior knowledge on `http://`, ALPN `h2`
-    /// on `https://`); otherwise HTTP/1.1 with a connection per request in flight.
-    /// `insecure`: any server certificate is accepted (self-signed bench targets).
-    pub fn new(max_idle_per_host: usize, http2: bool, insecure: bool) -> Self {
+    /// HTTP/1.1 keeps a connection per request in flight (up to `max_inflight` idle ones);
+    /// HTTP/2 multiplexes, on one connection or on `max_inflight / streams` of them.
+    pub fn new(max_inflight: usize, protocol: Protocol) -> Self {
+        let Protocol { http2, streams, insecure } = protocol;
+        let connections = match (http2, streams) {
+            (true, Some(streams)) => max_inflight.div_ceil(streams.max(1)).clamp(1, 1024),
+            _ => 1,
+        };
+        let inner = (0..connections).map(|_| Self::client(max_inflight.min(4096), http2, insecure)).collect();
+        Self { inner, next: std::sync::atomic::AtomicUsize::new(0) }
+    }
+
+    fn client(max_idle_per_host: usize, http2: bool, insecure: bool) -> Client<HttpsConnector, Full<Bytes>> {
         crate::tls::install_crypto_provider();
         let mut http = HttpConnector::new();
         http.enforce_http(false);
@@ -57,17 +79,22 @@ impl LoadClient {
         } else {
             builder.enable_http1().wrap_connector(http)
         };
-        let inner = Client::builder(TokioExecutor::new())
+        Client::builder(TokioExecutor::new())
             .pool_max_idle_per_host(max_idle_per_host)
             .pool_idle_timeout(Duration::from_secs(30))
             .http2_only(http2)
-            .build(https);
-        Self { inner }
+            .build(https)
+    }
+
+    /// How many clients (so HTTP/2 connections, at most) requests are spread over.
+    pub fn connections(&self) -> usize {
+        self.inner.len()
     }
 
     pub async fn send(&self, request: Request<Full<Bytes>>, timeout: Duration) -> Answer {
         let exchange = async {
-            let response = self.inner.request(request).await.map_err(|e| request_failure(&e))?;
+            let i = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % self.inner.len();
+            let response = self.inner[i].request(request).await.map_err(|e| request_failure(&e))?;
             let status = response.status().as_u16();
             // Bounded: at 10k in flight, an unbounded body per request could exhaust memory.
             let body = http_body_util::Limited::new(response.into_body(), MAX_BODY)

@@ -47,6 +47,8 @@ pub struct EngineOptions {
     pub http2: bool,
     /// Accept any server certificate (`--insecure`, self-signed bench targets).
     pub insecure: bool,
+    /// HTTP/2: requests in flight per connection (`--streams`); `None`: one connection.
+    pub streams: Option<usize>,
 }
 
 impl Default for EngineOptions {
@@ -61,6 +63,7 @@ impl Default for EngineOptions {
             answers: Default::default(),
             http2: false,
             insecure: false,
+            streams: None,
         }
     }
 }
@@ -171,7 +174,10 @@ pub fn start(scenario: Arc<Scenario>, base_url: &str, opts: EngineOptions) -> En
         seq: Default::default(),
         answers: opts.answers.clone(),
         scenario,
-        client: client::LoadClient::new(max_inflight.min(4096), http2, opts.insecure),
+        client: client::LoadClient::new(
+            max_inflight,
+            client::Protocol { http2, streams: opts.streams, insecure: opts.insecure },
+        ),
         base: base_url.trim_end_matches('/').to_string(),
         recorder,
         step_tools,

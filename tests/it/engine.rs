@@ -193,38 +193,60 @@ async fn live_control_pauses_scales_and_stops() {
     assert_eq!(r.snapshot.status, RunStatus::Interrupted);
 }
 
-/// A server that counts the requests it got over each HTTP version.
-async fn version_counting_server() -> (String, Arc<[std::sync::atomic::AtomicU64; 2]>) {
+/// A server that counts the requests it got over each HTTP version, and the connections.
+async fn version_counting_server(
+) -> (String, Arc<[std::sync::atomic::AtomicU64; 2]>, Arc<std::sync::Mutex<std::collections::BTreeSet<u16>>>) {
+    use axum::extract::ConnectInfo;
+    use std::net::SocketAddr;
     use std::sync::atomic::{AtomicU64, Ordering};
     let counts: Arc<[AtomicU64; 2]> = Arc::new([AtomicU64::new(0), AtomicU64::new(0)]);
-    let seen = counts.clone();
+    let ports: Arc<std::sync::Mutex<std::collections::BTreeSet<u16>>> = Arc::default();
+    let (seen, peers) = (counts.clone(), ports.clone());
     let app = axum::Router::new().route(
         "/",
-        axum::routing::get(move |req: axum::extract::Request| {
-            let seen = seen.clone();
+        axum::routing::get(move |ConnectInfo(peer): ConnectInfo<SocketAddr>, req: axum::extract::Request| {
+            let (seen, peers) = (seen.clone(), peers.clone());
             async move {
-                let slot = usize::from(req.version() == http::Version::HTTP_2);
-                seen[slot].fetch_add(1, Ordering::Relaxed);
+                seen[usize::from(req.version() == http::Version::HTTP_2)].fetch_add(1, Ordering::Relaxed);
+                peers.lock().unwrap().insert(peer.port());
                 "ok"
             }
         }),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (format!("http://{addr}"), counts)
+    tokio::spawn(async move {
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap()
+    });
+    (format!("http://{addr}"), counts, ports)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http2_sends_every_request_as_h2_and_counts_them_as_http1_would() {
     use std::sync::atomic::Ordering;
     for http2 in [false, true] {
-        let (base, counts) = version_counting_server().await;
+        let (base, counts, _) = version_counting_server().await;
         let opts = EngineOptions { http2, ..EngineOptions::default() };
         let r = engine::start(Arc::new(quick("/", 100.0, 2, 1000)), &base, opts).join.await.unwrap();
         let t = r.snapshot.tool("t").unwrap();
         assert_eq!((t.requests, t.ok), (200, 200), "http2 = {http2}");
         let (h1, h2) = (counts[0].load(Ordering::Relaxed), counts[1].load(Ordering::Relaxed));
         assert_eq!((h1, h2), if http2 { (0, 200) } else { (200, 0) }, "http2 = {http2}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http2_streams_spread_the_load_over_connections() {
+    for (streams, most) in [(None, 1), (Some(10), 4)] {
+        let (base, _, ports) = version_counting_server().await;
+        let opts = EngineOptions { http2: true, streams, ..EngineOptions::default() };
+        let r = engine::start(Arc::new(quick("/", 100.0, 2, 40)), &base, opts).join.await.unwrap();
+        assert_eq!(r.snapshot.tool("t").unwrap().ok, 200);
+        let connections = ports.lock().unwrap().len();
+        // 40 in flight at most, 10 per connection: 4 clients taken in turn, a connection each.
+        assert!((1..=most).contains(&connections), "streams {streams:?}: {connections} connections");
+        if streams.is_some() {
+            assert!(connections >= 2, "the load is spread: {connections} connections");
+        }
     }
 }
