@@ -294,6 +294,9 @@ impl RunConfig {
         if args.streams == Some(0) {
             return Err(flag("--streams must be at least 1"));
         }
+        if args.streams.is_some() && !(args.http2 || scenario.defaults.http2) {
+            return Err(flag("--streams applies to HTTP/2: add --http2 (or [defaults] http2 = true)"));
+        }
         if args.max_inflight == Some(0) {
             return Err(flag("--max-inflight must be at least 1"));
         }
@@ -321,8 +324,6 @@ impl RunConfig {
         });
         let profile = crate::scrape::profile_file::resolve(&profile_name)?;
         let capacity = capacity_options(&args)?;
-        // Scrapes and chaos calls go to the same host as the load.
-        crate::tls::set_insecure_admin(args.insecure);
         let started_at = chrono::Utc::now();
         let report_dir = crate::report::prepare_run_dir(args.report_dir.as_deref(), &scenario.name, started_at)?;
         scenario.target = target.clone();

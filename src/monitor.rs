@@ -100,7 +100,10 @@ impl Monitor {
             events,
             chaos_tx: Arc::new(chaos_tx),
             events_tx: Arc::new(events_tx),
-            client: profile.chaos.clone().map(|routes| ChaosClient::with_routes(base, admin_timeout, routes)),
+            // Chaos calls go to the host the scrapes go to, trusted alike.
+            client: profile.chaos.clone().map(|routes| {
+                ChaosClient::with_routes(base, admin_timeout, routes).insecure(admin_timeout, metrics.is_insecure())
+            }),
             snapshots,
             touched: Arc::default(),
             breakers: Arc::default(),

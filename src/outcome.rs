@@ -204,7 +204,7 @@ pub fn summary(s: &Snapshot, kpis: &[KpiResult]) -> String {
         let d = &s.dispatch_lag;
         let _ = writeln!(
             out,
-            "dispatch lateness (intended start → send, proofdeck's own): p50 {:.3} / p99 {:.3} / max {:.3} ms",
+            "dispatch lateness of judged calls (intended start → send, proofdeck's own): p50 {:.3} / p99 {:.3} / max {:.3} ms",
             d.p50_ms, d.p99_ms, d.max_ms
         );
     }

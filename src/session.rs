@@ -82,7 +82,8 @@ impl Session {
     /// Starts the load on `target` as `config` says.
     pub async fn start(config: &RunConfig, target: Target) -> Self {
         let (scenario, profile, started_at) = (config.scenario.clone(), &config.profile, config.started_at);
-        let metrics = crate::scrape::fetch::MetricsSource::new(&target.url, DEFAULT_TIMEOUT, config.scrape_max_bytes);
+        let metrics = crate::scrape::fetch::MetricsSource::new(&target.url, DEFAULT_TIMEOUT, config.scrape_max_bytes)
+            .insecure(config.engine.insecure);
         let metrics_before = metrics.fetch().await.ok();
         let engine = engine::start(scenario.clone(), &target.url, config.engine.clone());
         let stopper = crate::stop::Stopper::new(engine.commands.clone());

@@ -1,11 +1,7 @@
 //! rustls with the `ring` provider, installed once for every HTTPS client in the process, and
 //! `--insecure` for bench targets with self-signed certificates.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Once};
-
-/// `--insecure`: the admin and scrape clients accept any server certificate too.
-static INSECURE_ADMIN: AtomicBool = AtomicBool::new(false);
 
 pub fn install_crypto_provider() {
     static ONCE: Once = Once::new();
@@ -15,20 +11,18 @@ pub fn install_crypto_provider() {
     });
 }
 
-/// Makes every admin and scrape client made from now on accept any server certificate.
-pub fn set_insecure_admin(insecure: bool) {
-    INSECURE_ADMIN.store(insecure, Ordering::Relaxed);
-}
-
 /// The reqwest client for scrapes and admin calls (the load path uses hyper directly).
 pub fn admin_client(timeout: std::time::Duration) -> reqwest::Client {
+    admin_client_for(timeout, false)
+}
+
+/// The same, accepting any server certificate when `insecure` (`--insecure`), with the same
+/// signature checks as the load path's.
+pub fn admin_client_for(timeout: std::time::Duration, insecure: bool) -> reqwest::Client {
     install_crypto_provider();
-    reqwest::Client::builder()
-        .timeout(timeout)
-        .connect_timeout(timeout)
-        .danger_accept_invalid_certs(INSECURE_ADMIN.load(Ordering::Relaxed))
-        .build()
-        .expect("a reqwest client with the ring provider builds")
+    let builder = reqwest::Client::builder().timeout(timeout).connect_timeout(timeout);
+    let builder = if insecure { builder.tls_backend_preconfigured(insecure_client_config()) } else { builder };
+    builder.build().expect("a reqwest client with the ring provider builds")
 }
 
 /// A client config that accepts any server certificate, still checking that the server holds

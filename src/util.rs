@@ -7,6 +7,16 @@ pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// Reads an `RwLock`, going on with the data if a writer panicked.
+pub fn read<T>(l: &std::sync::RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    l.read().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Writes an `RwLock`, going on with the data if a writer panicked.
+pub fn write<T>(l: &std::sync::RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    l.write().unwrap_or_else(|e| e.into_inner())
+}
+
 /// An error with its whole chain of causes, e.g. "client error: connect: refused".
 pub fn error_chain(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();

@@ -58,7 +58,8 @@ pub async fn run(
             target,
             crate::scrape::fetch::DEFAULT_TIMEOUT,
             config.scrape_max_bytes,
-        ),
+        )
+        .insecure(config.engine.insecure),
         profile: config.profile.metrics.clone(),
         cores,
     };

@@ -93,6 +93,14 @@ impl ChaosClient {
         Self { base: base.trim_end_matches('/').to_string(), http: crate::tls::admin_client(timeout), routes }
     }
 
+    /// Accepts any server certificate of the target (`--insecure`).
+    pub fn insecure(mut self, timeout: Duration, insecure: bool) -> Self {
+        if insecure {
+            self.http = crate::tls::admin_client_for(timeout, true);
+        }
+        self
+    }
+
     fn request(&self, route: &(reqwest::Method, String), path: &str) -> reqwest::RequestBuilder {
         self.http.request(route.0.clone(), format!("{}{path}", self.base))
     }

@@ -10,6 +10,8 @@ use hyper::Request;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 pub type HttpsConnector = hyper_rustls::HttpsConnector<HttpConnector>;
@@ -17,11 +19,53 @@ pub type HttpsConnector = hyper_rustls::HttpsConnector<HttpConnector>;
 /// Largest answer body read; bigger ones fail the request (captures need the body, nothing else).
 pub const MAX_BODY: usize = 4 * 1024 * 1024;
 
-/// Over HTTP/2, requests take these clients in turn: each keeps its own connection, so
-/// `streams` in flight share one connection at most (about; the pick is round-robin).
+type HyperClient = Client<HttpsConnector, Full<Bytes>>;
+
+/// HTTP/2 streams per connection unless `--streams` says otherwise: below the limits
+/// servers announce (nginx 128, hyper 200, Go 250), so no request waits inside the client
+/// for a free stream, a wait that would pass for the target's time.
+pub const DEFAULT_STREAMS: usize = 100;
+/// HTTP/2 connections at most; past them, the least busy connection takes the request.
+const MAX_LANES: usize = 1024;
+
+/// HTTP/1.1: one pool with a connection per request in flight. HTTP/2: lanes of one
+/// connection each, grown on demand, a request taking the first lane with a free stream, so
+/// connections follow the load and a light load keeps its one warm connection.
 pub struct LoadClient {
-    inner: Vec<Client<HttpsConnector, Full<Bytes>>>,
-    next: std::sync::atomic::AtomicUsize,
+    inner: Inner,
+}
+
+enum Inner {
+    Http1(Box<HyperClient>),
+    Http2 { lanes: std::sync::RwLock<Vec<Arc<Lane>>>, streams: usize, insecure: bool },
+}
+
+struct Lane {
+    client: HyperClient,
+    inflight: AtomicUsize,
+}
+
+impl Lane {
+    /// Takes a stream of this lane if one is free.
+    fn try_take(&self, streams: usize) -> bool {
+        let mut n = self.inflight.load(Ordering::Relaxed);
+        while n < streams {
+            match self.inflight.compare_exchange_weak(n, n + 1, Ordering::AcqRel, Ordering::Relaxed) {
+                Ok(_) => return true,
+                Err(now) => n = now,
+            }
+        }
+        false
+    }
+}
+
+/// Gives the lane's stream back when the exchange ends, however it ends.
+struct StreamGuard(Arc<Lane>);
+
+impl Drop for StreamGuard {
+    fn drop(&mut self) {
+        self.0.inflight.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// How the load path speaks HTTP.
@@ -29,7 +73,7 @@ pub struct LoadClient {
 pub struct Protocol {
     /// Every request over HTTP/2 (h2c with prior knowledge on `http://`, ALPN `h2` on `https://`).
     pub http2: bool,
-    /// HTTP/2: requests in flight per connection, at most (`None`: one connection).
+    /// HTTP/2: requests in flight per connection, at most (`None`: [`DEFAULT_STREAMS`]).
     pub streams: Option<usize>,
     /// Any server certificate is accepted (self-signed bench targets).
     pub insecure: bool,
@@ -50,19 +94,18 @@ pub enum Answer {
 }
 
 impl LoadClient {
-    /// HTTP/1.1 keeps a connection per request in flight (up to `max_inflight` idle ones);
-    /// HTTP/2 multiplexes, on one connection or on `max_inflight / streams` of them.
     pub fn new(max_inflight: usize, protocol: Protocol) -> Self {
         let Protocol { http2, streams, insecure } = protocol;
-        let connections = match (http2, streams) {
-            (true, Some(streams)) => max_inflight.div_ceil(streams.max(1)).clamp(1, 1024),
-            _ => 1,
+        let inner = if http2 {
+            let streams = streams.unwrap_or(DEFAULT_STREAMS).max(1);
+            Inner::Http2 { lanes: std::sync::RwLock::new(Vec::new()), streams, insecure }
+        } else {
+            Inner::Http1(Box::new(Self::client(max_inflight.min(4096), false, insecure)))
         };
-        let inner = (0..connections).map(|_| Self::client(max_inflight.min(4096), http2, insecure)).collect();
-        Self { inner, next: std::sync::atomic::AtomicUsize::new(0) }
+        Self { inner }
     }
 
-    fn client(max_idle_per_host: usize, http2: bool, insecure: bool) -> Client<HttpsConnector, Full<Bytes>> {
+    fn client(max_idle_per_host: usize, http2: bool, insecure: bool) -> HyperClient {
         crate::tls::install_crypto_provider();
         let mut http = HttpConnector::new();
         http.enforce_http(false);
@@ -86,15 +129,48 @@ impl LoadClient {
             .build(https)
     }
 
-    /// How many clients (so HTTP/2 connections, at most) requests are spread over.
+    /// HTTP/2 connections opened so far (lanes); 1 for HTTP/1.1's pool.
     pub fn connections(&self) -> usize {
-        self.inner.len()
+        match &self.inner {
+            Inner::Http1(_) => 1,
+            Inner::Http2 { lanes, .. } => crate::util::read(lanes).len(),
+        }
+    }
+
+    /// The first HTTP/2 lane with a free stream, a new one when all are busy, or at the cap
+    /// the least busy; its stream is taken.
+    fn lane(lanes: &std::sync::RwLock<Vec<Arc<Lane>>>, streams: usize, insecure: bool) -> StreamGuard {
+        if let Some(lane) = crate::util::read(lanes).iter().find(|l| l.try_take(streams)) {
+            return StreamGuard(lane.clone());
+        }
+        let mut all = crate::util::write(lanes);
+        if let Some(lane) = all.iter().find(|l| l.try_take(streams)) {
+            return StreamGuard(lane.clone());
+        }
+        let lane = if all.len() < MAX_LANES {
+            let lane = Arc::new(Lane { client: Self::client(1, true, insecure), inflight: AtomicUsize::new(0) });
+            all.push(lane.clone());
+            lane
+        } else {
+            all.iter().min_by_key(|l| l.inflight.load(Ordering::Relaxed)).expect("MAX_LANES > 0").clone()
+        };
+        lane.inflight.fetch_add(1, Ordering::AcqRel);
+        StreamGuard(lane)
     }
 
     pub async fn send(&self, request: Request<Full<Bytes>>, timeout: Duration) -> Answer {
         let exchange = async {
-            let i = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % self.inner.len();
-            let response = self.inner[i].request(request).await.map_err(|e| request_failure(&e))?;
+            // The stream stays taken until the answer's body is read (or the exchange dropped).
+            let stream = match &self.inner {
+                Inner::Http1(_) => None,
+                Inner::Http2 { lanes, streams, insecure } => Some(Self::lane(lanes, *streams, *insecure)),
+            };
+            let client = match (&self.inner, &stream) {
+                (Inner::Http1(client), _) => client,
+                (Inner::Http2 { .. }, Some(taken)) => &taken.0.client,
+                (Inner::Http2 { .. }, None) => unreachable!("an HTTP/2 exchange takes a stream first"),
+            };
+            let response = client.request(request).await.map_err(|e| request_failure(&e))?;
             let status = response.status().as_u16();
             // Bounded: at 10k in flight, an unbounded body per request could exhaust memory.
             let body = http_body_util::Limited::new(response.into_body(), MAX_BODY)

@@ -174,8 +174,9 @@ pub fn start(scenario: Arc<Scenario>, base_url: &str, opts: EngineOptions) -> En
         seq: Default::default(),
         answers: opts.answers.clone(),
         scenario,
+        // A closed loop has exactly its connections in flight.
         client: client::LoadClient::new(
-            max_inflight,
+            opts.connections.unwrap_or(max_inflight),
             client::Protocol { http2, streams: opts.streams, insecure: opts.insecure },
         ),
         base: base_url.trim_end_matches('/').to_string(),

@@ -150,7 +150,7 @@ pub struct Shard {
     pub kpi_ok: u64,
     pub kpi_total: u64,
     pub fast_fail: Histogram<u64>,
-    /// Time from each request's intended start to its send: what the client adds.
+    /// Judged calls: time from each one's intended start to its send, what the client adds.
     pub dispatch: Histogram<u64>,
     /// Service time of answers the target marked as cache hits, and as misses.
     pub cache_hit: Histogram<u64>,
@@ -310,7 +310,6 @@ fn record(shard: &mut Shard, r: StepRecord) {
     let t = &mut shard.tools[r.tool];
     let _ = t.latency.record(r.latency_us.max(1));
     let _ = t.service.record(r.service_us.max(1));
-    let _ = shard.dispatch.record(r.latency_us.saturating_sub(r.service_us).max(1));
     match r.error {
         None => t.ok += 1,
         Some(e) => t.errors[e.index()] += 1,
@@ -324,6 +323,7 @@ fn record(shard: &mut Shard, r: StepRecord) {
         shard.kpi_total += 1;
         shard.kpi_ok += u64::from(r.error.is_none());
         let _ = shard.kpi_latency.record(r.latency_us.max(1));
+        let _ = shard.dispatch.record(r.latency_us.saturating_sub(r.service_us).max(1));
     }
 
     if r.fast_fail {

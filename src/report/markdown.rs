@@ -95,8 +95,9 @@ fn latency(r: &RunReport, o: &mut String) {
     if d.count > 0 {
         let _ = writeln!(
             o,
-            "Dispatch lateness, from each request's intended start to its send (what proofdeck itself adds to every \
-             latency above): p50 {:.3} ms · p99 {:.3} ms · max {:.3} ms over {} requests.",
+            "Dispatch lateness of the judged calls (happy flows in KPI phases), from each one's intended start (a \
+             flow's later steps: the previous answer) to its send, what proofdeck itself adds to their latency: \
+             p50 {:.3} ms · p99 {:.3} ms · max {:.3} ms over {} calls.",
             d.p50_ms, d.p99_ms, d.max_ms, d.count
         );
         let _ = writeln!(o);

@@ -66,6 +66,7 @@ pub struct MetricsSource {
     url: String,
     pub max_bytes: usize,
     pub timeout: Duration,
+    insecure: bool,
 }
 
 impl MetricsSource {
@@ -75,7 +76,19 @@ impl MetricsSource {
             url: format!("{}/metrics", base.trim_end_matches('/')),
             max_bytes,
             timeout,
+            insecure: false,
         }
+    }
+
+    /// Accepts any server certificate of the target (`--insecure`).
+    pub fn insecure(mut self, insecure: bool) -> Self {
+        self.insecure = insecure;
+        self.http = crate::tls::admin_client_for(self.timeout, insecure);
+        self
+    }
+
+    pub fn is_insecure(&self) -> bool {
+        self.insecure
     }
 
     pub fn url(&self) -> &str {

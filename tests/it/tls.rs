@@ -27,7 +27,7 @@ async fn tls_server() -> (String, Arc<[AtomicU64; 2]>) {
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
     let counts: Arc<[AtomicU64; 2]> = Arc::new([AtomicU64::new(0), AtomicU64::new(0)]);
     let seen = counts.clone();
-    let app = axum::Router::new().route(
+    let app = axum::Router::new().route("/metrics", axum::routing::get(|| async { "up 1\n" })).route(
         "/",
         axum::routing::get(move |req: axum::extract::Request| {
             let seen = seen.clone();
@@ -82,4 +82,14 @@ async fn insecure_accepts_it_over_http1_and_over_http2_by_alpn() {
         let (h1, h2) = (counts[0].load(Ordering::Relaxed), counts[1].load(Ordering::Relaxed));
         assert_eq!((h1, h2), if http2 { (0, 100) } else { (100, 0) }, "http2 = {http2}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn insecure_scrapes_a_self_signed_target_too() {
+    use proofdeck::scrape::fetch::{MetricsSource, DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT};
+    let (base, _) = tls_server().await;
+    let strict = MetricsSource::new(&base, DEFAULT_TIMEOUT, DEFAULT_MAX_BYTES);
+    assert!(strict.fetch().await.is_err(), "a self-signed target is refused by default");
+    let insecure = MetricsSource::new(&base, DEFAULT_TIMEOUT, DEFAULT_MAX_BYTES).insecure(true);
+    assert_eq!(insecure.fetch().await.unwrap(), "up 1\n");
 }
