@@ -95,11 +95,13 @@ pub async fn run(
             }
             break (measure, verdict);
         };
+        let (ok, samples) = (measure.ok, measure.samples);
         progress.line(&format!("  {}", output::step_line(&measure, &verdict)));
         steps.push(Step { measure, verdict: verdict.clone() });
-        // A held step counts at once, so the screen's "capacity so far" includes it.
-        if matches!(verdict, StepVerdict::Held) {
-            search.record(rate, true);
+        match verdict {
+            StepVerdict::Held => search.record(rate, true),
+            StepVerdict::Broke { .. } => search.record(rate, false),
+            _ => {}
         }
         progress.steps(&steps, search.held());
         if *stop.borrow() {
@@ -107,7 +109,6 @@ pub async fn run(
         }
         // Not one success is no knee: the target is down or the flow is wrong, and lower rates
         // would only hammer it for longer.
-        let (ok, samples) = (steps.last().map_or(0, |s| s.measure.ok), steps.last().map_or(0, |s| s.measure.samples));
         if matches!(verdict, StepVerdict::Broke { .. }) && ok == 0 && samples > 0 && search.held().is_none() {
             break Ending::Aborted {
                 reason: format!(
@@ -116,8 +117,7 @@ pub async fn run(
             };
         }
         match verdict {
-            StepVerdict::Held => {} // recorded above
-            StepVerdict::Broke { .. } => search.record(rate, false),
+            StepVerdict::Held | StepVerdict::Broke { .. } => {}
             StepVerdict::ClientLimited { reason } => break Ending::Client { reason, at: rate },
             StepVerdict::TooFewSamples { samples } => break Ending::TooFewSamples { at: rate, samples },
             StepVerdict::Aborted { reason } => break Ending::Aborted { reason },

@@ -129,14 +129,6 @@ impl LoadClient {
             .build(https)
     }
 
-    /// HTTP/2 connections opened so far (lanes); 1 for HTTP/1.1's pool.
-    pub fn connections(&self) -> usize {
-        match &self.inner {
-            Inner::Http1(_) => 1,
-            Inner::Http2 { lanes, .. } => crate::util::read(lanes).len(),
-        }
-    }
-
     /// The first HTTP/2 lane with a free stream, a new one when all are busy, or at the cap
     /// the least busy; its stream is taken.
     fn lane(lanes: &std::sync::RwLock<Vec<Arc<Lane>>>, streams: usize, insecure: bool) -> StreamGuard {

@@ -199,12 +199,13 @@ pub async fn run_flow(ctx: Arc<Context>, flow: usize, intended: Instant, kpi_pha
     let mut vars = Vars::new(&ctx, spec.slots, rng);
     let mut outcome = FlowOutcome::Ok;
     let mut step_start = intended;
+    // The latency and success KPIs' calls: a happy flow in a KPI phase.
+    let judged = kpi_phase && spec.kind == FlowKind::Happy;
     for (i, step) in spec.steps.iter().enumerate() {
         let r = send_step(&ctx, step, &mut vars, step_start).await;
         let fast_fail = ctx.answers.is_fast_fail(r.status, &r.body);
         // Judged calls only: chaos slows misses alone (hits skip the upstream) and would
         // flatter the cache.
-        let judged = kpi_phase && spec.kind == FlowKind::Happy;
         let cache = if judged && r.error.is_none() { ctx.answers.cache_state(r.status, &r.body) } else { None };
         let record = StepRecord {
             tool: ctx.step_tools[flow][i],
@@ -213,7 +214,7 @@ pub async fn run_flow(ctx: Arc<Context>, flow: usize, intended: Instant, kpi_pha
             status: r.status,
             error: r.error,
             // Tool-less steps count too, under their flow's name: a happy path is judged whole.
-            kpi: kpi_phase && spec.kind == FlowKind::Happy,
+            kpi: judged,
             fast_fail,
             cache,
         };

@@ -72,7 +72,7 @@ impl Aggregator {
             dispatch: new_histogram(),
             cache_hit: new_histogram(),
             cache_miss: new_histogram(),
-            second: empty_point(0, 0, n),
+            second: SecondPoint::empty(0, 0, n),
             second_latency: new_histogram(),
             second_tool_latency: (0..n).map(|_| new_histogram()).collect(),
             second_completed: vec![0; n],
@@ -208,7 +208,7 @@ impl Aggregator {
     fn close_second(&mut self, recorder: &Recorder) {
         let dropped = recorder.dropped.load(Ordering::Acquire);
         let arrivals = recorder.arrivals.load(Ordering::Acquire);
-        let mut point = std::mem::replace(&mut self.second, empty_point(0, 0, self.latency.len()));
+        let mut point = std::mem::replace(&mut self.second, SecondPoint::empty(0, 0, self.latency.len()));
         point.scheduled = arrivals - self.last_arrivals;
         point.dropped = dropped - self.last_dropped;
         // A drop can be counted a second after its arrival; never let that wrap.
@@ -236,7 +236,7 @@ impl Aggregator {
         for (tool, n) in s.tools.iter_mut().zip(point.tool_completed.iter()) {
             tool.rps = *n as f64;
         }
-        self.second = empty_point(point.t + 1, point.phase, self.latency.len());
+        self.second = SecondPoint::empty(point.t + 1, point.phase, self.latency.len());
         self.series.push(point);
         s.series = self.series.series();
     }
@@ -254,24 +254,6 @@ impl Aggregator {
         let latency = std::mem::take(&mut self.latency);
         let service = std::mem::take(&mut self.service);
         FinalHistograms { tools: names.zip(latency).zip(service).map(|((n, l), s)| (n, l, s)).collect() }
-    }
-}
-
-fn empty_point(t: u32, phase: usize, tools: usize) -> SecondPoint {
-    SecondPoint {
-        t,
-        phase,
-        scheduled: 0,
-        started: 0,
-        completed: 0,
-        dropped: 0,
-        p50_ms: 0.0,
-        p95_ms: 0.0,
-        p99_ms: 0.0,
-        errors: [0; crate::metrics::shard::ERROR_CLASSES],
-        tool_completed: Arc::from(vec![0; tools]),
-        tool_errors: Arc::from(vec![0; tools]),
-        tool_p99_ms: Arc::from(vec![0.0; tools]),
     }
 }
 

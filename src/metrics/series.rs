@@ -122,21 +122,7 @@ mod tests {
     use super::*;
 
     fn point(t: u32) -> SecondPoint {
-        SecondPoint {
-            t,
-            phase: 0,
-            scheduled: u64::from(t),
-            started: 0,
-            completed: 0,
-            dropped: 0,
-            p50_ms: 0.0,
-            p95_ms: 0.0,
-            p99_ms: 0.0,
-            errors: [0; crate::metrics::shard::ERROR_CLASSES],
-            tool_completed: vec![].into(),
-            tool_errors: vec![].into(),
-            tool_p99_ms: vec![].into(),
-        }
+        SecondPoint { scheduled: u64::from(t), ..SecondPoint::empty(t, 0, 0) }
     }
 
     #[test]

@@ -168,6 +168,27 @@ pub struct SecondPoint {
     pub tool_p99_ms: Arc<[f64]>,
 }
 
+impl SecondPoint {
+    /// Second `t` of phase `phase` with nothing in it yet, with columns for `tools` tools.
+    pub fn empty(t: u32, phase: usize, tools: usize) -> Self {
+        Self {
+            t,
+            phase,
+            scheduled: 0,
+            started: 0,
+            completed: 0,
+            dropped: 0,
+            p50_ms: 0.0,
+            p95_ms: 0.0,
+            p99_ms: 0.0,
+            errors: [0; super::shard::ERROR_CLASSES],
+            tool_completed: Arc::from(vec![0; tools]),
+            tool_errors: Arc::from(vec![0; tools]),
+            tool_p99_ms: Arc::from(vec![0.0; tools]),
+        }
+    }
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Snapshot {
     pub elapsed_s: f64,

@@ -5,6 +5,7 @@
 //! recommendations, each tied to its number. A search for the capacity itself is
 //! `run --find-capacity` (see `crate::capacity`).
 
+use super::kpi::trim;
 use super::RunReport;
 use crate::scenario::PhaseKind;
 use std::fmt::Write;
@@ -109,7 +110,7 @@ pub fn render(r: &RunReport, o: &mut String) {
             "| {}{} | {} | {:.0} | {} | {} | {margin} | {} | {} |",
             p.name,
             if p.kpi { "" } else { " (not judged)" },
-            kind_name(p.kind),
+            p.kind.name(),
             p.peak_rate,
             ms(p.typical_p99_ms),
             ms(p.worst_p99_ms),
@@ -183,20 +184,6 @@ pub fn recommendations(phases: &[PhaseAtPeak], target: Option<f64>, flapping: us
         out.push("The run has no p99 target to hold the phases to.".into());
     }
     out
-}
-
-fn kind_name(kind: PhaseKind) -> &'static str {
-    match kind {
-        PhaseKind::Load => "load",
-        PhaseKind::Cache => "cache",
-        PhaseKind::Soak => "soak",
-        PhaseKind::Chaos => "chaos",
-    }
-}
-
-fn trim(v: f64) -> String {
-    let s = format!("{v:.3}");
-    s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 #[cfg(test)]

@@ -122,7 +122,8 @@ fn judged(c: Check, measure: Measure, limit: f64, at_most: bool) -> KpiResult {
     }
 }
 
-fn trim(v: f64) -> String {
+/// A number without trailing zeros (`60`, `99.5`), as targets are written.
+pub(super) fn trim(v: f64) -> String {
     let s = format!("{v:.3}");
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
@@ -544,19 +545,11 @@ mod tests {
     fn drops_in_a_chaos_window_do_not_fail_the_kpi_phases() {
         let plan = [phase("ramp", PhaseKind::Load, true), phase("chaos", PhaseKind::Chaos, false)];
         let point = |phase: usize, dropped: u64| crate::metrics::SecondPoint {
-            t: phase as u32,
-            phase,
             scheduled: 10,
             started: 10 - dropped,
             completed: 10,
             dropped,
-            p50_ms: 1.0,
-            p95_ms: 1.0,
-            p99_ms: 1.0,
-            errors: [0; crate::metrics::shard::ERROR_CLASSES],
-            tool_completed: vec![10].into(),
-            tool_errors: vec![0].into(),
-            tool_p99_ms: vec![1.0].into(),
+            ..crate::metrics::SecondPoint::empty(phase as u32, phase, 1)
         };
         let mut s = snap(100, 100);
         s.kpi_latency.p99_ms = 10.0;

@@ -288,21 +288,7 @@ mod tests {
             kind,
         };
         let plan = [phase("hold", PhaseKind::Load), phase("chaos", PhaseKind::Chaos)];
-        let second = |t: u32, phase: usize| SecondPoint {
-            t,
-            phase,
-            scheduled: 1,
-            started: 1,
-            completed: 1,
-            dropped: 0,
-            p50_ms: 1.0,
-            p95_ms: 1.0,
-            p99_ms: 1.0,
-            errors: [0; crate::metrics::shard::ERROR_CLASSES],
-            tool_completed: vec![1].into(),
-            tool_errors: vec![0].into(),
-            tool_p99_ms: vec![1.0].into(),
-        };
+        let second = |t: u32, phase: usize| SecondPoint { scheduled: 1, ..SecondPoint::empty(t, phase, 1) };
         let series: Vec<SecondPoint> = (0..10).map(|t| second(t, 0)).chain((10..20).map(|t| second(t, 1))).collect();
         let flip = |t_s: f64, tool: &str| LogEvent::new(t_s, Event::Breaker { tool: tool.into(), from: 0, to: 2 });
         let events =

@@ -120,8 +120,7 @@ fn render_progress(f: &mut Frame, area: Rect, v: &SearchView, theme: &Theme) {
 /// values far above the target are drawn at the chart's top.
 fn render_chart(f: &mut Frame, area: Rect, v: &SearchView, theme: &Theme) {
     let judged = |held: bool| -> Vec<(f64, f64)> {
-        let mut points: Vec<(f64, f64)> = v
-            .steps
+        v.steps
             .iter()
             .filter(|s| match s.verdict {
                 StepVerdict::Held => held,
@@ -129,35 +128,19 @@ fn render_chart(f: &mut Frame, area: Rect, v: &SearchView, theme: &Theme) {
                 _ => false,
             })
             .map(|s| (s.measure.rate, s.measure.p99_ms))
-            .collect();
-        points.sort_by(|a, b| a.0.total_cmp(&b.0));
-        points
+            .collect()
     };
-    let (held, broke) = (judged(true), judged(false));
+    let (mut held, mut broke) = (judged(true), judged(false));
     let x_max = held.iter().chain(&broke).map(|p| p.0).fold(1.0, f64::max) * 1.05;
     let y_top = (v.p99_target_ms * 3.0).max(held.iter().map(|p| p.1).fold(1.0, f64::max) * 1.2);
-    let clip = |points: &[(f64, f64)]| -> Vec<(f64, f64)> { points.iter().map(|&(x, y)| (x, y.min(y_top))).collect() };
-    let (held, broke) = (clip(&held), clip(&broke));
+    for point in held.iter_mut().chain(broke.iter_mut()) {
+        point.1 = point.1.min(y_top);
+    }
     let target = [(0.0, v.p99_target_ms), (x_max, v.p99_target_ms)];
     let datasets = vec![
-        Dataset::default()
-            .name("p99 target")
-            .marker(Marker::Braille)
-            .graph_type(GraphType::Line)
-            .style(theme.style(Slot::Muted))
-            .data(&target),
-        Dataset::default()
-            .name("held")
-            .marker(Marker::Dot)
-            .graph_type(GraphType::Scatter)
-            .style(theme.style(Slot::Ok))
-            .data(&held),
-        Dataset::default()
-            .name("broke")
-            .marker(Marker::Dot)
-            .graph_type(GraphType::Scatter)
-            .style(theme.style(Slot::Bad))
-            .data(&broke),
+        dataset("p99 target", GraphType::Line, Slot::Muted, &target, theme),
+        dataset("held", GraphType::Scatter, Slot::Ok, &held, theme),
+        dataset("broke", GraphType::Scatter, Slot::Bad, &broke, theme),
     ];
     let axis_style = theme.style(Slot::Muted);
     let chart = Chart::new(datasets)
@@ -175,6 +158,12 @@ fn render_chart(f: &mut Frame, area: Rect, v: &SearchView, theme: &Theme) {
                 .labels(vec![Span::raw("0"), Span::raw(format!("{y_top:.0} ms"))]),
         );
     f.render_widget(chart, area);
+}
+
+/// A line in braille, or points as dots.
+fn dataset<'a>(name: &'a str, kind: GraphType, slot: Slot, data: &'a [(f64, f64)], theme: &Theme) -> Dataset<'a> {
+    let marker = if kind == GraphType::Line { Marker::Braille } else { Marker::Dot };
+    Dataset::default().name(name).marker(marker).graph_type(kind).style(theme.style(slot)).data(data)
 }
 
 fn render_steps(f: &mut Frame, area: Rect, v: &SearchView, theme: &Theme) {
