@@ -1,0 +1,116 @@
+//! Evaluating a parsed expression at one instant, as Prometheus's engine does.
+
+mod aggregate;
+mod binary;
+mod functions;
+mod histogram;
+pub(crate) mod support;
+
+use std::time::Duration;
+
+use promql_parser::label::Matchers;
+use promql_parser::parser::{Expr, VectorSelector};
+
+use super::store::{SeriesKey, SeriesStore, METRIC_NAME};
+use super::value::{drop_name, labels_of, RangeSeries, Sample, Value};
+
+#[derive(Debug, thiserror::Error, Clone, PartialEq)]
+pub enum EvalError {
+    #[error("expected {expected}, got {got}")]
+    Type { expected: &'static str, got: &'static str },
+    #[error("{0}")]
+    Matching(String),
+    #[error("unsupported: {0}")]
+    Unsupported(String),
+}
+
+/// Prometheus's default lookback for instant selectors.
+pub const LOOKBACK: Duration = Duration::from_secs(300);
+
+pub struct Evaluator<'s> {
+    store: &'s SeriesStore,
+    lookback: Duration,
+}
+
+impl<'s> Evaluator<'s> {
+    pub fn new(store: &'s SeriesStore) -> Self {
+        Self { store, lookback: LOOKBACK }
+    }
+
+    /// The expression's value at `at_ms` (milliseconds since the Unix epoch).
+    pub fn eval(&self, expr: &Expr, at_ms: i64) -> Result<Value, EvalError> {
+        match expr {
+            Expr::NumberLiteral(n) => Ok(Value::Scalar(n.val)),
+            Expr::StringLiteral(s) => Ok(Value::String(s.val.clone())),
+            Expr::Paren(p) => self.eval(&p.expr, at_ms),
+            Expr::Unary(u) => match self.eval(&u.expr, at_ms)? {
+                Value::Scalar(v) => Ok(Value::Scalar(-v)),
+                Value::Vector(v) => Ok(Value::Vector(
+                    v.into_iter().map(|s| Sample { labels: drop_name(s.labels), value: -s.value }).collect(),
+                )),
+                other => Err(EvalError::Type { expected: "scalar or instant vector", got: other.kind() }),
+            },
+            Expr::VectorSelector(vs) => Ok(Value::Vector(self.select(vs, at_ms))),
+            Expr::MatrixSelector(ms) => Ok(Value::Matrix(self.select_range(&ms.vs, ms.range, at_ms))),
+            Expr::Binary(b) => binary::eval(self, b, at_ms),
+            Expr::Aggregate(a) => aggregate::eval(self, a, at_ms),
+            Expr::Call(c) => functions::eval(self, c, at_ms),
+            Expr::Subquery(_) => Err(EvalError::Unsupported("subquery".into())),
+            Expr::Extension(_) => Err(EvalError::Unsupported("extension expression".into())),
+        }
+    }
+
+    pub(crate) fn vector(&self, expr: &Expr, at_ms: i64) -> Result<Vec<Sample>, EvalError> {
+        match self.eval(expr, at_ms)? {
+            Value::Vector(v) => Ok(v),
+            other => Err(EvalError::Type { expected: "instant vector", got: other.kind() }),
+        }
+    }
+
+    pub(crate) fn scalar(&self, expr: &Expr, at_ms: i64) -> Result<f64, EvalError> {
+        match self.eval(expr, at_ms)? {
+            Value::Scalar(v) => Ok(v),
+            other => Err(EvalError::Type { expected: "scalar", got: other.kind() }),
+        }
+    }
+
+    fn select(&self, vs: &VectorSelector, at_ms: i64) -> Vec<Sample> {
+        let at = at_ms - support::offset_of(vs).as_millis() as i64;
+        let name = selector_name(vs);
+        self.store
+            .instant(name, |k| matches(&vs.matchers, k), at, self.lookback)
+            .into_iter()
+            .map(|(k, value)| Sample { labels: labels_of(k), value })
+            .collect()
+    }
+
+    pub(crate) fn select_range(&self, vs: &VectorSelector, range: Duration, at_ms: i64) -> Vec<RangeSeries> {
+        let to = at_ms - support::offset_of(vs).as_millis() as i64;
+        let from = to - range.as_millis() as i64;
+        let name = selector_name(vs);
+        self.store
+            .range(name, |k| matches(&vs.matchers, k), from, to)
+            .into_iter()
+            .map(|(k, points)| RangeSeries { labels: labels_of(k), points })
+            .collect()
+    }
+}
+
+/// The metric name to look up directly, when the selector fixes one.
+fn selector_name(vs: &VectorSelector) -> Option<&str> {
+    vs.name.as_deref().or_else(|| {
+        vs.matchers
+            .matchers
+            .iter()
+            .find(|m| m.name == METRIC_NAME && m.op == promql_parser::label::MatchOp::Equal)
+            .map(|m| m.value.as_str())
+    })
+}
+
+/// Every matcher accepts the series (a missing label reads as "").
+fn matches(matchers: &Matchers, key: &SeriesKey) -> bool {
+    matchers.matchers.iter().all(|m| {
+        let value = key.iter().find(|(k, _)| **k == m.name).map(|(_, v)| &**v).unwrap_or("");
+        m.is_match(value)
+    })
+}
