@@ -10,6 +10,7 @@ mod faults;
 mod gateway;
 mod import;
 mod profiles;
+mod promql;
 mod report;
 mod scenarios;
 mod scrape;

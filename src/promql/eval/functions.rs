@@ -206,6 +206,17 @@ mod tests {
     }
 
     #[test]
+    fn an_edge_past_1_1_gaps_extrapolates_half_a_gap_only() {
+        // A gauge sampled every 10 s; the range starts 10.5 s (under 11) or 11.5 s before the
+        // first sample, and ends on the last.
+        let points = [(20_000, 0.0), (30_000, 10.0)];
+        let near = extrapolated(&points, 30_000, 20_500, false, false).unwrap();
+        assert!((near - 20.5).abs() < 1e-12, "{near}");
+        let far = extrapolated(&points, 30_000, 21_500, false, false).unwrap();
+        assert!((far - 15.0).abs() < 1e-12, "{far}");
+    }
+
+    #[test]
     fn irate_reads_a_reset_as_a_restart() {
         assert_eq!(instant_change(&[(0, 10.0), (2_000, 14.0)], true), Some(2.0));
         assert_eq!(instant_change(&[(0, 10.0), (2_000, 4.0)], true), Some(2.0));
