@@ -106,6 +106,10 @@ pub struct RunArgs {
     /// Accept any TLS certificate of the target (self-signed bench targets; never production)
     #[arg(long, env = "PROOFDECK_INSECURE")]
     pub insecure: bool,
+    /// A Grafana dashboard (JSON) evaluated from the target's /metrics: its panels as cockpit
+    /// pages and report charts
+    #[arg(long, value_name = "FILE.json", env = "PROOFDECK_DASHBOARD")]
+    pub dashboard: Option<PathBuf>,
     /// Find the highest arrival rate at which the latency and success KPIs hold: steps of the scenario's flow
     /// mix (or of --path) at rising rates, written to capacity.md/.json/.svg
     #[arg(long, env = "PROOFDECK_FIND_CAPACITY")]
@@ -239,6 +243,8 @@ pub enum ConfigError {
     Profile(#[from] crate::scrape::profile_file::ProfileError),
     #[error("error: {0}")]
     ReportDir(#[from] crate::report::ReportError),
+    #[error("error: {0}")]
+    Dashboard(#[from] crate::dashboard::DashboardError),
 }
 
 impl From<scenario::ScenarioError> for ConfigError {
@@ -270,6 +276,8 @@ pub struct RunConfig {
     pub admin_timeout: Duration,
     /// `--find-capacity`: a capacity search instead of the scenario's plan.
     pub capacity: Option<CapacityOptions>,
+    /// `--dashboard`: a Grafana dashboard read and checked, evaluated on every scrape.
+    pub dashboard: Option<crate::dashboard::Dashboard>,
 }
 
 /// A capacity search's settings (`--find-capacity`), checked.
@@ -324,6 +332,7 @@ impl RunConfig {
         });
         let profile = crate::scrape::profile_file::resolve(&profile_name)?;
         let capacity = capacity_options(&args)?;
+        let dashboard = args.dashboard.as_deref().map(crate::dashboard::load).transpose()?;
         let started_at = chrono::Utc::now();
         let report_dir = crate::report::prepare_run_dir(args.report_dir.as_deref(), &scenario.name, started_at)?;
         scenario.target = target.clone();
@@ -341,6 +350,7 @@ impl RunConfig {
             scrape_max_bytes: args.scrape_max_bytes,
             admin_timeout: args.admin_timeout,
             capacity,
+            dashboard,
         })
     }
 }

@@ -16,6 +16,8 @@ pub struct TargetView {
     pub unreadable_lines: usize,
     /// The highest event-loop lag any scrape showed, in ms (the lag KPI's evidence).
     pub event_loop_lag_max_ms: Option<f64>,
+    /// `--dashboard`: its panels evaluated at the latest scrape, with their history.
+    pub dashboard: Option<std::sync::Arc<crate::dashboard::DashboardView>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -90,6 +90,7 @@ impl Monitor {
         snapshots: watch::Receiver<Arc<Snapshot>>,
         metrics: MetricsSource,
         admin_timeout: Duration,
+        dashboard: Option<crate::dashboard::Dashboard>,
     ) -> (Self, Vec<JoinHandle<()>>) {
         let (target_tx, target) = watch::channel(TargetView::default());
         let (chaos_tx, chaos) = watch::channel(ChaosView::default());
@@ -114,8 +115,13 @@ impl Monitor {
             next_id: Arc::new(std::sync::atomic::AtomicU32::new(1)),
             effect_window_s: scenario.defaults.effect_window.as_secs_f64(),
         };
+        let live = dashboard.map(|d| {
+            let timing =
+                crate::dashboard::Timing { scrape_interval: SCRAPE_INTERVAL, range: scenario.total_duration() };
+            crate::dashboard::LiveDashboard::new(crate::dashboard::Compiled::new(d, timing), &profile.metrics)
+        });
         let tasks = vec![
-            tokio::spawn(scrape_loop(profile.metrics.clone(), target_tx, m.clone())),
+            tokio::spawn(scrape_loop(profile.metrics.clone(), target_tx, m.clone(), live)),
             tokio::spawn(m.clone().chaos_poll_loop()),
             tokio::spawn(m.clone().schedule_loop(plan(&scenario.chaos), phase_offsets(scenario))),
             tokio::spawn(m.clone().phase_loop(scenario.phases.iter().map(|p| p.kind).collect())),
@@ -535,7 +541,12 @@ impl Monitor {
     }
 }
 
-async fn scrape_loop(profile: TargetProfile, tx: watch::Sender<TargetView>, monitor: Monitor) {
+async fn scrape_loop(
+    profile: TargetProfile,
+    tx: watch::Sender<TargetView>,
+    monitor: Monitor,
+    mut dashboard: Option<crate::dashboard::LiveDashboard>,
+) {
     let started = tokio::time::Instant::now();
     let mut prev: Option<(parser::Exposition, f64)> = None;
     loop {
@@ -552,7 +563,16 @@ async fn scrape_loop(profile: TargetProfile, tx: watch::Sender<TargetView>, moni
                     }
                 }
                 let unreadable = expo.warnings.len();
+                // Dashboard points sit on the run clock, beside the client's series and markers.
+                let view = dashboard.as_mut().map(|d| {
+                    let run_s = monitor.snapshots.borrow().elapsed_s;
+                    d.observe(chrono::Utc::now().timestamp_millis(), run_s, &expo);
+                    d.shared_view()
+                });
                 tx.send_modify(|v| {
+                    if view.is_some() {
+                        v.dashboard = view;
+                    }
                     if let Some(lag) = reading.event_loop_lag_ms {
                         v.event_loop_lag_max_ms = Some(v.event_loop_lag_max_ms.map_or(lag, |m| m.max(lag)));
                     }

@@ -94,6 +94,7 @@ impl Session {
             engine.snapshots.clone(),
             metrics.clone(),
             config.admin_timeout,
+            config.dashboard.clone(),
         );
         let reporter = Reporter {
             scenario: scenario.clone(),

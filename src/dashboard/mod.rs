@@ -6,6 +6,7 @@ pub mod history;
 pub mod model;
 pub mod panel;
 pub mod template;
+pub mod units;
 
 pub use history::{DashboardView, LiveDashboard};
 pub use model::{load, Dashboard, DashboardError, Panel, PanelKind};

@@ -36,11 +36,13 @@ pub enum Page {
     Resilience,
     Security,
     Log,
+    /// `--dashboard`: the Grafana dashboard's panels, over one or more pages of their own.
+    Dashboard,
 }
 
 impl Page {
-    pub const ALL: [Page; 6] =
-        [Page::Overview, Page::Latency, Page::Errors, Page::Resilience, Page::Security, Page::Log];
+    pub const ALL: [Page; 7] =
+        [Page::Overview, Page::Latency, Page::Errors, Page::Resilience, Page::Security, Page::Log, Page::Dashboard];
 
     pub fn title(self) -> &'static str {
         match self {
@@ -50,6 +52,7 @@ impl Page {
             Page::Resilience => "Resilience",
             Page::Security => "Security",
             Page::Log => "Log",
+            Page::Dashboard => "Dashboard",
         }
     }
 
@@ -172,6 +175,12 @@ pub struct App {
     pub breakers: BTreeMap<String, BreakerSince>,
     /// Why chaos keys do nothing on this target (it has no chaos admin API), if so.
     pub chaos_unavailable: Option<String>,
+    /// Pages the dashboard takes in the compact and in the grid layout (0: no dashboard).
+    pub dashboard_pages: (usize, usize),
+    /// The dashboard page shown, while `page` is `Page::Dashboard`.
+    pub dashboard_page: usize,
+    /// The terminal is below the grid size; set by the cockpit before each key and draw.
+    pub compact: bool,
 }
 
 impl App {
@@ -189,7 +198,63 @@ impl App {
             phase_names: BTreeMap::new(),
             breakers: BTreeMap::new(),
             chaos_unavailable: None,
+            dashboard_pages: (0, 0),
+            dashboard_page: 0,
+            compact: true,
         }
+    }
+
+    /// Pages of the dashboard in the current layout; 0 without one.
+    pub fn dashboard_page_count(&self) -> usize {
+        if self.compact {
+            self.dashboard_pages.0
+        } else {
+            self.dashboard_pages.1
+        }
+    }
+
+    /// The pages Tab visits: the dashboard's only when there is one.
+    fn pages(&self) -> usize {
+        if self.dashboard_pages.0 > 0 {
+            Page::ALL.len()
+        } else {
+            Page::ALL.len() - 1
+        }
+    }
+
+    /// Moves one page on (`forward`) or back; the dashboard's pages are visited one by one.
+    fn step_page(&mut self, forward: bool) {
+        let dash = self.dashboard_page_count();
+        if self.page == Page::Dashboard {
+            if forward && self.dashboard_page + 1 < dash {
+                self.dashboard_page += 1;
+                return;
+            }
+            if !forward && self.dashboard_page > 0 {
+                self.dashboard_page -= 1;
+                return;
+            }
+        }
+        // The grid shows every built-in panel at once: Tab goes between it and the dashboard.
+        if !self.compact && dash > 0 {
+            let to_dashboard = self.page != Page::Dashboard;
+            self.page = if to_dashboard { Page::Dashboard } else { Page::Overview };
+            self.dashboard_page = if forward { 0 } else { dash - 1 };
+            return;
+        }
+        let n = self.pages();
+        let next = if forward { self.page.index() + 1 } else { self.page.index() + n - 1 } % n;
+        self.page = Page::nth(next);
+        self.dashboard_page = if forward { 0 } else { dash.saturating_sub(1) };
+    }
+
+    /// Learns how many pages the dashboard takes, once it has been evaluated.
+    pub fn observe_dashboard(&mut self, view: &crate::dashboard::DashboardView) {
+        let panels: Vec<_> = view.panels.iter().map(|p| p.panel.clone()).collect();
+        self.dashboard_pages = (
+            super::dashboard::layout::pages(&panels, true).len(),
+            super::dashboard::layout::pages(&panels, false).len(),
+        );
     }
 
     /// Learns whether the target has a chaos API at all.
@@ -233,6 +298,9 @@ impl App {
 
     /// Notes breaker state changes, to show how long each tool has been in its state.
     pub fn observe_target(&mut self, target: &TargetView, now_s: f64) {
+        if let Some(d) = &target.dashboard {
+            self.observe_dashboard(d);
+        }
         let Some(states) = target.reading.as_ref().and_then(|r| r.breaker_by_tool.as_ref()) else {
             return;
         };
@@ -288,11 +356,23 @@ impl App {
             Action::RateDown => engine(EngineCommand::ScaleMultiplier(1.0 / RATE_STEP)),
             Action::NextPhase => engine(EngineCommand::NextPhase),
             Action::NextPage => {
-                self.page = Page::nth(self.page.index() + 1);
+                self.step_page(true);
                 Vec::new()
             }
             Action::PrevPage => {
-                self.page = Page::nth(self.page.index() + Page::ALL.len() - 1);
+                self.step_page(false);
+                Vec::new()
+            }
+            Action::GoToPage(i) if Page::nth(i) == Page::Dashboard => {
+                if self.dashboard_pages.0 == 0 {
+                    self.set_status(StatusLevel::Info, "no dashboard: run with --dashboard FILE.json");
+                } else if self.page == Page::Dashboard {
+                    // Again on the dashboard: its next page.
+                    self.dashboard_page = (self.dashboard_page + 1) % self.dashboard_page_count().max(1);
+                } else {
+                    self.page = Page::Dashboard;
+                    self.dashboard_page = 0;
+                }
                 Vec::new()
             }
             Action::GoToPage(i) => {
@@ -525,11 +605,38 @@ mod tests {
         assert_eq!(app.page, Page::Log, "wraps backwards");
         app.handle_key(key(KeyCode::Tab));
         assert_eq!(app.page, Page::Overview, "wraps forwards");
-        for (i, page) in Page::ALL.iter().enumerate() {
+        for (i, page) in Page::ALL.iter().enumerate().filter(|(_, p)| **p != Page::Dashboard) {
             let digit = char::from_digit(i as u32 + 1, 10).unwrap();
             assert!(app.handle_key(ch(digit)).is_empty());
             assert_eq!(app.page, *page);
         }
+        app.handle_key(ch('7'));
+        assert_eq!(app.page, Page::Log, "no dashboard: 7 stays");
+        assert!(app.status.as_ref().unwrap().text.contains("--dashboard"));
+    }
+
+    #[test]
+    fn a_dashboards_pages_are_visited_one_by_one() {
+        let mut app = app();
+        app.dashboard_pages = (3, 1);
+        app.handle_key(ch('6'));
+        app.handle_key(key(KeyCode::Tab));
+        assert_eq!((app.page, app.dashboard_page), (Page::Dashboard, 0));
+        app.handle_key(key(KeyCode::Tab));
+        app.handle_key(key(KeyCode::Tab));
+        assert_eq!((app.page, app.dashboard_page), (Page::Dashboard, 2));
+        app.handle_key(key(KeyCode::Tab));
+        assert_eq!(app.page, Page::Overview, "past its last page");
+        app.handle_key(key(KeyCode::BackTab));
+        assert_eq!((app.page, app.dashboard_page), (Page::Dashboard, 2), "backwards from its last page");
+        app.handle_key(ch('7'));
+        assert_eq!(app.dashboard_page, 0, "7 on the dashboard: its next page, wrapping");
+        // In the grid every built-in panel shows at once: Tab goes grid ⇄ dashboard.
+        app.compact = false;
+        app.handle_key(key(KeyCode::Tab));
+        assert_eq!(app.page, Page::Overview);
+        app.handle_key(key(KeyCode::Tab));
+        assert_eq!((app.page, app.dashboard_page), (Page::Dashboard, 0));
     }
 
     #[test]

@@ -180,6 +180,7 @@ pub fn target(stale: bool) -> TargetView {
         scrapes_failed: u64::from(stale),
         unreadable_lines: 0,
         event_loop_lag_max_ms: Some(3.2),
+        dashboard: None,
     }
 }
 

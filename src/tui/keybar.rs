@@ -66,8 +66,22 @@ pub fn render_tabs(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     if area.is_empty() {
         return;
     }
-    let titles = Page::ALL.iter().enumerate().map(|(i, p)| Line::from(format!("{} {}", i + 1, p.title())));
-    let tabs = Tabs::new(titles)
+    let dash = app.dashboard_page_count();
+    let titles: Vec<String> = Page::ALL
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| **p != Page::Dashboard || dash > 0)
+        .map(|(i, p)| match p {
+            Page::Dashboard if dash > 1 => format!("{} Dash {}/{dash}", i + 1, app.dashboard_page % dash + 1),
+            Page::Dashboard => format!("{} Dash", i + 1),
+            _ => format!("{} {}", i + 1, p.title()),
+        })
+        .collect();
+    // Without room for the padding, titles are set closer together.
+    let width: usize = titles.iter().map(|t| t.chars().count() + 3).sum();
+    let padding = if width > usize::from(area.width) { "" } else { " " };
+    let tabs = Tabs::new(titles.into_iter().map(Line::from))
+        .padding(padding, padding)
         .select(app.page.index())
         .style(theme.style(Slot::Muted))
         .highlight_style(theme.style(Slot::Highlight))

@@ -9,6 +9,7 @@
 pub mod app;
 pub mod capacity;
 pub mod chaos_strip;
+pub mod dashboard;
 pub mod format;
 pub mod header;
 pub mod keybar;

@@ -10,6 +10,7 @@ use super::view::{self, ViewData};
 use crate::live::{ChaosView, LogEvent, TargetView};
 use crate::metrics::Snapshot;
 use crossterm::event::Event;
+use ratatui::layout::Rect;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -161,6 +162,8 @@ pub async fn run_cockpit(mut feeds: Feeds) -> std::io::Result<CockpitExit> {
     loop {
         let now = Instant::now();
         if gate.should_draw(now) {
+            let size = guard.terminal().size()?;
+            app.compact = view::is_compact(Rect::new(0, 0, size.width, size.height));
             let data = view_data(&snapshot, &target, &chaos, &events, &feeds);
             guard.terminal().draw(|f| view::render(f, &app, &data))?;
             gate.drawn(now);

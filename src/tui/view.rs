@@ -59,6 +59,8 @@ pub fn render(frame: &mut Frame, app: &App, data: &ViewData) {
     if compact {
         keybar::render_tabs(frame, tabs, app, theme);
         render_page(frame, body, app, data, theme);
+    } else if app.page == Page::Dashboard {
+        super::dashboard::render(frame, body, app, data, theme, false);
     } else {
         render_grid(frame, body, app, data, theme);
     }
@@ -101,6 +103,7 @@ fn render_page(frame: &mut Frame, area: Rect, app: &App, data: &ViewData, theme:
             draw(frame, right, panels::security::render, app, data, theme);
         }
         Page::Log => draw(frame, page, panels::log::render, app, data, theme),
+        Page::Dashboard => super::dashboard::render(frame, page, app, data, theme, true),
     }
     draw(frame, tail, panels::log::render, app, data, theme);
 }

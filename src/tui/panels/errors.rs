@@ -66,7 +66,8 @@ fn render_chart(frame: &mut Frame, area: Rect, app: &App, data: &ViewData, theme
         .collect();
     let markers = timechart::markers(&win, data.events, app);
     let note = if totals.total() == 0 { "no errors so far" } else { "no errors in this window" };
-    let chart = TimeChart { traces, x0: win.x0, x1: win.x1, unit: "/s", markers: &markers, empty_note: note };
+    let chart =
+        TimeChart { traces, x0: win.x0, x1: win.x1, unit: "/s", markers: &markers, empty_note: note, y_format: None };
     timechart::render(frame, inner, &chart, theme);
 }
 

@@ -72,6 +72,7 @@ fn render_chart(frame: &mut Frame, area: Rect, app: &App, data: &ViewData, theme
         unit: "ms",
         markers: &markers,
         empty_note: "no completed requests in this window",
+        y_format: None,
     };
     timechart::render(frame, inner, &chart, theme);
 }

@@ -119,6 +119,9 @@ pub struct TimeChart<'a> {
     pub markers: &'a Markers,
     /// Shown on the legend row when there is no trace.
     pub empty_note: &'a str,
+    /// Writes the y labels in the data's own unit (a dashboard panel's); by default rates,
+    /// or milliseconds when `unit` is "ms", with `unit` after the top label.
+    pub y_format: Option<&'a dyn Fn(f64) -> String>,
 }
 
 /// Draws the chart inside `area` (the block is the caller's).
@@ -162,7 +165,10 @@ pub fn render(frame: &mut Frame, area: Rect, chart: &TimeChart, theme: &Theme) {
         datasets.push(Dataset::default().data(&t.points).graph_type(GraphType::Line).marker(t.marker).style(t.style));
     }
 
-    let y_labels = y_labels(y_top, chart.unit);
+    let y_labels = match chart.y_format {
+        Some(f) => vec![f(0.0), f(y_top / 2.0), f(y_top)],
+        None => y_labels(y_top, chart.unit),
+    };
     let x_labels = [format::clock(x0), format::clock(x1)];
     let axis_style = theme.style(Slot::Muted);
     let widget = Chart::new(datasets)
