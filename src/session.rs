@@ -229,6 +229,7 @@ impl Reporter {
             breakers: breaker_summaries(&self.monitor.breakers.lock().unwrap_or_else(|e| e.into_inner())),
             events: self.monitor.events.borrow().clone(),
             chaos_left: chaos_left.to_vec(),
+            dashboard: self.monitor.target.borrow().dashboard.clone().as_deref(),
         });
         let error = report::write_all(
             &run,

@@ -5,6 +5,7 @@ pub mod compare;
 pub mod gateway;
 pub mod import;
 pub mod probe;
+pub mod probe_dashboard;
 pub mod report;
 pub mod run;
 pub mod validate;

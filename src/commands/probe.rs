@@ -20,6 +20,12 @@ pub struct ProbeArgs {
     /// Target profile: `4runr` or a profile file
     #[arg(long, default_value = "4runr", env = "PROOFDECK_PROFILE")]
     pub profile: String,
+    /// Evaluate every panel of a Grafana dashboard (JSON) on two scrapes `--interval` apart
+    #[arg(long, value_name = "FILE.json")]
+    pub dashboard: Option<PathBuf>,
+    /// With --dashboard: the time between the two scrapes
+    #[arg(long, default_value = "2s", value_parser = crate::config::parse_duration)]
+    pub interval: std::time::Duration,
 }
 
 pub async fn run(args: ProbeArgs) -> i32 {
@@ -30,6 +36,9 @@ pub async fn run(args: ProbeArgs) -> i32 {
             return exit::USAGE;
         }
     };
+    if let Some(file) = &args.dashboard {
+        return super::probe_dashboard::run(&args, file, &profile.metrics).await;
+    }
     let mut checks = Vec::new();
     let text = match (&args.metrics_file, &args.target) {
         (Some(file), _) => match std::fs::read_to_string(file) {

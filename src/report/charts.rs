@@ -29,7 +29,7 @@ fn series(name: &str, color: usize, r: &RunReport, f: impl Fn(&crate::metrics::S
     }
 }
 
-pub fn render_all(r: &RunReport) -> Vec<(&'static str, String)> {
+pub fn render_all(r: &RunReport) -> Vec<(String, String)> {
     let mut rate = vec![
         series("scheduled arrivals", 0, r, |p| p.scheduled as f64),
         series("completed requests", 1, r, |p| p.completed as f64),
@@ -88,10 +88,12 @@ pub fn render_all(r: &RunReport) -> Vec<(&'static str, String)> {
         y_labels: Some(vec![(0.0, "closed".into()), (1.0, "half-open".into()), (2.0, "open".into())]),
         ..Default::default()
     };
-    vec![
-        ("rate.svg", render(&rate, 960, 360)),
-        ("latency.svg", render(&latency, 960, 360)),
-        ("errors.svg", render(&errors, 960, 360)),
-        ("breakers.svg", render(&breakers, 960, 300)),
-    ]
+    let mut all = vec![
+        ("rate.svg".to_string(), render(&rate, 960, 360)),
+        ("latency.svg".to_string(), render(&latency, 960, 360)),
+        ("errors.svg".to_string(), render(&errors, 960, 360)),
+        ("breakers.svg".to_string(), render(&breakers, 960, 300)),
+    ];
+    all.extend(super::dashboard::charts(r, &PALETTE, &markers(r)));
+    all
 }

@@ -31,6 +31,7 @@ pub fn render(r: &RunReport) -> String {
     chaos(r, &mut o);
     reconciliation(r, &mut o);
     resources(r, &mut o);
+    super::dashboard::markdown(r, &mut o);
     super::capacity::render(r, &mut o);
     environment(r, &mut o);
     o
@@ -406,6 +407,6 @@ fn fmt_opt(v: Option<f64>, u: &str) -> String {
 }
 
 /// Keeps a table cell on one line and free of pipes.
-fn cell(s: &str) -> String {
+pub(super) fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }

@@ -4,6 +4,7 @@
 pub mod capacity;
 pub mod charts;
 pub mod csv;
+pub mod dashboard;
 pub mod junit;
 pub mod kpi;
 pub mod markdown;
@@ -62,6 +63,9 @@ pub struct RunReport {
     pub resources: Resources,
     /// The run's timeline: phases, chaos, breaker transitions, scrape failures.
     pub events: Vec<crate::live::LogEvent>,
+    /// `--dashboard`: its panels as evaluated from the target's scrapes over the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dashboard: Option<dashboard::DashboardReport>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
@@ -166,6 +170,7 @@ pub struct RunInputs<'a> {
     pub breakers: Vec<BreakerSummary>,
     pub events: Vec<crate::live::LogEvent>,
     pub chaos_left: Vec<crate::live::ChaosLeft>,
+    pub dashboard: Option<&'a crate::dashboard::DashboardView>,
 }
 
 impl RunReport {
@@ -240,6 +245,7 @@ impl RunReport {
                 proofdeck_rss_bytes: s.own_rss_bytes,
             },
             events: i.events,
+            dashboard: i.dashboard.map(dashboard::DashboardReport::from_view),
         }
     }
 }
@@ -368,7 +374,7 @@ fn render_masked(report: &RunReport, dir: &Path, secrets: &crate::redact::Secret
     put("junit.xml", &junit::render(report))?;
     put("timeseries.csv", &csv::render(report))?;
     for (name, svg) in charts::render_all(report) {
-        put(name, &svg)?;
+        put(&name, &svg)?;
     }
     Ok(())
 }
