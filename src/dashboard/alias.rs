@@ -1,7 +1,8 @@
 //! A target profile's name mapping applied to scrapes: when a target exposes a metric under
 //! one of a profile input's fallback names (`gateway_requests_total_total`) and not under
-//! the first, dashboard name (`gateway_requests_total`), its samples are stored under the
-//! dashboard name, rescaled to its unit (a `_ms` histogram's `le` and `_sum` become seconds).
+//! the first, dashboard name (`gateway_requests_total`), its samples are also stored under
+//! the dashboard name, rescaled to its unit (a `_ms` histogram's `le` and `_sum` become
+//! seconds). The exposed names stay, so a dashboard written for them works too.
 
 use crate::promql::store::{self, SeriesKey};
 use crate::scrape::parser::Exposition;
@@ -40,7 +41,8 @@ impl NameMap {
         Self { candidates }
     }
 
-    /// The exposition's samples as series keys, renamed where the dashboard name is missing.
+    /// The exposition's samples as series keys, plus a renamed copy where the dashboard name
+    /// is missing.
     pub fn samples(&self, expo: &Exposition) -> Vec<(SeriesKey, f64)> {
         let exposes = |base: &str| {
             SUFFIXES.iter().any(|s| {
@@ -64,9 +66,9 @@ impl NameMap {
                     .find(|suffix| s.name.strip_suffix(*suffix) == Some(a.from.as_str()))
                     .map(|suffix| (a, *suffix))
             });
-            match renamed {
-                None => out.push((store::key(&s.name, labels), s.value)),
-                Some((a, suffix)) => {
+            out.push((store::key(&s.name, labels), s.value));
+            if let Some((a, suffix)) = renamed {
+                {
                     let name = format!("{}{suffix}", a.to);
                     let scaled_le: Vec<(&str, String)> = s
                         .labels
@@ -105,7 +107,6 @@ mod tests {
         let samples = map.samples(&expo);
         let name = |k: &SeriesKey| k[0].1.to_string();
         assert!(samples.iter().any(|(k, _)| name(k) == "gateway_requests_total"));
-        assert!(!samples.iter().any(|(k, _)| name(k) == "gateway_requests_total_total"));
         let bucket = samples
             .iter()
             .find(|(k, _)| {
@@ -114,7 +115,8 @@ mod tests {
             })
             .expect("25 ms bucket in seconds");
         assert_eq!(bucket.1, 6.0);
-        // Metrics no input names keep their own names.
+        // The exposed names stay too.
         assert!(samples.iter().any(|(k, _)| name(k) == "gateway_agent_creations_total_total"));
+        assert!(samples.iter().any(|(k, _)| name(k) == "gateway_requests_total_total"));
     }
 }

@@ -5,6 +5,7 @@ mod common;
 
 mod capacity;
 mod chaos;
+mod dashboard;
 mod engine;
 mod faults;
 mod gateway;

@@ -32,7 +32,7 @@ fn short_proof(dir: &Path) -> PathBuf {
     path
 }
 
-fn run(scenario: &Path, target: &str, dir: &Path) -> std::process::Output {
+fn run(scenario: &Path, target: &str, dir: &Path, extra: &[&str]) -> std::process::Output {
     bin()
         .args([
             "run",
@@ -43,6 +43,7 @@ fn run(scenario: &Path, target: &str, dir: &Path) -> std::process::Output {
             "--report-dir",
             dir.to_str().unwrap(),
         ])
+        .args(extra)
         .output()
         .unwrap()
 }
@@ -63,11 +64,11 @@ async fn run_directory_rerender_compare_and_no_secrets() {
     let slow_dir = work.join("slow");
     let slow_run = tokio::task::spawn_blocking({
         let (s, u, d) = (scenario.clone(), slow.url(), slow_dir.clone());
-        move || run(&s, &u, &d)
+        move || run(&s, &u, &d, &[])
     });
     let out = tokio::task::spawn_blocking({
         let (s, u, d) = (scenario.clone(), fast.url(), base_dir.clone());
-        move || run(&s, &u, &d)
+        move || run(&s, &u, &d, &["--dashboard", "tests/fixtures/grafana/gateway.json"])
     })
     .await
     .unwrap();
@@ -97,10 +98,15 @@ async fn run_directory_rerender_compare_and_no_secrets() {
         "## Security",
         "## Chaos timeline",
         "## Capacity & recommendations",
+        "## Dashboard: 4Runr Gateway - Performance Dashboard",
         "## Environment",
     ] {
         assert!(md.contains(section), "{section}");
     }
+    // The dashboard's time-series panels are charted from the target's own scrapes.
+    assert!(md.contains("![Request Rate by Tool](dashboard-1.svg)"), "{md}");
+    let chart = std::fs::read_to_string(base_dir.join("dashboard-1.svg")).unwrap();
+    assert!(chart.contains("<svg") && chart.contains("<title>Request Rate by Tool (target, from /metrics)</title>"));
     assert!(md.contains("| openai | 500 |"), "the scheduled chaos is on the timeline:\n{md}");
     let junit = std::fs::read_to_string(base_dir.join("junit.xml")).unwrap();
     assert_eq!(junit.matches("<testcase ").count(), 14, "one case per KPI, and one for the run");
