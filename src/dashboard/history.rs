@@ -81,7 +81,7 @@ impl LiveDashboard {
         let index = vec![BTreeMap::new(); compiled.panels.len()];
         Self {
             names: NameMap::from_profile(profile),
-            store: SeriesStore::new(retention, MAX_STORED_SERIES),
+            store: SeriesStore::new(retention, compiled.timing.scrape_interval, MAX_STORED_SERIES),
             compiled,
             view,
             index,

@@ -46,13 +46,18 @@ pub struct SeriesStore {
     retention: Duration,
     max_series: usize,
     refused_series: u64,
+    /// Slots a series' ring is allocated with: the scrapes `retention` holds at the expected
+    /// interval, so no ring doubles past what it needs.
+    slots: usize,
 }
 
 impl SeriesStore {
-    /// Keeps scrapes younger than `retention` (counted back from the newest) and at most
-    /// `max_series` series.
-    pub fn new(retention: Duration, max_series: usize) -> Self {
-        Self { times: VecDeque::new(), series: BTreeMap::new(), retention, max_series, refused_series: 0 }
+    /// Keeps scrapes younger than `retention` (counted back from the newest), taken about every
+    /// `interval`, and at most `max_series` series.
+    pub fn new(retention: Duration, interval: Duration, max_series: usize) -> Self {
+        let slots = (retention.as_secs_f64() / interval.as_secs_f64().max(0.001)).ceil() as usize + 3;
+        let slots = slots.min(MAX_SLOTS);
+        Self { times: VecDeque::new(), series: BTreeMap::new(), retention, max_series, refused_series: 0, slots }
     }
 
     /// Adds one scrape taken at `at_ms`. Scrapes must come in time order; an older or equal
@@ -82,7 +87,7 @@ impl SeriesStore {
             if let Some(stored) = self.series.get_mut(&key) {
                 *stored.values.back_mut().expect("a slot was pushed") = value;
             } else if self.series.len() < self.max_series {
-                let mut values = VecDeque::with_capacity(slots + 1);
+                let mut values = VecDeque::with_capacity(self.slots.max(slots + 1));
                 values.extend(std::iter::repeat_n(absent(), slots));
                 values.push_back(value);
                 self.series.insert(key, Stored { values });
@@ -97,7 +102,7 @@ impl SeriesStore {
         let oldest_kept = newest_ms - self.retention.as_millis() as i64;
         let mut dropped = 0;
         // Keep at least two scrapes so a rate over them is still possible.
-        while self.times.len() > 2 && self.times[0] < oldest_kept {
+        while self.times.len() > 2 && (self.times[0] < oldest_kept || self.times.len() > self.slots) {
             self.times.pop_front();
             dropped += 1;
         }
@@ -144,12 +149,12 @@ impl SeriesStore {
                 .sum::<usize>()
     }
 
-    /// The most [`memory_bytes`](Self::memory_bytes) can reach with `scrapes` retained scrapes
-    /// and series whose labels take at most `key_bytes` each.
-    pub fn bound_bytes(&self, scrapes: usize, key_bytes: usize) -> usize {
-        // A VecDeque rounds its capacity up to a power of two at most.
-        let slots = (scrapes + 1).next_power_of_two();
-        slots * 8 + self.max_series * (key_bytes + slots * 8 + SERIES_OVERHEAD)
+    /// The most [`memory_bytes`](Self::memory_bytes) can reach while scrapes come at the
+    /// expected interval, with series whose labels take at most `key_bytes` each: every series
+    /// costs its labels, 8 bytes per retained scrape and a fixed overhead.
+    pub fn bound_bytes(&self, key_bytes: usize) -> usize {
+        let slots = self.slots;
+        slots.next_power_of_two() * 8 + self.max_series * (key_bytes + slots * 8 + SERIES_OVERHEAD)
     }
 
     /// The series named `name` that `filter` accepts, with their keys.
@@ -226,6 +231,8 @@ impl SeriesStore {
 
 /// The fixed cost of one series in the ordered map (node share, ring header).
 const SERIES_OVERHEAD: usize = 96;
+/// Scrapes kept at most, whatever the retention: a day at one scrape a minute.
+const MAX_SLOTS: usize = 1440;
 
 fn key_bytes(key: &SeriesKey) -> usize {
     key.len() * std::mem::size_of::<(Box<str>, Box<str>)>() + key.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>()
@@ -255,7 +262,7 @@ mod tests {
 
     #[test]
     fn a_series_missing_from_a_scrape_is_stale_from_then_on() {
-        let mut s = SeriesStore::new(Duration::from_secs(60), 100);
+        let mut s = SeriesStore::new(Duration::from_secs(60), Duration::from_secs(1), 100);
         scrape(&mut s, 1_000, &[("up", &[("job", "a")], 1.0), ("up", &[("job", "b")], 1.0)]);
         scrape(&mut s, 3_000, &[("up", &[("job", "a")], 1.0)]);
         let lookback = Duration::from_secs(300);
@@ -267,7 +274,7 @@ mod tests {
 
     #[test]
     fn ranges_are_left_open_and_skip_absent_slots() {
-        let mut s = SeriesStore::new(Duration::from_secs(60), 100);
+        let mut s = SeriesStore::new(Duration::from_secs(60), Duration::from_secs(1), 100);
         for (t, present) in [(1_000, true), (2_000, false), (3_000, true), (4_000, true)] {
             let samples: &Scrape = if present { &[("c", &[], 1.0)] } else { &[] };
             scrape(&mut s, t, samples);
@@ -278,7 +285,7 @@ mod tests {
 
     #[test]
     fn old_scrapes_and_vanished_series_are_evicted() {
-        let mut s = SeriesStore::new(Duration::from_secs(10), 100);
+        let mut s = SeriesStore::new(Duration::from_secs(10), Duration::from_secs(1), 100);
         scrape(&mut s, 0, &[("gone", &[], 1.0)]);
         for t in 1..=20 {
             scrape(&mut s, t * 1_000, &[("kept", &[], t as f64)]);
@@ -288,8 +295,30 @@ mod tests {
     }
 
     #[test]
+    fn a_hundred_thousand_series_stay_within_the_stated_bound() {
+        // 30 s at one scrape every 2 s; 100k series of ~60 bytes of labels, two scrapes past
+        // the window so eviction runs.
+        let mut s = SeriesStore::new(Duration::from_secs(30), Duration::from_secs(2), 100_000);
+        let keys: Vec<SeriesKey> =
+            (0..100_000).map(|i| key("gateway_requests_total", [("tool", "serpapi"), ("agent_id", &*format!("{i:08}"))])).collect();
+        let widest = keys.iter().map(key_bytes).max().unwrap();
+        for scrape in 0..18 {
+            s.ingest_samples(scrape * 2_000, keys.iter().map(|k| (k.clone(), scrape as f64)));
+        }
+        assert_eq!(s.series_count(), 100_000);
+        assert!(s.scrapes() <= 18);
+        let (used, bound) = (s.memory_bytes(), s.bound_bytes(widest));
+        assert!(used <= bound, "{used} > {bound}");
+        // The bound is no blanket: 8 bytes per slot are most of it.
+        assert!(used * 10 >= bound * 7, "{used} ≪ {bound}");
+        // One more series is refused, not stored.
+        s.ingest_samples(40_000, [(key("new", []), 1.0)]);
+        assert_eq!((s.series_count(), s.refused_series()), (100_000, 1));
+    }
+
+    #[test]
     fn series_past_the_cap_are_refused_and_counted() {
-        let mut s = SeriesStore::new(Duration::from_secs(10), 2);
+        let mut s = SeriesStore::new(Duration::from_secs(10), Duration::from_secs(1), 2);
         scrape(&mut s, 1_000, &[("a", &[], 1.0), ("b", &[], 1.0), ("c", &[], 1.0)]);
         assert_eq!(s.series_count(), 2);
         assert_eq!(s.refused_series(), 1);

@@ -125,7 +125,7 @@ async fn stored_scrapes(http: &reqwest::Client, prom: &str, at_ms: i64) -> Serie
             scrapes.entry(t).or_default().push((key, number(&point[1])));
         }
     }
-    let mut store = SeriesStore::new(Duration::from_secs(900), 100_000);
+    let mut store = SeriesStore::new(Duration::from_secs(900), Duration::from_secs(1), 100_000);
     for (t, samples) in scrapes {
         store.ingest_samples(t, samples);
     }
