@@ -16,6 +16,9 @@ pub struct TargetView {
     pub unreadable_lines: usize,
     /// The highest event-loop lag any scrape showed, in ms (the lag KPI's evidence).
     pub event_loop_lag_max_ms: Option<f64>,
+    /// The target's own p99 (ms, from its latency histogram) per scrape, on the run clock:
+    /// drawn beside the client's p99, the gap being network, queueing and gateway overhead.
+    pub target_p99_ms: Vec<(f64, f64)>,
     /// `--dashboard`: its panels evaluated at the latest scrape, with their history.
     pub dashboard: Option<std::sync::Arc<crate::dashboard::DashboardView>>,
 }

@@ -25,6 +25,8 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub const SCRAPE_INTERVAL: Duration = Duration::from_secs(2);
+/// Points of the target's p99 history kept; past it the history halves its resolution.
+const TARGET_HISTORY_POINTS: usize = 2048;
 /// Events kept in the log and the report.
 pub const MAX_EVENTS: usize = 5000;
 
@@ -564,12 +566,16 @@ async fn scrape_loop(
                 }
                 let unreadable = expo.warnings.len();
                 // Dashboard points sit on the run clock, beside the client's series and markers.
+                let run_s = monitor.snapshots.borrow().elapsed_s;
                 let view = dashboard.as_mut().map(|d| {
-                    let run_s = monitor.snapshots.borrow().elapsed_s;
                     d.observe(chrono::Utc::now().timestamp_millis(), run_s, &expo);
                     d.shared_view()
                 });
+                let target_p99 = reading.latency.as_ref().and_then(|l| l.p99_ms).filter(|v| v.is_finite());
                 tx.send_modify(|v| {
+                    if let Some(p99) = target_p99 {
+                        crate::util::push_thinned(&mut v.target_p99_ms, (run_s, p99), TARGET_HISTORY_POINTS);
+                    }
                     if view.is_some() {
                         v.dashboard = view;
                     }

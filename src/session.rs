@@ -230,6 +230,7 @@ impl Reporter {
             events: self.monitor.events.borrow().clone(),
             chaos_left: chaos_left.to_vec(),
             dashboard: self.monitor.target.borrow().dashboard.clone().as_deref(),
+            target_p99_ms: self.monitor.target.borrow().target_p99_ms.clone(),
         });
         let error = report::write_all(
             &run,

@@ -178,6 +178,19 @@ pub(crate) fn check_xml(doc: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Appends `p` to a time series kept at most `max` points long: when full, every other point
+/// is dropped first, so a long run's history halves its resolution instead of growing.
+pub fn push_thinned(points: &mut Vec<(f64, f64)>, p: (f64, f64), max: usize) {
+    if points.len() >= max.max(2) {
+        let mut i = 0;
+        points.retain(|_| {
+            i += 1;
+            i % 2 == 0
+        });
+    }
+    points.push(p);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

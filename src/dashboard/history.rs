@@ -108,7 +108,7 @@ impl LiveDashboard {
                             continue;
                         }
                     };
-                    push_point(&mut view.history[slot].points, (t_s, s.value));
+                    crate::util::push_thinned(&mut view.history[slot].points, (t_s, s.value), MAX_POINTS);
                 }
             }
             view.latest = results;
@@ -128,17 +128,6 @@ impl LiveDashboard {
     }
 }
 
-fn push_point(points: &mut Vec<(f64, f64)>, p: (f64, f64)) {
-    if points.len() >= MAX_POINTS {
-        let mut i = 0;
-        points.retain(|_| {
-            i += 1;
-            i % 2 == 0
-        });
-    }
-    points.push(p);
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,7 +136,7 @@ mod tests {
     fn a_long_history_thins_instead_of_growing() {
         let mut points = Vec::new();
         for i in 0..10_000 {
-            push_point(&mut points, (i as f64, 0.0));
+            crate::util::push_thinned(&mut points, (i as f64, 0.0), MAX_POINTS);
         }
         assert!(points.len() <= MAX_POINTS);
         assert_eq!(points.last().unwrap().0, 9_999.0);

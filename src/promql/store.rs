@@ -299,8 +299,9 @@ mod tests {
         // 30 s at one scrape every 2 s; 100k series of ~60 bytes of labels, two scrapes past
         // the window so eviction runs.
         let mut s = SeriesStore::new(Duration::from_secs(30), Duration::from_secs(2), 100_000);
-        let keys: Vec<SeriesKey> =
-            (0..100_000).map(|i| key("gateway_requests_total", [("tool", "serpapi"), ("agent_id", &*format!("{i:08}"))])).collect();
+        let keys: Vec<SeriesKey> = (0..100_000)
+            .map(|i| key("gateway_requests_total", [("tool", "serpapi"), ("agent_id", &*format!("{i:08}"))]))
+            .collect();
         let widest = keys.iter().map(key_bytes).max().unwrap();
         for scrape in 0..18 {
             s.ingest_samples(scrape * 2_000, keys.iter().map(|k| (k.clone(), scrape as f64)));

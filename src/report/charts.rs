@@ -14,6 +14,9 @@ fn markers(r: &RunReport) -> Vec<Marker> {
         let (kind, label) = match e.event.as_ref()? {
             Event::ChaosInjected { tool, mode, pct, .. } => (MarkerKind::Chaos, format!("inject {tool} {mode} {pct}%")),
             Event::ChaosCleared { tool, .. } => (MarkerKind::ChaosClear, format!("clear {tool}")),
+            Event::Breaker { tool, to, .. } => {
+                (MarkerKind::Breaker, format!("{tool} breaker {}", crate::live::breaker_state_name(*to)))
+            }
             _ => return None,
         };
         Some(Marker { x: e.t_s, label, kind })
@@ -44,14 +47,19 @@ pub fn render_all(r: &RunReport) -> Vec<(String, String)> {
         markers: markers(r),
         ..Default::default()
     };
+    let mut latency_series =
+        vec![series("p50", 1, r, |p| p.p50_ms), series("p95", 4, r, |p| p.p95_ms), series("p99", 2, r, |p| p.p99_ms)];
+    if !r.target_p99_ms.is_empty() {
+        latency_series.push(Series {
+            name: "target p99 (its own histogram, per scrape)".into(),
+            points: r.target_p99_ms.clone(),
+            color: PALETTE[3].into(),
+        });
+    }
     let latency = Chart {
         title: "Latency percentiles (from intended start)".into(),
         y_unit: "ms".into(),
-        series: vec![
-            series("p50", 1, r, |p| p.p50_ms),
-            series("p95", 4, r, |p| p.p95_ms),
-            series("p99", 2, r, |p| p.p99_ms),
-        ],
+        series: latency_series,
         markers: markers(r),
         log_y: true,
         ..Default::default()

@@ -63,6 +63,9 @@ pub struct RunReport {
     pub resources: Resources,
     /// The run's timeline: phases, chaos, breaker transitions, scrape failures.
     pub events: Vec<crate::live::LogEvent>,
+    /// The target's own p99 (ms) per scrape on the run clock, from its latency histogram.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub target_p99_ms: Vec<(f64, f64)>,
     /// `--dashboard`: its panels as evaluated from the target's scrapes over the run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dashboard: Option<dashboard::DashboardReport>,
@@ -171,6 +174,7 @@ pub struct RunInputs<'a> {
     pub events: Vec<crate::live::LogEvent>,
     pub chaos_left: Vec<crate::live::ChaosLeft>,
     pub dashboard: Option<&'a crate::dashboard::DashboardView>,
+    pub target_p99_ms: Vec<(f64, f64)>,
 }
 
 impl RunReport {
@@ -246,6 +250,7 @@ impl RunReport {
             },
             events: i.events,
             dashboard: i.dashboard.map(dashboard::DashboardReport::from_view),
+            target_p99_ms: i.target_p99_ms,
         }
     }
 }

@@ -180,6 +180,8 @@ pub fn target(stale: bool) -> TargetView {
         scrapes_failed: u64::from(stale),
         unreadable_lines: 0,
         event_loop_lag_max_ms: Some(3.2),
+        // Every scrape (2 s): the target's own p99 sits a few ms under the client's.
+        target_p99_ms: (1..45u32).map(|i| (f64::from(2 * i) + 0.3, 40.0 + f64::from(i % 6) * 4.0)).collect(),
         dashboard: None,
     }
 }
@@ -223,6 +225,42 @@ pub fn app() -> App {
     app.observe_snapshot(&snapshot());
     app.observe_target(&target(false), 60.0);
     app
+}
+
+/// The seed Grafana dashboard evaluated over 30 scrapes (2 s apart, ending at the fixture's
+/// 90 s) of the real gateway's exposition, its counters and buckets rising at every scrape:
+/// the real names reach the dashboard's through the 4runr profile.
+pub fn dashboard_view() -> crate::dashboard::DashboardView {
+    let board =
+        crate::dashboard::model::parse("gateway.json", include_str!("../../tests/fixtures/grafana/gateway.json"))
+            .expect("the seed dashboard");
+    let timing = crate::dashboard::Timing {
+        scrape_interval: std::time::Duration::from_secs(2),
+        range: std::time::Duration::from_secs(3600),
+    };
+    let mut live = crate::dashboard::LiveDashboard::new(
+        crate::dashboard::Compiled::new(board, timing),
+        &crate::scrape::profile_file::four_runr(),
+    );
+    let text = include_str!("../../tests/fixtures/prometheus/4runr-live-sample.prom");
+    for i in 0..30u32 {
+        let bumped: String = text
+            .lines()
+            .map(|l| match l.rsplit_once(' ') {
+                Some((series, v))
+                    if !l.starts_with('#') && (series.contains("_total") || series.contains("_bucket")) =>
+                {
+                    // Uneven steps, so rates move like a real run's.
+                    let step = f64::from(i) * (3.0 + f64::from(i % 4));
+                    format!("{series} {}\n", v.parse::<f64>().unwrap_or(0.0) + step)
+                }
+                _ => format!("{l}\n"),
+            })
+            .collect();
+        let t = 32.0 + 2.0 * f64::from(i);
+        live.observe(1_800_000_000_000 + (t * 1000.0) as i64, t, &crate::scrape::parser::parse(&bumped));
+    }
+    live.view().clone()
 }
 
 /// Owned data behind a `ViewData`, editable by tests.

@@ -197,6 +197,52 @@ mod tests {
     }
 
     #[test]
+    fn the_seed_dashboard_is_four_pages_at_80x24_and_one_grid_at_160x48() {
+        let mut app = fixture::app();
+        let mut owned = fixture::Owned::new(false);
+        owned.target.dashboard = Some(std::sync::Arc::new(fixture::dashboard_view()));
+        app.observe_target(&owned.target, 90.0);
+        assert_eq!(app.dashboard_pages, (4, 1));
+        key(&mut app, KeyCode::Char('7'));
+        assert_eq!(app.page, Page::Dashboard);
+        let pages = [
+            ["Request Rate by Tool · target", "Latency Distribution (p50/p95/p99)"],
+            ["Error Rate by Type · target", "Circuit Breaker S"],
+            ["Token Rotations/sec · target", "Success Rate"],
+            ["Policy Denials by Reason · target", "Security Events · target"],
+        ];
+        for (i, titles) in pages.iter().enumerate() {
+            let text = fixture::render_screen(&app, &owned, 80, 24);
+            assert!(text.contains(&format!("7 Dash {}/4", i + 1)), "{text}");
+            for t in titles {
+                assert!(text.contains(t), "page {}: {t}\n{text}", i + 1);
+            }
+            key(&mut app, KeyCode::Tab);
+        }
+        // The breaker stat reads its value mapping; the rate chart has a legend from {{tool}}.
+        app.page = Page::Dashboard;
+        app.dashboard_page = 1;
+        let text = fixture::render_screen(&app, &owned, 80, 24);
+        assert!(text.contains("CLOSED"), "{text}");
+        app.compact = false;
+        let grid = fixture::render_screen(&app, &owned, 160, 48);
+        for t in ["Request Rate by Tool", "Cache Hit Ratio", "Resource Usage", "Security Events"] {
+            assert!(grid.contains(&format!("{t} · target")), "{t}\n{grid}");
+        }
+        assert!(grid.contains("gmail_send - send"), "legend from {{{{tool}}}} - {{{{action}}}}:\n{grid}");
+    }
+
+    #[test]
+    fn the_latency_chart_sets_the_targets_p99_and_the_gap_beside_the_clients() {
+        let text = fixture::render_panel(panels::latency::render, 100, 30, false);
+        let legend = text.lines().find(|l| l.contains("━ p50")).unwrap_or_default();
+        assert!(legend.contains("target p99") && legend.contains("gap"), "{text}");
+        let without = fixture::render_panel_with(panels::latency::render, 100, 30, |o| o.target.target_p99_ms.clear());
+        let legend = without.lines().find(|l| l.contains("━ p50")).unwrap_or_default();
+        assert!(!legend.contains("target p99"), "{without}");
+    }
+
+    #[test]
     fn large_screen_shows_every_panel() {
         let app = fixture::app();
         let text = fixture::render_screen(&app, &fixture::Owned::new(false), 160, 48);

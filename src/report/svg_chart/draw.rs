@@ -34,7 +34,7 @@ impl Legend {
     pub(super) fn layout(series: &[Series], markers: &[&Marker], w: f64) -> Legend {
         let mut items: Vec<(String, String, bool)> =
             series.iter().map(|s| (s.name.clone(), s.color.clone(), false)).collect();
-        for kind in [MarkerKind::Phase, MarkerKind::Chaos, MarkerKind::ChaosClear] {
+        for kind in [MarkerKind::Phase, MarkerKind::Chaos, MarkerKind::ChaosClear, MarkerKind::Breaker] {
             if markers.iter().any(|m| m.kind == kind) {
                 items.push((kind.legend().to_string(), kind.color().to_string(), true));
             }

@@ -51,6 +51,8 @@ pub enum MarkerKind {
     Chaos,
     /// Chaos cleared (green).
     ChaosClear,
+    /// A circuit breaker changed state on the target (amber).
+    Breaker,
 }
 
 /// A vertical dashed line at `x` seconds with a label.
@@ -98,6 +100,7 @@ impl MarkerKind {
             MarkerKind::Phase => "#6b7280",
             MarkerKind::Chaos => "#dc2626",
             MarkerKind::ChaosClear => "#16a34a",
+            MarkerKind::Breaker => "#d97706",
         }
     }
 
@@ -106,6 +109,7 @@ impl MarkerKind {
             MarkerKind::Phase => "phase",
             MarkerKind::Chaos => "chaos injected",
             MarkerKind::ChaosClear => "chaos cleared",
+            MarkerKind::Breaker => "breaker transition",
         }
     }
 }

@@ -58,12 +58,19 @@ fn render_chart(frame: &mut Frame, area: Rect, app: &App, data: &ViewData, theme
         let pts = win.points.iter().filter(|p| p.completed > 0).map(|p| (f64::from(p.t), f(p))).collect();
         timechart::thin(pts, max_points, Thin::Max)
     };
-    let traces: Vec<Trace> = [("p50", pick(|p| p.p50_ms)), ("p95", pick(|p| p.p95_ms)), ("p99", pick(|p| p.p99_ms))]
-        .into_iter()
-        .enumerate()
-        .filter(|(_, (_, pts))| !pts.is_empty())
-        .map(|(i, (name, pts))| Trace::series(theme, i, name, pts))
-        .collect();
+    let mut traces: Vec<Trace> =
+        [("p50", pick(|p| p.p50_ms)), ("p95", pick(|p| p.p95_ms)), ("p99", pick(|p| p.p99_ms))]
+            .into_iter()
+            .enumerate()
+            .filter(|(_, (_, pts))| !pts.is_empty())
+            .map(|(i, (name, pts))| Trace::series(theme, i, name, pts))
+            .collect();
+    // The target's own p99 beside the client's: the gap is what lies between them.
+    let (target, gap) = target_and_gap(&win, &data.target.target_p99_ms);
+    if !target.is_empty() {
+        traces.push(Trace::series(theme, 3, "target p99", timechart::thin(target, max_points, Thin::Max)));
+        traces.push(Trace::series(theme, 4, "gap", timechart::thin(gap, max_points, Thin::Max)));
+    }
     let markers = timechart::markers(&win, data.events, app);
     let chart = TimeChart {
         traces,
@@ -75,6 +82,23 @@ fn render_chart(frame: &mut Frame, area: Rect, app: &App, data: &ViewData, theme
         y_format: None,
     };
     timechart::render(frame, inner, &chart, theme);
+}
+
+type Points = Vec<(f64, f64)>;
+
+/// The target's p99 inside the window, and the client's p99 minus it: each target point is
+/// one scrape window (2 s) and meets the client's p99 of the second it ended in.
+pub fn target_and_gap(win: &timechart::Window, target_p99: &[(f64, f64)]) -> (Points, Points) {
+    let target: Vec<(f64, f64)> = target_p99.iter().copied().filter(|(t, _)| *t >= win.x0 && *t <= win.x1).collect();
+    let gap = target
+        .iter()
+        .filter_map(|&(t, p99)| {
+            let second = t.floor() as u32;
+            let client = win.points.iter().rev().find(|p| p.t <= second && p.completed > 0)?;
+            (second - client.t <= 2).then_some((t, (client.p99_ms - p99).max(0.0)))
+        })
+        .collect();
+    (target, gap)
 }
 
 fn render_table(frame: &mut Frame, area: Rect, app: &App, data: &ViewData, theme: &Theme) {

@@ -92,6 +92,8 @@ impl Trace {
 pub struct Markers {
     pub phases: Vec<(f64, String)>,
     pub chaos: Vec<f64>,
+    /// Circuit breaker transitions the target's scrapes showed.
+    pub breakers: Vec<f64>,
 }
 
 pub fn markers(win: &Window, events: &[LogEvent], app: &App) -> Markers {
@@ -105,9 +107,15 @@ pub fn markers(win: &Window, events: &[LogEvent], app: &App) -> Markers {
             (f64::from(w[1].t), name)
         })
         .collect();
-    let chaos =
-        events.iter().filter(|e| e.is_chaos_change() && e.t_s >= win.x0 && e.t_s <= win.x1).map(|e| e.t_s).collect();
-    Markers { phases, chaos }
+    let inside = |e: &&LogEvent| e.t_s >= win.x0 && e.t_s <= win.x1;
+    let chaos = events.iter().filter(|e| e.is_chaos_change()).filter(inside).map(|e| e.t_s).collect();
+    let breakers = events
+        .iter()
+        .filter(|e| matches!(e.event, Some(crate::live::Event::Breaker { .. })))
+        .filter(inside)
+        .map(|e| e.t_s)
+        .collect();
+    Markers { phases, chaos, breakers }
 }
 
 pub struct TimeChart<'a> {
@@ -148,9 +156,10 @@ pub fn render(frame: &mut Frame, area: Rect, chart: &TimeChart, theme: &Theme) {
     let phase_lines: Vec<[(f64, f64); 2]> =
         chart.markers.phases.iter().map(|(x, _)| [(*x, 0.0), (*x, y_top)]).collect();
     let chaos_lines: Vec<[(f64, f64); 2]> = chart.markers.chaos.iter().map(|x| [(*x, 0.0), (*x, y_top)]).collect();
+    let breaker_lines: Vec<[(f64, f64); 2]> = chart.markers.breakers.iter().map(|x| [(*x, 0.0), (*x, y_top)]).collect();
     let marker_kind = if theme.monochrome { Marker::Custom('┊') } else { Marker::Braille };
     let mut datasets: Vec<Dataset> = Vec::new();
-    for (lines, slot) in [(&phase_lines, Slot::Muted), (&chaos_lines, Slot::Warn)] {
+    for (lines, slot) in [(&phase_lines, Slot::Muted), (&breaker_lines, Slot::Bad), (&chaos_lines, Slot::Warn)] {
         for line in lines.iter() {
             datasets.push(
                 Dataset::default()
@@ -263,6 +272,9 @@ fn render_marker_row(
     };
     for (x, name) in &markers.phases {
         put(*x, &format!("│{name}"), theme.style(Slot::Muted));
+    }
+    for x in &markers.breakers {
+        put(*x, "▲", theme.style(Slot::Bad));
     }
     // Chaos last: an injection matters more than a phase label it may cover.
     for x in &markers.chaos {
