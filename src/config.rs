@@ -110,6 +110,10 @@ pub struct RunArgs {
     /// pages and report charts
     #[arg(long, value_name = "FILE.json", env = "PROOFDECK_DASHBOARD")]
     pub dashboard: Option<PathBuf>,
+    /// A finished run's directory whose per-second series the cockpit draws under the live
+    /// ones, on the same phase clock
+    #[arg(long, value_name = "RUN_DIR", env = "PROOFDECK_BASELINE")]
+    pub baseline: Option<PathBuf>,
     /// Find the highest arrival rate at which the latency and success KPIs hold: steps of the scenario's flow
     /// mix (or of --path) at rising rates, written to capacity.md/.json/.svg
     #[arg(long, env = "PROOFDECK_FIND_CAPACITY")]
@@ -245,6 +249,8 @@ pub enum ConfigError {
     ReportDir(#[from] crate::report::ReportError),
     #[error("error: {0}")]
     Dashboard(#[from] crate::dashboard::DashboardError),
+    #[error("error: --baseline: {0}")]
+    Baseline(crate::report::ReportError),
 }
 
 impl From<scenario::ScenarioError> for ConfigError {
@@ -278,6 +284,8 @@ pub struct RunConfig {
     pub capacity: Option<CapacityOptions>,
     /// `--dashboard`: a Grafana dashboard read and checked, evaluated on every scrape.
     pub dashboard: Option<crate::dashboard::Dashboard>,
+    /// `--baseline`: a finished run drawn under the live charts.
+    pub baseline: Option<Arc<crate::report::baseline::Baseline>>,
 }
 
 /// A capacity search's settings (`--find-capacity`), checked.
@@ -333,6 +341,10 @@ impl RunConfig {
         let profile = crate::scrape::profile_file::resolve(&profile_name)?;
         let capacity = capacity_options(&args)?;
         let dashboard = args.dashboard.as_deref().map(crate::dashboard::load).transpose()?;
+        let baseline = match args.baseline.as_deref() {
+            Some(dir) => Some(Arc::new(crate::report::baseline::Baseline::load(dir).map_err(ConfigError::Baseline)?)),
+            None => None,
+        };
         let started_at = chrono::Utc::now();
         let report_dir = crate::report::prepare_run_dir(args.report_dir.as_deref(), &scenario.name, started_at)?;
         scenario.target = target.clone();
@@ -351,6 +363,7 @@ impl RunConfig {
             admin_timeout: args.admin_timeout,
             capacity,
             dashboard,
+            baseline,
         })
     }
 }

@@ -1,6 +1,7 @@
 //! The proof report: a versioned `report.json` model that every other file is rendered from,
 //! and one exporter per format.
 
+pub mod baseline;
 pub mod capacity;
 pub mod charts;
 pub mod csv;

@@ -269,11 +269,12 @@ pub struct Owned {
     pub target: TargetView,
     pub chaos: ChaosView,
     pub events: Vec<LogEvent>,
+    pub baseline: Option<crate::report::baseline::Baseline>,
 }
 
 impl Owned {
     pub fn new(stale: bool) -> Self {
-        Self { snapshot: snapshot(), target: target(stale), chaos: chaos(), events: events() }
+        Self { snapshot: snapshot(), target: target(stale), chaos: chaos(), events: events(), baseline: None }
     }
 
     pub fn view(&self) -> ViewData<'_> {
@@ -284,6 +285,7 @@ impl Owned {
             events: &self.events,
             scenario: "proof-campaign",
             target_url: "http://127.0.0.1:3000",
+            baseline: self.baseline.as_ref(),
         }
     }
 }

@@ -43,6 +43,8 @@ pub struct Feeds {
     pub hangup: watch::Receiver<bool>,
     /// Where the report went, once the finished run wrote it.
     pub report: watch::Receiver<Option<String>>,
+    /// `--baseline`: a finished run drawn under the live charts.
+    pub baseline: Option<Arc<crate::report::baseline::Baseline>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -313,7 +315,15 @@ fn view_data<'a>(
     events: &'a [LogEvent],
     feeds: &'a Feeds,
 ) -> ViewData<'a> {
-    ViewData { snapshot, target, chaos, events, scenario: &feeds.scenario, target_url: &feeds.target_url }
+    ViewData {
+        snapshot,
+        target,
+        chaos,
+        events,
+        scenario: &feeds.scenario,
+        target_url: &feeds.target_url,
+        baseline: feeds.baseline.as_deref(),
+    }
 }
 
 /// Leaving: during a run the session must stop it (and write the report), so it gets `Quit`;
@@ -374,6 +384,7 @@ mod tests {
             stop_requests,
             hangup,
             report,
+            baseline: None,
         };
         (feeds, rx)
     }

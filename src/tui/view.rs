@@ -233,6 +233,23 @@ mod tests {
     }
 
     #[test]
+    fn a_baseline_run_is_drawn_under_the_live_rate_and_latency() {
+        let with_baseline = |o: &mut fixture::Owned| {
+            let series = o.snapshot.series.to_vec();
+            o.baseline = Some(crate::report::baseline::Baseline {
+                name: "run-0412".into(),
+                phase_starts: vec![0, 30, 60],
+                series,
+            });
+        };
+        for panel in [panels::rate::render as panels::PanelFn, panels::latency::render] {
+            let text = fixture::render_panel_with(panel, 100, 30, with_baseline);
+            assert!(text.contains("baseline run-0412"), "{text}");
+            assert!(!fixture::render_panel(panel, 100, 30, false).contains("baseline"));
+        }
+    }
+
+    #[test]
     fn the_latency_chart_sets_the_targets_p99_and_the_gap_beside_the_clients() {
         let text = fixture::render_panel(panels::latency::render, 100, 30, false);
         let legend = text.lines().find(|l| l.contains("━ p50")).unwrap_or_default();

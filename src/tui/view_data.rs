@@ -12,4 +12,6 @@ pub struct ViewData<'a> {
     pub events: &'a [LogEvent],
     pub scenario: &'a str,
     pub target_url: &'a str,
+    /// `--baseline`: a finished run drawn under the live rate and latency.
+    pub baseline: Option<&'a crate::report::baseline::Baseline>,
 }

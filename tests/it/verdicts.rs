@@ -250,6 +250,14 @@ async fn bad_input_is_a_usage_error_naming_the_value() {
     }
     let r = proofdeck(args(&["run", "--no-tui", "--rate-scale", "1e308"])).await;
     assert_eq!(r.code, Some(2), "{}", r.show());
+    // A dashboard or a baseline that cannot be read stops the run before any load.
+    let broken = write(&work, "board.json", "{\"panels\": [}");
+    let r = proofdeck(args(&["run", "--no-tui", "--dashboard", &broken])).await;
+    assert_eq!(r.code, Some(2), "{}", r.show());
+    assert!(r.stderr.contains("board.json:1:") && r.stderr.contains("not a JSON dashboard"), "{}", r.show());
+    let r = proofdeck(args(&["run", "--no-tui", "--baseline", work.join("no-such-run").to_str().unwrap()])).await;
+    assert_eq!(r.code, Some(2), "{}", r.show());
+    assert!(r.stderr.contains("--baseline: cannot read") && r.stderr.contains("no-such-run"), "{}", r.show());
     let _ = std::fs::remove_dir_all(&work);
 }
 

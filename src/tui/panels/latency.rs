@@ -65,6 +65,16 @@ fn render_chart(frame: &mut Frame, area: Rect, app: &App, data: &ViewData, theme
             .filter(|(_, (_, pts))| !pts.is_empty())
             .map(|(i, (name, pts))| Trace::series(theme, i, name, pts))
             .collect();
+    if let Some(base) = data.baseline {
+        let pts = base.aligned(&win.points, |p| (p.completed > 0).then_some(p.p99_ms));
+        let pts: Vec<(f64, f64)> = pts.into_iter().filter(|(x, _)| *x >= win.x0 && *x <= win.x1).collect();
+        if !pts.is_empty() {
+            // Under the live lines.
+            let trace =
+                baseline_trace(theme, format!("{} p99", base.name), timechart::thin(pts, max_points, Thin::Max));
+            traces.insert(0, trace);
+        }
+    }
     // The target's own p99 beside the client's: the gap is what lies between them.
     let (target, gap) = target_and_gap(&win, &data.target.target_p99_ms);
     if !target.is_empty() {
@@ -85,6 +95,17 @@ fn render_chart(frame: &mut Frame, area: Rect, app: &App, data: &ViewData, theme
 }
 
 type Points = Vec<(f64, f64)>;
+
+/// A finished run's line: muted, under the live ones.
+pub fn baseline_trace(theme: &Theme, name: String, points: Points) -> Trace {
+    Trace {
+        name: format!("baseline {}", format::truncate(&name, 24)),
+        style: theme.style(Slot::Muted),
+        marker: ratatui::symbols::Marker::Dot,
+        glyph: "·",
+        points,
+    }
+}
 
 /// The target's p99 inside the window, and the client's p99 minus it: each target point is
 /// one scrape window (2 s) and meets the client's p99 of the second it ended in.

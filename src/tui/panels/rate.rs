@@ -44,6 +44,18 @@ fn render_chart(frame: &mut Frame, area: Rect, app: &App, data: &ViewData, theme
     let win = timechart::window(&data.snapshot.series, app.window);
     let max_points = usize::from(inner.width) * 2;
     let mut traces = Vec::new();
+    // A finished run's completions first, so the live lines draw over it.
+    if let Some(base) = data.baseline {
+        let pts: Vec<(f64, f64)> = base
+            .aligned(&win.points, |p| Some(p.completed as f64))
+            .into_iter()
+            .filter(|(x, _)| *x >= win.x0 && *x <= win.x1)
+            .collect();
+        if !pts.is_empty() {
+            let name = format!("{} completed", base.name);
+            traces.push(super::latency::baseline_trace(theme, name, timechart::thin(pts, max_points, Thin::Mean)));
+        }
+    }
     let scheduled: Vec<(f64, f64)> = win.points.iter().map(|p| (f64::from(p.t), p.scheduled as f64)).collect();
     if scheduled.iter().any(|p| p.1 > 0.0) {
         traces.push(Trace {
