@@ -7,7 +7,6 @@ use proofdeck::promql::store::{key, SeriesKey};
 use proofdeck::promql::{Evaluator, Query, SeriesStore};
 use std::time::{Duration, Instant};
 
-const SERIES: usize = 100_000;
 const INTERVAL_MS: i64 = 2_000;
 
 fn rss_mib() -> f64 {
@@ -15,15 +14,18 @@ fn rss_mib() -> f64 {
 }
 
 fn main() {
+    // `cargo test --all-targets` runs this too (without `--bench`): a small smoke run there.
+    let full = std::env::args().any(|a| a == "--bench");
+    let series_count = if full { 100_000 } else { 1_000 };
     let before = rss_mib();
-    let keys: Vec<SeriesKey> = (0..SERIES)
+    let keys: Vec<SeriesKey> = (0..series_count)
         .map(|i| {
             let tool = ["serpapi", "http_fetch", "openai", "gmail_send"][i % 4];
             key("gateway_requests_total", [("tool", tool), ("agent_id", &*format!("{i:08}")), ("code", "200")])
         })
         .collect();
     let widest = keys.iter().map(|k| k.iter().map(|(a, b)| 32 + a.len() + b.len()).sum::<usize>()).max().unwrap();
-    let mut store = SeriesStore::new(Duration::from_secs(300), Duration::from_millis(INTERVAL_MS as u64), SERIES);
+    let mut store = SeriesStore::new(Duration::from_secs(300), Duration::from_millis(INTERVAL_MS as u64), series_count);
     let mut ingest = Vec::new();
     // 5 min 20 s of scrapes: the window fills and eviction runs on every scrape after.
     for scrape in 0..160i64 {
@@ -39,7 +41,7 @@ fn main() {
     let eval_ms = t.elapsed().as_secs_f64() * 1e3;
     assert!(matches!(value, proofdeck::promql::Value::Vector(ref v) if v.len() == 4));
     println!(
-        "{SERIES} series, {} scrapes kept: store {:.1} MiB (bound {:.1} MiB), process RSS {:.1} MiB (+{:.1} MiB)",
+        "{series_count} series, {} scrapes kept: store {:.1} MiB (bound {:.1} MiB), process RSS {:.1} MiB (+{:.1} MiB)",
         store.scrapes(),
         store.memory_bytes() as f64 / 1048576.0,
         store.bound_bytes(widest) as f64 / 1048576.0,
