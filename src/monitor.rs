@@ -567,10 +567,24 @@ async fn scrape_loop(
                 let unreadable = expo.warnings.len();
                 // Dashboard points sit on the run clock, beside the client's series and markers.
                 let run_s = monitor.snapshots.borrow().elapsed_s;
-                let view = dashboard.as_mut().map(|d| {
-                    d.observe(chrono::Utc::now().timestamp_millis(), run_s, &expo);
-                    d.shared_view()
-                });
+                // Evaluating a big dashboard takes a while: off the runtime that sends the load.
+                let view = match dashboard.take() {
+                    Some(mut d) => {
+                        let (at_ms, samples) = (chrono::Utc::now().timestamp_millis(), d.samples(&expo));
+                        let evaluated = tokio::task::spawn_blocking(move || {
+                            d.observe_samples(at_ms, run_s, samples);
+                            let view = d.shared_view();
+                            (d, view)
+                        })
+                        .await;
+                        // A panic in there loses the dashboard, never the run.
+                        evaluated.ok().map(|(d, view)| {
+                            dashboard = Some(d);
+                            view
+                        })
+                    }
+                    None => None,
+                };
                 let target_p99 = reading.latency.as_ref().and_then(|l| l.p99_ms).filter(|v| v.is_finite());
                 tx.send_modify(|v| {
                     if let Some(p99) = target_p99 {

@@ -212,6 +212,12 @@ impl Reporter {
             }
         }
         let Ending { partial, abort, chaos_left, .. } = ending;
+        // One borrow, released at once: a second one in the same statement could wait behind
+        // the scrape loop's write and stall both.
+        let (dashboard, target_p99_ms) = {
+            let t = self.monitor.target.borrow();
+            (t.dashboard.clone(), t.target_p99_ms.clone())
+        };
         let run = RunReport::new(report::RunInputs {
             scenario: &self.scenario,
             target_url: &self.target_url,
@@ -229,8 +235,8 @@ impl Reporter {
             breakers: breaker_summaries(&self.monitor.breakers.lock().unwrap_or_else(|e| e.into_inner())),
             events: self.monitor.events.borrow().clone(),
             chaos_left: chaos_left.to_vec(),
-            dashboard: self.monitor.target.borrow().dashboard.clone().as_deref(),
-            target_p99_ms: self.monitor.target.borrow().target_p99_ms.clone(),
+            dashboard: dashboard.as_deref(),
+            target_p99_ms,
         });
         let error = report::write_all(
             &run,

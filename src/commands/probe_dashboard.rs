@@ -79,6 +79,9 @@ fn human(view: &DashboardView, scrapes: usize) -> String {
     }
     for p in &view.panels {
         let _ = writeln!(out, "\n▸ {} ({})", p.panel.title, p.panel.type_name);
+        if let Some(note) = &p.note {
+            let _ = writeln!(out, "    note: {note}");
+        }
         if let Some(skip) = &p.panel.skip {
             let _ = writeln!(out, "    ✗ {skip}");
             continue;
@@ -129,7 +132,7 @@ fn as_json(view: &DashboardView) -> serde_json::Value {
                     json!({"ref_id": t.ref_id, "expr": t.expr, "expanded": expanded, "series": series, "error": error})
                 })
                 .collect();
-            json!({"title": p.panel.title, "type": p.panel.type_name, "skip": p.panel.skip, "queries": queries})
+            json!({"title": p.panel.title, "type": p.panel.type_name, "skip": p.panel.skip, "note": p.note, "queries": queries})
         })
         .collect();
     json!({"title": view.title, "panels": panels, "stored_series": view.stored_series, "refused_series": view.refused_series})

@@ -44,12 +44,9 @@ impl NameMap {
     /// The exposition's samples as series keys, plus a renamed copy where the dashboard name
     /// is missing.
     pub fn samples(&self, expo: &Exposition) -> Vec<(SeriesKey, f64)> {
-        let exposes = |base: &str| {
-            SUFFIXES.iter().any(|s| {
-                let name = format!("{base}{s}");
-                expo.families.values().any(|f| f.samples.iter().any(|x| x.name == name))
-            })
-        };
+        let names: std::collections::HashSet<&str> =
+            expo.families.values().flat_map(|f| f.samples.iter().map(|x| x.name.as_str())).collect();
+        let exposes = |base: &str| SUFFIXES.iter().any(|s| names.contains(format!("{base}{s}").as_str()));
         // For each input whose dashboard name is absent, the first fallback present.
         let active: Vec<&Alias> = self
             .candidates

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::alias::NameMap;
 use super::panel::{Compiled, QueryResult};
@@ -19,6 +20,20 @@ pub const MAX_POINTS: usize = 2048;
 pub const MAX_SERIES_PER_PANEL: usize = 64;
 /// Series the store holds at most (see [`SeriesStore::bound_bytes`]).
 pub const MAX_STORED_SERIES: usize = 100_000;
+/// Left-out series keys remembered per panel, to count each once.
+const LEFT_OUT_TRACKED: usize = 10_000;
+
+/// Why a panel's window is not fully covered, if it is not.
+fn window_note(reach: Duration, covered: Duration, kept: Duration) -> Option<String> {
+    let show = crate::scenario::duration::format;
+    if reach > kept {
+        Some(format!("reads {} back; {} are kept at this scrape interval", show(reach), show(kept)))
+    } else if covered < reach {
+        Some(format!("warming up: {} of its {} window scraped so far", show(covered), show(reach)))
+    } else {
+        None
+    }
+}
 
 /// One drawn series: its legend and its points on the run clock (seconds, value).
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -36,8 +51,12 @@ pub struct PanelView {
     pub latest: Vec<QueryResult>,
     /// Every series seen, keyed by query and labels, in first-seen order.
     pub history: Vec<SeriesHistory>,
-    /// Series left out past [`MAX_SERIES_PER_PANEL`].
+    /// Series left out past [`MAX_SERIES_PER_PANEL`], counted once each.
     pub series_left_out: usize,
+    /// Why the values do not yet mean what they would on a Prometheus server with history:
+    /// the panel's window reaches back before the run's first scrape, or past what the
+    /// store keeps.
+    pub note: Option<String>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -57,6 +76,8 @@ pub struct LiveDashboard {
     view: DashboardView,
     /// Per panel: history index by series key.
     index: Vec<BTreeMap<String, usize>>,
+    /// Per panel: series keys left out (bounded; past it the count is a lower bound).
+    left_out: Vec<std::collections::HashSet<String>>,
 }
 
 impl LiveDashboard {
@@ -74,12 +95,15 @@ impl LiveDashboard {
                     latest: Vec::new(),
                     history: Vec::new(),
                     series_left_out: 0,
+                    note: None,
                 })
                 .collect(),
             ..DashboardView::default()
         };
         let index = vec![BTreeMap::new(); compiled.panels.len()];
+        let left_out = vec![std::collections::HashSet::new(); compiled.panels.len()];
         Self {
+            left_out,
             names: NameMap::from_profile(profile),
             store: SeriesStore::new(retention, compiled.timing.scrape_interval, MAX_STORED_SERIES),
             compiled,
@@ -88,12 +112,41 @@ impl LiveDashboard {
         }
     }
 
+    /// The exposition's samples as the store takes them (the profile's names mapped).
+    pub fn samples(&self, expo: &Exposition) -> Vec<(crate::promql::store::SeriesKey, f64)> {
+        self.names.samples(expo)
+    }
+
     /// Takes one scrape (at `at_ms` wall clock, `t_s` on the run clock) and re-evaluates.
     pub fn observe(&mut self, at_ms: i64, t_s: f64, expo: &Exposition) -> &DashboardView {
-        self.store.ingest_samples(at_ms, self.names.samples(expo));
-        let results = self.compiled.evaluate(&self.store, at_ms);
-        for ((view, index), results) in self.view.panels.iter_mut().zip(&mut self.index).zip(results) {
-            for (qi, result) in results.iter().enumerate() {
+        let samples = self.samples(expo);
+        self.observe_samples(at_ms, t_s, samples)
+    }
+
+    /// [`observe`](Self::observe) with the samples already mapped: the part that may run
+    /// off the async runtime.
+    pub fn observe_samples(
+        &mut self,
+        at_ms: i64,
+        t_s: f64,
+        samples: Vec<(crate::promql::store::SeriesKey, f64)>,
+    ) -> &DashboardView {
+        self.store.ingest_samples(at_ms, samples);
+        let mut results = self.compiled.evaluate(&self.store, at_ms, true);
+        // Whole seconds: the note reads "1m12s", not milliseconds.
+        let covered = Duration::from_secs(self.store.oldest_ms().map_or(0, |o| (at_ms - o).max(0) / 1000) as u64);
+        let kept = self.store.kept(self.compiled.timing.scrape_interval);
+        for (panel, view) in self.compiled.panels.iter().zip(&mut self.view.panels) {
+            view.note = window_note(panel.reach(), covered, kept);
+        }
+        for (((view, index), left_out), results) in
+            self.view.panels.iter_mut().zip(&mut self.index).zip(&mut self.left_out).zip(&mut results)
+        {
+            for (qi, result) in results.iter_mut().enumerate() {
+                // The latest values are bounded like the history.
+                if let Ok(series) = result {
+                    series.truncate(MAX_SERIES_PER_PANEL);
+                }
                 for s in result.iter().flatten() {
                     let key = format!("{qi}\u{1f}{}", s.key);
                     let slot = match index.get(&key) {
@@ -104,13 +157,17 @@ impl LiveDashboard {
                             view.history.len() - 1
                         }
                         None => {
-                            view.series_left_out += 1;
+                            if left_out.len() < LEFT_OUT_TRACKED && left_out.insert(key) {
+                                view.series_left_out += 1;
+                            }
                             continue;
                         }
                     };
                     crate::util::push_thinned(&mut view.history[slot].points, (t_s, s.value), MAX_POINTS);
                 }
             }
+        }
+        for (view, results) in self.view.panels.iter_mut().zip(results) {
             view.latest = results;
         }
         self.view.at_s = Some(t_s);

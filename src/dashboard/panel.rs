@@ -22,6 +22,13 @@ pub struct CompiledPanel {
     pub queries: Vec<CompiledQuery>,
 }
 
+impl CompiledPanel {
+    /// The longest stretch of past samples the panel's queries read.
+    pub fn reach(&self) -> Duration {
+        self.queries.iter().filter_map(|q| q.query.as_ref().ok()).map(Query::reach).max().unwrap_or_default()
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Compiled {
     pub title: String,
@@ -63,21 +70,23 @@ impl Compiled {
         Self { title: dashboard.title, panels, timing }
     }
 
-    /// How far back the store must keep samples for every query (at least two scrapes).
+    /// How far back the store must keep samples for every query that will be evaluated (at
+    /// least two scrapes).
     pub fn reach(&self) -> Duration {
         self.panels
             .iter()
-            .flat_map(|p| &p.queries)
-            .filter_map(|q| q.query.as_ref().ok())
-            .map(Query::reach)
+            .filter(|p| p.panel.skip.is_none())
+            .map(CompiledPanel::reach)
             .max()
             .unwrap_or_default()
             .max(self.timing.scrape_interval * 2)
     }
 
-    /// Every panel's queries at `at_ms`: one result per query, in the panel's order.
-    pub fn evaluate(&self, store: &SeriesStore, at_ms: i64) -> Vec<Vec<QueryResult>> {
-        let ev = Evaluator::new(store);
+    /// Every panel's queries at `at_ms`: one result per query, in the panel's order. `live`:
+    /// the store holds only what this run scraped, and windows reaching further back are cut
+    /// to it (see [`Evaluator::live`]).
+    pub fn evaluate(&self, store: &SeriesStore, at_ms: i64, live: bool) -> Vec<Vec<QueryResult>> {
+        let ev = if live { Evaluator::live(store) } else { Evaluator::new(store) };
         self.panels
             .iter()
             .map(|p| {

@@ -56,12 +56,19 @@ pub fn expand(expr: &str, variables: &[Variable], timing: &Timing) -> String {
 
 /// `${name}`, `${name:format}`, `[[name]]` and `$name` not followed by a word character.
 fn replace_variable(text: &str, name: &str, value: &str) -> String {
-    let mut out = text.replace(&format!("[[{name}]]"), value).replace(&format!("${{{name}}}"), value);
+    let out = text.replace(&format!("[[{name}]]"), value).replace(&format!("${{{name}}}"), value);
+    // One pass, never reading what was put in: a value may itself contain `${name:…}`.
     let formatted = format!("${{{name}:");
-    while let Some(start) = out.find(&formatted) {
-        let Some(end) = out[start..].find('}') else { break };
-        out.replace_range(start..start + end + 1, value);
+    let mut once = String::with_capacity(out.len());
+    let mut rest = out.as_str();
+    while let Some(start) = rest.find(&formatted) {
+        let Some(end) = rest[start..].find('}') else { break };
+        once.push_str(&rest[..start]);
+        once.push_str(value);
+        rest = &rest[start + end + 1..];
     }
+    once.push_str(rest);
+    let out = once;
     let plain = format!("${name}");
     let mut result = String::with_capacity(out.len());
     let mut rest = out.as_str();
@@ -108,5 +115,8 @@ mod tests {
         );
         assert_eq!(e, r#"x{tool="serpapi", t2=~"(a|b)", t3="serpapi", t4="serpapi", t5="serpapi"}"#);
         assert_eq!(expand("$unknown", &vars, &timing()), "$unknown");
+        // A value holding its own reference is put in once, not expanded again.
+        let tricky = [Variable { name: "x".into(), value: "${x:raw}${x:raw}".into() }];
+        assert_eq!(expand("up{a=\"${x:raw}\"}", &tricky, &timing()), "up{a=\"${x:raw}${x:raw}\"}");
     }
 }

@@ -10,6 +10,8 @@ use super::eval::support;
 pub const MAX_EXPRESSION_CHARS: usize = 16_384;
 /// Deeper nesting (brackets, or operations in a chain) is refused: the evaluator recurses.
 pub const MAX_NESTING: usize = 64;
+/// Longer ranges and offsets are refused: a year of samples is more than any store holds.
+pub const MAX_RANGE: Duration = Duration::from_secs(366 * 24 * 3600);
 
 #[derive(Debug, thiserror::Error, Clone, PartialEq)]
 pub enum QueryError {
@@ -21,6 +23,8 @@ pub enum QueryError {
     Syntax(String),
     #[error("unsupported: {0}")]
     Unsupported(String),
+    #[error("the duration {0:?} is negative, not a number, or longer than a year")]
+    Duration(String),
 }
 
 /// A parsed expression the evaluator supports.
@@ -40,7 +44,13 @@ impl Query {
         if depth > MAX_NESTING {
             return Err(QueryError::TooDeep(depth));
         }
+        // The parser turns a bare number in a duration's place into a Duration without
+        // checking it (and panics on 1e30 or -1): those are refused here first.
+        check_numeric_durations(text)?;
         let expr = parser::parse(text).map_err(|e| QueryError::Syntax(one_line(&e)))?;
+        if support::reach(&expr) > MAX_RANGE {
+            return Err(QueryError::Duration(format!("{:?}", support::reach(&expr))));
+        }
         // `a + a + … + a` nests one operation per term without a bracket.
         let depth = support::depth(&expr);
         if depth > MAX_NESTING {
@@ -54,6 +64,85 @@ impl Query {
     pub fn reach(&self) -> Duration {
         support::reach(&self.expr)
     }
+}
+
+/// Every bare number where PromQL takes a duration (`x[90]`, `x[5m:30]`, `offset 60`) must be
+/// a number of seconds from 0 to [`MAX_RANGE`].
+fn check_numeric_durations(text: &str) -> Result<(), QueryError> {
+    let code = without_strings(text);
+    let check = |token: &str| -> Result<(), QueryError> {
+        let token = token.trim();
+        let Some(seconds) = bare_number(token) else { return Ok(()) };
+        if seconds.is_finite() && (0.0..=MAX_RANGE.as_secs_f64()).contains(&seconds) {
+            Ok(())
+        } else {
+            Err(QueryError::Duration(token.to_string()))
+        }
+    };
+    let mut rest = code.as_str();
+    while let Some(open) = rest.find('[') {
+        let inside = &rest[open + 1..];
+        let close = inside.find(']').unwrap_or(inside.len());
+        for part in inside[..close].split(':') {
+            check(part)?;
+        }
+        rest = &inside[close..];
+    }
+    let lower = code.to_ascii_lowercase();
+    let mut at = 0;
+    while let Some(found) = lower[at..].find("offset") {
+        let start = at + found;
+        let before = lower[..start].chars().next_back();
+        let after = &code[start + "offset".len()..];
+        at = start + "offset".len();
+        if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+            continue;
+        }
+        let after = after.trim_start();
+        let after = after.strip_prefix('-').unwrap_or(after).trim_start();
+        let end = after.find(|c: char| c.is_whitespace() || "()[]{},*/%^=!<>".contains(c)).unwrap_or(after.len());
+        // `offset 5m+1`: the token may run into an operator; a number is checked whole.
+        let token = &after[..end];
+        let token = token.split('+').next().unwrap_or(token);
+        check(token)?;
+    }
+    Ok(())
+}
+
+/// The text with string literals blanked, so their brackets and words are not read as code.
+fn without_strings(text: &str) -> String {
+    let (mut out, mut quote, mut escaped) = (String::with_capacity(text.len()), None, false);
+    for c in text.chars() {
+        match quote {
+            Some(q) => {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' && q != '`' {
+                    escaped = true;
+                } else if c == q {
+                    quote = None;
+                }
+                out.push(' ');
+            }
+            None => {
+                if matches!(c, '"' | '\'' | '`') {
+                    quote = Some(c);
+                }
+                out.push(c);
+            }
+        }
+    }
+    out
+}
+
+/// A bare number as PromQL reads one (decimal, exponent, hex, Inf, NaN), not a `5m` duration.
+fn bare_number(token: &str) -> Option<f64> {
+    let unsigned = token.strip_prefix(['+', '-']).unwrap_or(token);
+    if let Some(hex) = unsigned.strip_prefix("0x").or_else(|| unsigned.strip_prefix("0X")) {
+        let v = u64::from_str_radix(hex, 16).ok()? as f64;
+        return Some(if token.starts_with('-') { -v } else { v });
+    }
+    token.parse::<f64>().ok()
 }
 
 /// The deepest bracket nesting, strings skipped.
@@ -111,6 +200,22 @@ mod tests {
         assert!(chain.len() > 10_000);
         assert!(matches!(Query::parse(&chain), Err(QueryError::TooDeep(_))));
         Query::parse(&vec!["up"; 40].join(" + ")).unwrap();
+    }
+
+    #[test]
+    fn numbers_in_a_durations_place_are_checked_before_the_parser_sees_them() {
+        for bad in
+            ["rate(x[1e30])", "up offset 1e30", "x[1e400]", "x[-1]", "rate(x[NaN])", "up offset -1e30", "x[5m:1e30]"]
+        {
+            assert!(matches!(Query::parse(bad), Err(QueryError::Duration(_))), "{bad}: {:?}", Query::parse(bad).err());
+        }
+        // Durations with units too large for a year are refused after parsing.
+        assert!(matches!(Query::parse("rate(x[9999d])"), Err(QueryError::Duration(_))));
+        for fine in
+            ["rate(x[90])", "rate(x[5m] offset 60)", "x{a=\"[1e30]\"}", "rate(x[5m])", "offsets_total offset 1m"]
+        {
+            Query::parse(fine).unwrap_or_else(|e| panic!("{fine}: {e}"));
+        }
     }
 
     #[test]

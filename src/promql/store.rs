@@ -55,8 +55,8 @@ impl SeriesStore {
     /// Keeps scrapes younger than `retention` (counted back from the newest), taken about every
     /// `interval`, and at most `max_series` series.
     pub fn new(retention: Duration, interval: Duration, max_series: usize) -> Self {
-        let slots = (retention.as_secs_f64() / interval.as_secs_f64().max(0.001)).ceil() as usize + 3;
-        let slots = slots.min(MAX_SLOTS);
+        // `as` saturates a float that is too large, and MAX_SLOTS bounds it before the `+ 3`.
+        let slots = ((retention.as_secs_f64() / interval.as_secs_f64().max(0.001)).ceil() as usize).min(MAX_SLOTS) + 3;
         Self { times: VecDeque::new(), series: BTreeMap::new(), retention, max_series, refused_series: 0, slots }
     }
 
@@ -99,7 +99,7 @@ impl SeriesStore {
     }
 
     fn evict(&mut self, newest_ms: i64) {
-        let oldest_kept = newest_ms - self.retention.as_millis() as i64;
+        let oldest_kept = newest_ms.saturating_sub(i64::try_from(self.retention.as_millis()).unwrap_or(i64::MAX));
         let mut dropped = 0;
         // Keep at least two scrapes so a rate over them is still possible.
         while self.times.len() > 2 && (self.times[0] < oldest_kept || self.times.len() > self.slots) {
@@ -123,6 +123,11 @@ impl SeriesStore {
     /// New series refused because the store was full, since it was made.
     pub fn refused_series(&self) -> u64 {
         self.refused_series
+    }
+
+    /// How far back the store can hold samples at its expected interval.
+    pub fn kept(&self, interval: Duration) -> Duration {
+        self.retention.min(interval * MAX_SLOTS as u32)
     }
 
     pub fn newest_ms(&self) -> Option<i64> {
@@ -200,7 +205,8 @@ impl SeriesStore {
         }
     }
 
-    /// Each selected series' points in `(from_ms, to_ms]` (Prometheus 3's left-open range).
+    /// Each selected series' points in `[from_ms, to_ms]`: Prometheus 2.x's closed range, the
+    /// semantics CI checks against (Prometheus 3 leaves the left edge out).
     pub fn range<'a>(
         &'a self,
         name: Option<&'a str>,
@@ -208,7 +214,7 @@ impl SeriesStore {
         from_ms: i64,
         to_ms: i64,
     ) -> Vec<(&'a SeriesKey, Vec<Point>)> {
-        let first = self.times.partition_point(|&t| t <= from_ms);
+        let first = self.times.partition_point(|&t| t < from_ms);
         let end = self.times.partition_point(|&t| t <= to_ms);
         if first >= end {
             return Vec::new();
@@ -231,8 +237,9 @@ impl SeriesStore {
 
 /// The fixed cost of one series in the ordered map (node share, ring header).
 const SERIES_OVERHEAD: usize = 96;
-/// Scrapes kept at most, whatever the retention: a day at one scrape a minute.
-const MAX_SLOTS: usize = 1440;
+/// Scrapes kept at most, whatever the retention: 48 minutes at one scrape every 2 s, a day at
+/// one a minute. [`SeriesStore::kept`] says how far back that reaches.
+pub const MAX_SLOTS: usize = 1440;
 
 fn key_bytes(key: &SeriesKey) -> usize {
     key.len() * std::mem::size_of::<(Box<str>, Box<str>)>() + key.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>()
@@ -273,13 +280,15 @@ mod tests {
     }
 
     #[test]
-    fn ranges_are_left_open_and_skip_absent_slots() {
+    fn ranges_are_closed_and_skip_absent_slots() {
         let mut s = SeriesStore::new(Duration::from_secs(60), Duration::from_secs(1), 100);
         for (t, present) in [(1_000, true), (2_000, false), (3_000, true), (4_000, true)] {
             let samples: &Scrape = if present { &[("c", &[], 1.0)] } else { &[] };
             scrape(&mut s, t, samples);
         }
         let r = s.range(Some("c"), |_| true, 1_000, 4_000);
+        assert_eq!(r[0].1, vec![(1_000, 1.0), (3_000, 1.0), (4_000, 1.0)]);
+        let r = s.range(Some("c"), |_| true, 1_001, 4_000);
         assert_eq!(r[0].1, vec![(3_000, 1.0), (4_000, 1.0)]);
     }
 

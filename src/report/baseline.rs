@@ -24,7 +24,10 @@ impl Baseline {
     }
 
     pub fn from_report(name: String, r: &RunReport) -> Self {
-        Self { name, series: r.series.clone(), phase_starts: phase_starts(&r.series) }
+        // A point naming a phase the run never had (a hand-edited report.json) is left out.
+        let phases = r.scenario.phases.len().max(r.phases.len());
+        let series: Vec<SecondPoint> = r.series.iter().filter(|p| p.phase < phases).cloned().collect();
+        Self { name, phase_starts: phase_starts(&series), series }
     }
 
     /// `(x on the live clock, value)` for each baseline second, placed by phase. Phases the
@@ -59,7 +62,7 @@ impl Baseline {
 
 /// The first second of each phase index (the phase before it, where a phase never ran).
 fn phase_starts(series: &[SecondPoint]) -> Vec<u32> {
-    let phases = series.iter().map(|p| p.phase + 1).max().unwrap_or(0);
+    let phases = series.iter().map(|p| p.phase.saturating_add(1)).max().unwrap_or(0);
     let mut starts = vec![None; phases];
     for p in series {
         if starts[p.phase].is_none() {

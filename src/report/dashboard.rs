@@ -26,7 +26,8 @@ pub struct PanelReport {
     pub unit: Option<String>,
     /// The expressions as evaluated (variables filled in).
     pub exprs: Vec<String>,
-    /// Why the panel or one of its queries gave nothing.
+    /// Why the panel or one of its queries gave nothing, or why its values cover less than
+    /// its window (warming up, a window past what the store keeps).
     pub problems: Vec<String>,
     /// Time-series panels: every series over the run (seconds on the run clock, value).
     pub series: Vec<SeriesReport>,
@@ -53,6 +54,9 @@ impl DashboardReport {
                             problems.push(format!("{}: {e}", if t.ref_id.is_empty() { "query" } else { &t.ref_id }));
                         }
                     }
+                }
+                if let Some(note) = &p.note {
+                    problems.push(note.clone());
                 }
                 if p.series_left_out > 0 {
                     problems.push(format!("{} more series left out (at most 64 per panel)", p.series_left_out));
@@ -135,7 +139,7 @@ pub fn markdown(r: &RunReport, o: &mut String) {
             let _ = writeln!(o, "- `{}`", e.replace('`', "'"));
         }
         for problem in &p.problems {
-            let _ = writeln!(o, "- not drawn: {}", super::markdown::cell(problem));
+            let _ = writeln!(o, "- note: {}", super::markdown::cell(problem));
         }
         let _ = writeln!(o);
         if p.time_series && !p.series.is_empty() {

@@ -26,7 +26,11 @@ struct Prometheus {
 
 impl Drop for Prometheus {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        // SIGTERM to `timeout`, which passes it on; a SIGKILL would orphan the server.
+        if let Ok(pid) = i32::try_from(self.child.id()) {
+            // SAFETY: kill(2) on our own child's pid has no memory effects.
+            unsafe { libc::kill(pid, libc::SIGTERM) };
+        }
         let _ = self.child.wait();
     }
 }
@@ -175,6 +179,7 @@ const COVERAGE: &[&str] = &[
     "gateway_requests_total",
     "gateway_requests_total{tool!=\"serpapi\", tool=~\"s.*|o.*\", action!~\"x\"}",
     "rate(gateway_requests_total[20s])",
+    "rate(gateway_requests_total[10s] offset 3s)",
     "irate(gateway_requests_total[20s])",
     "increase(gateway_requests_total[15s])",
     "delta(process_resident_memory_bytes[20s])",
@@ -255,8 +260,9 @@ async fn the_evaluator_agrees_with_prometheus_on_the_seed_dashboard_and_every_fu
 
     let mut compared = 0;
     let mut non_empty = 0;
-    // Instants between scrapes, so no range edge falls on a sample.
-    for at in [last - 317, last - 3_317, last - 6_661] {
+    // Instants on a scrape (as the live dashboard evaluates: range edges fall on samples
+    // there) and between scrapes.
+    for at in [last, last - 3_000, last - 317, last - 6_661] {
         for expr in panel_exprs.iter().map(String::as_str).chain(COVERAGE.iter().copied()) {
             let expected = theirs(&api(&http, &prom.url, expr, at).await);
             let got = ours(&store, expr, at);

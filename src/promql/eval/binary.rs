@@ -82,7 +82,7 @@ fn with_scalar(op: &str, v: Vec<Sample>, s: f64, scalar_left: bool, return_bool:
             out.push(Sample { labels: drop_name(sample.labels), value });
         }
     }
-    Ok(Value::Vector(out))
+    super::functions::unique(out)
 }
 
 /// The labels two samples are matched on.
@@ -115,6 +115,10 @@ fn set_op(op: &str, l: Vec<Sample>, r: Vec<Sample>, matching: Option<&LabelModif
 }
 
 fn vectors(op: &str, l: Vec<Sample>, r: Vec<Sample>, m: &BinModifier) -> Result<Value, EvalError> {
+    // Nothing can match: no result, and no complaint about either side (as in Prometheus).
+    if l.is_empty() || r.is_empty() {
+        return Ok(Value::Vector(Vec::new()));
+    }
     let matching = m.matching.as_ref();
     // group_right is group_left with the sides swapped; the operands keep their order.
     let (many, one, swapped, include) = match &m.card {
@@ -133,17 +137,13 @@ fn vectors(op: &str, l: Vec<Sample>, r: Vec<Sample>, m: &BinModifier) -> Result<
             )));
         }
     }
-    let mut matched = HashSet::new();
-    let mut results = HashSet::new();
+    // Per matching signature: nothing yet (one-to-one), or the result label sets made
+    // (many-to-one), to refuse duplicates as Prometheus does, after the comparison filter.
+    let mut matched: HashMap<Vec<(String, String)>, HashSet<Labels>> = HashMap::new();
     let mut out = Vec::new();
     for s in many {
         let sig = signature(&s.labels, matching);
         let Some(o) = one_side.get(&sig) else { continue };
-        if one_to_one && !matched.insert(sig) {
-            return Err(EvalError::Matching(format!(
-                "multiple matches for labels on the left of `{op}`: many-to-one matching must be explicit (group_left/group_right)"
-            )));
-        }
         let (lv, rv) = if swapped { (o.value, s.value) } else { (s.value, o.value) };
         let (value, keep) = apply(op, lv, rv).ok_or_else(|| unsupported(op))?;
         if is_comparison(op) && !keep && !m.return_bool {
@@ -171,14 +171,27 @@ fn vectors(op: &str, l: Vec<Sample>, r: Vec<Sample>, m: &BinModifier) -> Result<
                     }
                 }
             }
-            if !results.insert(labels.clone()) {
+        }
+        match matched.get_mut(&sig) {
+            Some(_) if one_to_one => {
                 return Err(EvalError::Matching(format!(
-                    "multiple matches for labels of `{op}`: grouping labels must ensure unique matches"
+                    "multiple matches for labels on the left of `{op}`: many-to-one matching must be explicit (group_left/group_right)"
                 )));
+            }
+            Some(made) => {
+                if !made.insert(labels.clone()) {
+                    return Err(EvalError::Matching(format!(
+                        "multiple matches for labels of `{op}`: grouping labels must ensure unique matches"
+                    )));
+                }
+            }
+            None => {
+                let made = if one_to_one { HashSet::new() } else { HashSet::from([labels.clone()]) };
+                matched.insert(sig, made);
             }
         }
         let value = if m.return_bool { f64::from(u8::from(keep)) } else { value };
         out.push(Sample { labels, value });
     }
-    Ok(Value::Vector(out))
+    super::functions::unique(out)
 }

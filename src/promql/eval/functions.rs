@@ -13,27 +13,28 @@ pub fn eval(ev: &Evaluator, call: &Call, at_ms: i64) -> Result<Value, EvalError>
     };
     match name {
         "rate" | "increase" | "delta" | "irate" | "idelta" => {
-            let (series, range_ms) = matrix_arg(ev, arg(0)?, at_ms)?;
-            Ok(Value::Vector(
+            let (series, window) = matrix_arg(ev, arg(0)?, at_ms)?;
+            let window = ev.clip(window);
+            unique(
                 series
                     .into_iter()
                     .filter_map(|s| {
                         let value = match name {
-                            "rate" => extrapolated(&s.points, at_ms, range_ms, true, true),
-                            "increase" => extrapolated(&s.points, at_ms, range_ms, true, false),
-                            "delta" => extrapolated(&s.points, at_ms, range_ms, false, false),
+                            "rate" => extrapolated(&s.points, window, true, true),
+                            "increase" => extrapolated(&s.points, window, true, false),
+                            "delta" => extrapolated(&s.points, window, false, false),
                             "irate" => instant_change(&s.points, true),
                             _ => instant_change(&s.points, false),
                         }?;
                         Some(Sample { labels: drop_name(s.labels), value })
                     })
                     .collect(),
-            ))
+            )
         }
         "avg_over_time" | "min_over_time" | "max_over_time" | "sum_over_time" | "count_over_time"
         | "last_over_time" => {
             let (series, _) = matrix_arg(ev, arg(0)?, at_ms)?;
-            Ok(Value::Vector(
+            unique(
                 series
                     .into_iter()
                     .map(|s| {
@@ -52,7 +53,7 @@ pub fn eval(ev: &Evaluator, call: &Call, at_ms: i64) -> Result<Value, EvalError>
                         Sample { labels, value }
                     })
                     .collect(),
-            ))
+            )
         }
         "histogram_quantile" => {
             let q = ev.scalar(arg(0)?, at_ms)?;
@@ -60,8 +61,9 @@ pub fn eval(ev: &Evaluator, call: &Call, at_ms: i64) -> Result<Value, EvalError>
         }
         "abs" | "ceil" | "floor" | "round" | "sqrt" | "exp" | "ln" | "log2" | "log10" => {
             if name == "round" && args.len() > 1 {
-                let to = ev.scalar(arg(1)?, at_ms)?;
-                return map(ev.vector(arg(0)?, at_ms)?, |v| (v / to + 0.5).floor() * to);
+                // Prometheus's formula, to the last bit: through the inverse of `to`.
+                let inverse = 1.0 / ev.scalar(arg(1)?, at_ms)?;
+                return map(ev.vector(arg(0)?, at_ms)?, |v| (v * inverse + 0.5).floor() / inverse);
             }
             let f: fn(f64) -> f64 = match name {
                 "abs" => f64::abs,
@@ -87,7 +89,8 @@ pub fn eval(ev: &Evaluator, call: &Call, at_ms: i64) -> Result<Value, EvalError>
             if lo > hi {
                 return Ok(Value::Vector(Vec::new()));
             }
-            map(v, move |x| x.max(lo).min(hi))
+            // Go's math.Max/Min keep a NaN where Rust's drop it.
+            map(v, move |x| if x.is_nan() || lo.is_nan() || hi.is_nan() { f64::NAN } else { x.max(lo).min(hi) })
         }
         "scalar" => {
             let v = ev.vector(arg(0)?, at_ms)?;
@@ -100,36 +103,37 @@ pub fn eval(ev: &Evaluator, call: &Call, at_ms: i64) -> Result<Value, EvalError>
 }
 
 fn map(v: Vec<Sample>, f: impl Fn(f64) -> f64) -> Result<Value, EvalError> {
-    Ok(Value::Vector(v.into_iter().map(|s| Sample { labels: drop_name(s.labels), value: f(s.value) }).collect()))
+    unique(v.into_iter().map(|s| Sample { labels: drop_name(s.labels), value: f(s.value) }).collect())
 }
 
-/// A matrix argument and its selector's range in milliseconds.
-fn matrix_arg(ev: &Evaluator, expr: &Expr, at_ms: i64) -> Result<(Vec<RangeSeries>, i64), EvalError> {
+/// Dropping the metric name can leave two samples with one label set, which Prometheus
+/// refuses rather than draw two lines as one.
+pub(super) fn unique(v: Vec<Sample>) -> Result<Value, EvalError> {
+    let mut seen = std::collections::HashSet::with_capacity(v.len());
+    if v.iter().any(|s| !seen.insert(&s.labels)) {
+        return Err(EvalError::Matching("vector cannot contain metrics with the same labelset".into()));
+    }
+    Ok(Value::Vector(v))
+}
+
+/// A matrix argument and the window its selector read: `(start, end)` in ms, offset applied.
+fn matrix_arg(ev: &Evaluator, expr: &Expr, at_ms: i64) -> Result<(Vec<RangeSeries>, (i64, i64)), EvalError> {
     match expr {
-        Expr::MatrixSelector(ms) => Ok((ev.select_range(&ms.vs, ms.range, at_ms), ms.range.as_millis() as i64)),
+        Expr::MatrixSelector(ms) => {
+            let end = at_ms - super::support::offset_of(&ms.vs).as_millis() as i64;
+            Ok((ev.select_range(&ms.vs, ms.range, at_ms), (end - ms.range.as_millis() as i64, end)))
+        }
         Expr::Paren(p) => matrix_arg(ev, &p.expr, at_ms),
         other => Err(EvalError::Type { expected: "range vector", got: ev.eval(other, at_ms)?.kind() }),
     }
 }
 
-/// Prometheus's `extrapolatedRate` (2.x): the change over the samples, counter resets
-/// added back, extrapolated towards the range's edges when the samples reach close to them
-/// (never below zero for a counter), per second when `per_second`.
-///
-/// The range ends at `at_ms` (the offset is already in the samples' selection, so only the
-/// distances to the edges matter, which the offset shifts equally).
-pub fn extrapolated(points: &[(i64, f64)], at_ms: i64, range_ms: i64, counter: bool, per_second: bool) -> Option<f64> {
-    extrapolated_in(points, at_ms - range_ms, at_ms, counter, per_second, range_ms)
-}
-
-fn extrapolated_in(
-    points: &[(i64, f64)],
-    range_start: i64,
-    range_end: i64,
-    counter: bool,
-    per_second: bool,
-    range_ms: i64,
-) -> Option<f64> {
+/// Prometheus 2.42's `extrapolatedRate`: the change over the samples, counter resets
+/// added back, extrapolated towards the window's edges when the samples reach close to them
+/// (never below zero for a counter), per second of the window when `per_second`.
+pub fn extrapolated(points: &[(i64, f64)], window: (i64, i64), counter: bool, per_second: bool) -> Option<f64> {
+    let (range_start, range_end) = window;
+    let range_ms = (range_end - range_start).max(1);
     let (first, last) = (points.first()?, points.last()?);
     if points.len() < 2 {
         return None;
@@ -186,11 +190,11 @@ mod tests {
         // Samples every 10 s from t=5 s to t=55 s in a 60 s range ending at 60 s: each edge
         // is 5 s away, under 1.1 × the 10 s gap: the 50 s of samples stretch to 60 s, 1/s.
         let points: Vec<(i64, f64)> = (0..6).map(|i| (5_000 + i * 10_000, 100.0 + 10.0 * i as f64)).collect();
-        let r = extrapolated(&points, 60_000, 60_000, true, true).unwrap();
+        let r = extrapolated(&points, (0, 60_000), true, true).unwrap();
         assert!((r - 1.0).abs() < 1e-12, "{r}");
         // A reset: 100, 110, 5 (restarted) → increase 10 + 5 over 20 s of samples.
         let reset = [(10_000, 100.0), (20_000, 110.0), (30_000, 5.0)];
-        let inc = extrapolated(&reset, 40_000, 40_000, true, false).unwrap();
+        let inc = extrapolated(&reset, (0, 40_000), true, false).unwrap();
         // 15 over 20 s, to_zero = 20·100/15 > 10 so the start edge stays 10 s away (< 11):
         // 40 s / 20 s × 15 = 30.
         assert!((inc - 30.0).abs() < 1e-12, "{inc}");
@@ -200,7 +204,7 @@ mod tests {
     fn a_counter_is_not_extrapolated_below_zero() {
         // A counter born at 2 within the range: it cannot have been below 0 before.
         let points = [(50_000, 2.0), (60_000, 12.0)];
-        let inc = extrapolated(&points, 60_000, 60_000, true, false).unwrap();
+        let inc = extrapolated(&points, (0, 60_000), true, false).unwrap();
         // to_zero = 10 × 2/10 = 2 s: the interval is 10 + 2 = 12 s → 10 × 1.2 = 12.
         assert!((inc - 12.0).abs() < 1e-12, "{inc}");
     }
@@ -210,9 +214,9 @@ mod tests {
         // A gauge sampled every 10 s; the range starts 10.5 s (under 11) or 11.5 s before the
         // first sample, and ends on the last.
         let points = [(20_000, 0.0), (30_000, 10.0)];
-        let near = extrapolated(&points, 30_000, 20_500, false, false).unwrap();
+        let near = extrapolated(&points, (9_500, 30_000), false, false).unwrap();
         assert!((near - 20.5).abs() < 1e-12, "{near}");
-        let far = extrapolated(&points, 30_000, 21_500, false, false).unwrap();
+        let far = extrapolated(&points, (8_500, 30_000), false, false).unwrap();
         assert!((far - 15.0).abs() < 1e-12, "{far}");
     }
 

@@ -30,11 +30,29 @@ pub const LOOKBACK: Duration = Duration::from_secs(300);
 pub struct Evaluator<'s> {
     store: &'s SeriesStore,
     lookback: Duration,
+    /// Live mode: the first scrape the store holds; a window reaching further back is cut
+    /// there, so a `rate(x[5m])` one minute into a run is the rate over that minute.
+    warm_start_ms: Option<i64>,
 }
 
 impl<'s> Evaluator<'s> {
+    /// Prometheus's semantics over exactly the samples stored.
     pub fn new(store: &'s SeriesStore) -> Self {
-        Self { store, lookback: LOOKBACK }
+        Self { store, lookback: LOOKBACK, warm_start_ms: None }
+    }
+
+    /// For a store filled since a run began: windows reaching past its first scrape are cut
+    /// there, where a Prometheus server with older history would have had samples.
+    pub fn live(store: &'s SeriesStore) -> Self {
+        Self { store, lookback: LOOKBACK, warm_start_ms: store.oldest_ms() }
+    }
+
+    /// A rate window, cut to the store's first scrape in live mode.
+    pub(crate) fn clip(&self, (start, end): (i64, i64)) -> (i64, i64) {
+        match self.warm_start_ms {
+            Some(first) if first > start && first < end => (first, end),
+            _ => (start, end),
+        }
     }
 
     /// The expression's value at `at_ms` (milliseconds since the Unix epoch).
@@ -45,9 +63,9 @@ impl<'s> Evaluator<'s> {
             Expr::Paren(p) => self.eval(&p.expr, at_ms),
             Expr::Unary(u) => match self.eval(&u.expr, at_ms)? {
                 Value::Scalar(v) => Ok(Value::Scalar(-v)),
-                Value::Vector(v) => Ok(Value::Vector(
+                Value::Vector(v) => functions::unique(
                     v.into_iter().map(|s| Sample { labels: drop_name(s.labels), value: -s.value }).collect(),
-                )),
+                ),
                 other => Err(EvalError::Type { expected: "scalar or instant vector", got: other.kind() }),
             },
             Expr::VectorSelector(vs) => Ok(Value::Vector(self.select(vs, at_ms))),
@@ -113,4 +131,27 @@ fn matches(matchers: &Matchers, key: &SeriesKey) -> bool {
         let value = key.iter().find(|(k, _)| **k == m.name).map(|(_, v)| &**v).unwrap_or("");
         m.is_match(value)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::promql::{store, Query};
+
+    #[test]
+    fn a_live_store_reads_a_long_window_over_what_it_has() {
+        // A counter rising 10/s, scraped three times 2 s apart since the run began.
+        let mut s = SeriesStore::new(Duration::from_secs(600), Duration::from_secs(2), 10);
+        for i in 0..3i64 {
+            s.ingest_samples(1_000_000 + i * 2_000, [(store::key("c", []), 500.0 + 20.0 * i as f64)]);
+        }
+        let q = Query::parse("rate(c[5m])").unwrap();
+        let value = |ev: &Evaluator| match ev.eval(&q.expr, 1_004_000).unwrap() {
+            Value::Vector(v) => v[0].value,
+            other => panic!("{other:?}"),
+        };
+        assert!((value(&Evaluator::live(&s)) - 10.0).abs() < 1e-9, "the rate over the 4 s it has");
+        // Prometheus's own reading of the same three samples: 4 s of change over a 300 s window.
+        assert!(value(&Evaluator::new(&s)) < 1.0);
+    }
 }

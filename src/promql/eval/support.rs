@@ -114,9 +114,9 @@ pub fn reach(expr: &Expr) -> Duration {
         Expr::Unary(u) => reach(&u.expr),
         Expr::Binary(b) => reach(&b.lhs).max(reach(&b.rhs)),
         Expr::Paren(p) => reach(&p.expr),
-        Expr::Subquery(s) => reach(&s.expr) + s.range,
+        Expr::Subquery(s) => reach(&s.expr).saturating_add(s.range),
         Expr::VectorSelector(vs) => offset_of(vs),
-        Expr::MatrixSelector(ms) => ms.range + offset_of(&ms.vs),
+        Expr::MatrixSelector(ms) => ms.range.saturating_add(offset_of(&ms.vs)),
         Expr::Call(c) => c.args.args.iter().map(|a| reach(a)).max().unwrap_or_default(),
         Expr::NumberLiteral(_) | Expr::StringLiteral(_) | Expr::Extension(_) => Duration::ZERO,
     }

@@ -20,7 +20,11 @@ pub fn render(frame: &mut Frame, area: Rect, view: &PanelView, app: &App, data: 
     if area.width < 2 || area.height < 2 {
         return;
     }
-    let inner = common::framed(frame, area, common::block(&view.panel.title, Source::Target, data, theme));
+    let mut block = common::block(&view.panel.title, Source::Target, data, theme);
+    if let Some(note) = &view.note {
+        block = block.title_bottom(Line::from(Span::styled(format!(" {note} "), theme.style(Slot::Muted))));
+    }
+    let inner = common::framed(frame, area, block);
     if let Some(skip) = &view.panel.skip {
         return wrapped(frame, inner, skip, theme);
     }
@@ -131,6 +135,7 @@ fn gauges(frame: &mut Frame, area: Rect, view: &PanelView, values: &[&SeriesValu
     let largest = values.iter().map(|v| v.value).filter(|v| v.is_finite()).fold(0.0, f64::max);
     let default_max = if view.panel.kind == Some(PanelKind::BarGauge) && largest > 0.0 { largest } else { 100.0 };
     let (min, max) = (view.panel.min.unwrap_or(0.0), view.panel.max.unwrap_or(default_max));
+    let values = &values[..values.len().min(usize::from(area.height))];
     let rows = Layout::vertical(vec![Constraint::Length(1); values.len()]).split(area);
     for (v, row) in values.iter().zip(rows.iter()) {
         let ratio = if max > min { ((v.value - min) / (max - min)).clamp(0.0, 1.0) } else { 0.0 };

@@ -115,7 +115,9 @@ pub fn target_and_gap(win: &timechart::Window, target_p99: &[(f64, f64)]) -> (Po
         .iter()
         .filter_map(|&(t, p99)| {
             let second = t.floor() as u32;
-            let client = win.points.iter().rev().find(|p| p.t <= second && p.completed > 0)?;
+            // The window's points are in time order: the last second at or before this one.
+            let upto = win.points.partition_point(|p| p.t <= second);
+            let client = win.points[..upto].iter().rev().take(3).find(|p| p.completed > 0)?;
             (second - client.t <= 2).then_some((t, (client.p99_ms - p99).max(0.0)))
         })
         .collect();
