@@ -577,11 +577,21 @@ async fn scrape_loop(
                             (d, view)
                         })
                         .await;
-                        // A panic in there loses the dashboard, never the run.
-                        evaluated.ok().map(|(d, view)| {
-                            dashboard = Some(d);
-                            view
-                        })
+                        // A panic in there loses the dashboard, never the run; it says so, and
+                        // its last values are not left on screen as if current.
+                        match evaluated {
+                            Ok((d, view)) => {
+                                dashboard = Some(d);
+                                Some(view)
+                            }
+                            Err(e) => {
+                                monitor.record(Event::ScrapeFailed {
+                                    error: format!("the dashboard stopped: its evaluation failed ({e})"),
+                                });
+                                tx.send_modify(|v| v.dashboard = None);
+                                None
+                            }
+                        }
                     }
                     None => None,
                 };

@@ -66,7 +66,7 @@ pub async fn run(
     let kpi = &config.scenario.kpi;
     let mut search = Search::new(options.start_rate, options.max_rate, PRECISION);
     let mut steps: Vec<Step> = Vec::new();
-    let ending = loop {
+    let ending = 'search: loop {
         if *stop.borrow() {
             break Ending::Interrupted;
         }
@@ -104,6 +104,10 @@ pub async fn run(
                 progress.steps(&steps, search.held());
                 let mut settle = stop.clone();
                 let _ = tokio::time::timeout(SETTLE, settle.wait_for(|s| *s)).await;
+                // Stopped while settling: no step starts after the user asked to stop.
+                if *stop.borrow() {
+                    break 'search Ending::Interrupted;
+                }
                 continue;
             }
             break (measure, verdict);

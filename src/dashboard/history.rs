@@ -137,16 +137,13 @@ impl LiveDashboard {
         let covered = Duration::from_secs(self.store.oldest_ms().map_or(0, |o| (at_ms - o).max(0) / 1000) as u64);
         let kept = self.store.kept(self.compiled.timing.scrape_interval);
         for (panel, view) in self.compiled.panels.iter().zip(&mut self.view.panels) {
-            view.note = window_note(panel.reach(), covered, kept);
+            // A panel that is not evaluated reads nothing.
+            view.note = panel.panel.skip.is_none().then(|| window_note(panel.reach(), covered, kept)).flatten();
         }
         for (((view, index), left_out), results) in
             self.view.panels.iter_mut().zip(&mut self.index).zip(&mut self.left_out).zip(&mut results)
         {
             for (qi, result) in results.iter_mut().enumerate() {
-                // The latest values are bounded like the history.
-                if let Ok(series) = result {
-                    series.truncate(MAX_SERIES_PER_PANEL);
-                }
                 for s in result.iter().flatten() {
                     let key = format!("{qi}\u{1f}{}", s.key);
                     let slot = match index.get(&key) {
@@ -164,6 +161,10 @@ impl LiveDashboard {
                         }
                     };
                     crate::util::push_thinned(&mut view.history[slot].points, (t_s, s.value), MAX_POINTS);
+                }
+                // The latest values are bounded like the history (after counting what is left out).
+                if let Ok(series) = result {
+                    series.truncate(MAX_SERIES_PER_PANEL);
                 }
             }
         }

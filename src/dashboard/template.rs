@@ -33,57 +33,58 @@ fn promql_duration(d: Duration) -> String {
 
 pub fn expand(expr: &str, variables: &[Variable], timing: &Timing) -> String {
     let interval = timing.scrape_interval;
-    // Longest names first, so `$__interval` does not eat the start of `$__interval_ms`.
-    let builtins = [
-        ("$__rate_interval", promql_duration(timing.rate_interval())),
-        ("$__interval_ms", interval.as_millis().to_string()),
-        ("$__interval", promql_duration(interval)),
-        ("$__range_ms", timing.range.as_millis().to_string()),
-        ("$__range_s", timing.range.as_secs().to_string()),
-        ("$__range", promql_duration(timing.range)),
-    ];
-    let mut out = expr.to_string();
-    for (name, value) in &builtins {
-        out = out.replace(&format!("${{{}}}", &name[1..]), value).replace(name, value);
-    }
-    let mut by_length: Vec<&Variable> = variables.iter().collect();
-    by_length.sort_by_key(|v| std::cmp::Reverse(v.name.len()));
-    for v in by_length {
-        out = replace_variable(&out, &v.name, &v.value);
-    }
-    out
-}
-
-/// `${name}`, `${name:format}`, `[[name]]` and `$name` not followed by a word character.
-fn replace_variable(text: &str, name: &str, value: &str) -> String {
-    let out = text.replace(&format!("[[{name}]]"), value).replace(&format!("${{{name}}}"), value);
-    // One pass, never reading what was put in: a value may itself contain `${name:…}`.
-    let formatted = format!("${{{name}:");
-    let mut once = String::with_capacity(out.len());
-    let mut rest = out.as_str();
-    while let Some(start) = rest.find(&formatted) {
-        let Some(end) = rest[start..].find('}') else { break };
-        once.push_str(&rest[..start]);
-        once.push_str(value);
-        rest = &rest[start + end + 1..];
-    }
-    once.push_str(rest);
-    let out = once;
-    let plain = format!("${name}");
-    let mut result = String::with_capacity(out.len());
-    let mut rest = out.as_str();
-    while let Some(i) = rest.find(&plain) {
-        let after = &rest[i + plain.len()..];
-        result.push_str(&rest[..i]);
-        if after.chars().next().is_some_and(|c| c.is_alphanumeric() || c == '_') {
-            result.push_str(&plain);
+    let builtin = |name: &str| -> Option<String> {
+        Some(match name {
+            "__rate_interval" => promql_duration(timing.rate_interval()),
+            "__interval_ms" => interval.as_millis().to_string(),
+            "__interval" => promql_duration(interval),
+            "__range_ms" => timing.range.as_millis().to_string(),
+            "__range_s" => timing.range.as_secs().to_string(),
+            "__range" => promql_duration(timing.range),
+            _ => return None,
+        })
+    };
+    let value =
+        |name: &str| builtin(name).or_else(|| variables.iter().find(|v| v.name == name).map(|v| v.value.clone()));
+    // One left-to-right pass over the expression as written: a value is copied in verbatim
+    // and never read again, so no value can expand another (or itself).
+    let mut out = String::with_capacity(expr.len());
+    let mut rest = expr;
+    while let Some(i) = rest.find(['$', '[']) {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        let (name, used) = if let Some(braced) = tail.strip_prefix("${") {
+            // ${name} or ${name:format}
+            match braced.find('}') {
+                Some(end) => (braced[..end].split(':').next().unwrap_or(""), 2 + end + 1),
+                None => ("", 0),
+            }
+        } else if let Some(bracketed) = tail.strip_prefix("[[") {
+            match bracketed.find("]]") {
+                Some(end) => (&bracketed[..end], 2 + end + 2),
+                None => ("", 0),
+            }
+        } else if let Some(plain) = tail.strip_prefix('$') {
+            let end = plain.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(plain.len());
+            (&plain[..end], 1 + end)
         } else {
-            result.push_str(value);
+            ("", 0)
+        };
+        match value(name).filter(|_| used > 0 && !name.is_empty()) {
+            Some(v) => {
+                out.push_str(&v);
+                rest = &tail[used..];
+            }
+            None => {
+                // Not a variable: the character stays, and the scan goes on after it.
+                let c = tail.chars().next().map_or(1, char::len_utf8);
+                out.push_str(&tail[..c]);
+                rest = &tail[c..];
+            }
         }
-        rest = after;
     }
-    result.push_str(rest);
-    result
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
@@ -118,5 +119,11 @@ mod tests {
         // A value holding its own reference is put in once, not expanded again.
         let tricky = [Variable { name: "x".into(), value: "${x:raw}${x:raw}".into() }];
         assert_eq!(expand("up{a=\"${x:raw}\"}", &tricky, &timing()), "up{a=\"${x:raw}${x:raw}\"}");
+        // Twenty variables each naming the next ten times: one pass, no blow-up.
+        let chain: Vec<Variable> =
+            (1..=20).map(|i| Variable { name: format!("v{i}"), value: format!("$v{} ", i + 1).repeat(10) }).collect();
+        assert_eq!(expand("$v1", &chain, &timing()), "$v2 ".repeat(10));
+        // Range brackets are not variables.
+        assert_eq!(expand("rate(x[5m])", &[], &timing()), "rate(x[5m])");
     }
 }
