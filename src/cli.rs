@@ -61,6 +61,12 @@ pub fn main() -> i32 {
             return exit::ABORTED;
         }
     };
+    // A one-shot command whose reader stops early (`probe … | head`) ends quietly, as Unix
+    // tools do, instead of panicking on the closed pipe. A run keeps Rust's default (the
+    // signal ignored) so a closed stdout can never cut it short before its report.
+    if !matches!(cli.command, None | Some(Command::Run(_)) | Some(Command::Gateway(_))) {
+        default_sigpipe();
+    }
     match cli.command {
         None => runtime.block_on(commands::run::main(cli.run)),
         Some(Command::Run(args)) => runtime.block_on(commands::run::main(*args)),
@@ -78,3 +84,12 @@ pub fn main() -> i32 {
         }
     }
 }
+
+#[cfg(unix)]
+fn default_sigpipe() {
+    // SAFETY: signal(2) only sets how the process takes SIGPIPE; no Rust code runs in a handler.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+}
+
+#[cfg(not(unix))]
+fn default_sigpipe() {}
