@@ -2,7 +2,6 @@
 //! effects its keys ask for (engine commands, chaos calls, report export). Only `tui/` draws.
 
 use crate::config::RunConfig;
-use crate::engine::EngineCommand;
 use crate::metrics::RunStatus;
 use crate::monitor::Cause;
 use crate::session::Session;
@@ -111,7 +110,7 @@ async fn log_progress(mut snapshots: watch::Receiver<Arc<crate::metrics::Snapsho
 
 async fn perform_effects(
     mut rx: mpsc::UnboundedReceiver<Effect>,
-    engine: mpsc::UnboundedSender<EngineCommand>,
+    engine: crate::engine::Commands,
     stopper: crate::stop::Stopper,
     monitor: crate::monitor::Monitor,
     reporter: crate::session::Reporter,

@@ -11,14 +11,14 @@ use tokio::sync::{mpsc, watch};
 
 #[derive(Clone)]
 pub struct Stopper {
-    commands: mpsc::UnboundedSender<EngineCommand>,
+    commands: crate::engine::Commands,
     requests: Arc<AtomicU32>,
     /// How many stops were asked for, for views that say "stopping…".
     seen: Arc<watch::Sender<u32>>,
 }
 
 impl Stopper {
-    pub fn new(commands: mpsc::UnboundedSender<EngineCommand>) -> Self {
+    pub fn new(commands: crate::engine::Commands) -> Self {
         Self { commands, requests: Arc::default(), seen: Arc::new(watch::channel(0).0) }
     }
 
@@ -152,7 +152,7 @@ mod tests {
 
     #[test]
     fn the_first_request_drains_and_the_second_abandons() {
-        let (tx, mut rx) = mpsc::unbounded_channel();
+        let (tx, mut rx) = crate::engine::Commands::channel();
         let stopper = Stopper::new(tx);
         let seen = stopper.watch();
         stopper.request();

@@ -23,8 +23,33 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
-/// The open-model scheduler takes commands at least this often.
-const COMMAND_POLL: Duration = Duration::from_millis(10);
+/// The open-model scheduler refreshes the run's progress (phase time) at least this often;
+/// commands wake it at once (see [`Commands`]), so between arrivals it sleeps.
+const PROGRESS_REFRESH: Duration = Duration::from_millis(250);
+
+/// The sending side of an engine's commands: a channel, plus a wake-up for the open-model
+/// scheduler's thread, which sleeps until its next arrival instead of polling for them.
+#[derive(Clone, Debug)]
+pub struct Commands {
+    tx: mpsc::UnboundedSender<EngineCommand>,
+    scheduler: Arc<Mutex<Option<std::thread::Thread>>>,
+}
+
+impl Commands {
+    /// A command channel whose scheduler thread is not known yet.
+    pub fn channel() -> (Self, mpsc::UnboundedReceiver<EngineCommand>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        (Self { tx, scheduler: Arc::default() }, rx)
+    }
+
+    pub fn send(&self, command: EngineCommand) -> Result<(), mpsc::error::SendError<EngineCommand>> {
+        self.tx.send(command)?;
+        if let Some(thread) = lock(&self.scheduler).as_ref() {
+            thread.unpark();
+        }
+        Ok(())
+    }
+}
 
 /// How often shards are merged into a new snapshot.
 pub const SNAPSHOT_INTERVAL: Duration = Duration::from_millis(250);
@@ -86,7 +111,7 @@ pub enum EngineCommand {
 
 pub struct EngineHandle {
     pub snapshots: watch::Receiver<Arc<Snapshot>>,
-    pub commands: mpsc::UnboundedSender<EngineCommand>,
+    pub commands: Commands,
     pub join: tokio::task::JoinHandle<EngineResult>,
 }
 
@@ -189,9 +214,9 @@ pub fn start(scenario: Arc<Scenario>, base_url: &str, opts: EngineOptions) -> En
         view.by_flow = *by_flow;
     }
     let (snap_tx, snap_rx) = watch::channel(Arc::new(empty.clone()));
-    let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
-    let join = tokio::spawn(run(ctx, opts, max_inflight, empty, snap_tx, cmd_rx));
-    EngineHandle { snapshots: snap_rx, commands: cmd_tx, join }
+    let (commands, cmd_rx) = Commands::channel();
+    let join = tokio::spawn(run(ctx, opts, max_inflight, empty, snap_tx, cmd_rx, commands.scheduler.clone()));
+    EngineHandle { snapshots: snap_rx, commands, join }
 }
 
 async fn run(
@@ -201,6 +226,7 @@ async fn run(
     empty: Snapshot,
     snap_tx: watch::Sender<Arc<Snapshot>>,
     mut commands: mpsc::UnboundedReceiver<EngineCommand>,
+    scheduler: Arc<Mutex<Option<std::thread::Thread>>>,
 ) -> EngineResult {
     let started = Instant::now();
     let progress = Arc::new(Mutex::new(Progress::default()));
@@ -260,7 +286,10 @@ async fn run(
             // tens of microseconds, where the async timer's 1 ms ticks would add up to a
             // millisecond of scheduler lateness to every measured latency.
             None => match tokio::task::spawn_blocking(move || {
+                // From here a command unparks this thread (see `Commands`).
+                *lock(&scheduler) = Some(std::thread::current());
                 let stopped = driver.open_model();
+                *lock(&scheduler) = None;
                 (driver, stopped)
             })
             .await
@@ -478,14 +507,16 @@ impl Driver {
                         next: next.clone(),
                     });
                 }
-                // Wake for the next arrival, and at least every 10 ms to take commands.
+                // Sleep until the next arrival (or the phase's end); a command unparks the
+                // thread at once, and the progress is refreshed at least every 250 ms.
                 let wake = match (self.paused, sched.peek()) {
                     (false, Some(t)) => phase_start + Duration::from_secs_f64(t),
                     (false, None) => phase_start + phase.duration,
-                    (true, _) => now + COMMAND_POLL,
+                    (true, _) => now + PROGRESS_REFRESH,
                 }
-                .min(now + COMMAND_POLL);
-                std::thread::sleep(wake.saturating_duration_since(Instant::now()));
+                .min(now + PROGRESS_REFRESH);
+                // Spurious wake-ups are harmless: the loop reads the clock and sleeps again.
+                std::thread::park_timeout(wake.saturating_duration_since(Instant::now()));
                 while self.commands_open {
                     let c = match self.commands.try_recv() {
                         Ok(c) => c,
