@@ -53,6 +53,7 @@ pub async fn run(config: &RunConfig, session: Session, mut notices: mpsc::Unboun
         hangup: hangup_rx,
         report: report_rx,
         baseline: config.baseline.clone(),
+        dashboard: session.monitor.dashboard.clone(),
     };
     let dir = session.reporter.dir.clone();
     let snapshots = session.engine.snapshots.clone();

@@ -19,8 +19,6 @@ pub struct TargetView {
     /// The target's own p99 (ms, from its latency histogram) per scrape, on the run clock:
     /// drawn beside the client's p99, the gap being network, queueing and gateway overhead.
     pub target_p99_ms: Vec<(f64, f64)>,
-    /// `--dashboard`: its panels evaluated at the latest scrape, with their history.
-    pub dashboard: Option<std::sync::Arc<crate::dashboard::DashboardView>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

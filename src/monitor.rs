@@ -52,6 +52,8 @@ impl std::fmt::Display for Cause {
 #[derive(Clone)]
 pub struct Monitor {
     pub target: watch::Receiver<TargetView>,
+    /// `--dashboard`: its panels evaluated at the latest scrape, with their history.
+    pub dashboard: watch::Receiver<Option<Arc<crate::dashboard::DashboardView>>>,
     pub chaos: watch::Receiver<ChaosView>,
     pub events: watch::Receiver<Vec<LogEvent>>,
     chaos_tx: Arc<watch::Sender<ChaosView>>,
@@ -95,10 +97,12 @@ impl Monitor {
         dashboard: Option<crate::dashboard::Dashboard>,
     ) -> (Self, Vec<JoinHandle<()>>) {
         let (target_tx, target) = watch::channel(TargetView::default());
+        let (dashboard_tx, dashboard_rx) = watch::channel(None);
         let (chaos_tx, chaos) = watch::channel(ChaosView::default());
         let (events_tx, events) = watch::channel(Vec::new());
         let m = Self {
             target,
+            dashboard: dashboard_rx,
             chaos,
             events,
             chaos_tx: Arc::new(chaos_tx),
@@ -123,7 +127,7 @@ impl Monitor {
             crate::dashboard::LiveDashboard::new(crate::dashboard::Compiled::new(d, timing), &profile.metrics)
         });
         let tasks = vec![
-            tokio::spawn(scrape_loop(profile.metrics.clone(), target_tx, m.clone(), live)),
+            tokio::spawn(scrape_loop(profile.metrics.clone(), target_tx, m.clone(), live, dashboard_tx)),
             tokio::spawn(m.clone().chaos_poll_loop()),
             tokio::spawn(m.clone().schedule_loop(plan(&scenario.chaos), phase_offsets(scenario))),
             tokio::spawn(m.clone().phase_loop(scenario.phases.iter().map(|p| p.kind).collect())),
@@ -548,6 +552,7 @@ async fn scrape_loop(
     tx: watch::Sender<TargetView>,
     monitor: Monitor,
     mut dashboard: Option<crate::dashboard::LiveDashboard>,
+    dashboard_tx: watch::Sender<Option<Arc<crate::dashboard::DashboardView>>>,
 ) {
     let started = tokio::time::Instant::now();
     let mut prev: Option<(parser::Exposition, f64)> = None;
@@ -588,21 +593,22 @@ async fn scrape_loop(
                                 monitor.record(Event::ScrapeFailed {
                                     error: format!("the dashboard stopped: its evaluation failed ({e})"),
                                 });
-                                tx.send_modify(|v| v.dashboard = None);
+                                dashboard_tx.send_replace(None);
                                 None
                             }
                         }
                     }
                     None => None,
                 };
+                if let Some(view) = view {
+                    dashboard_tx.send_replace(Some(view));
+                }
                 let target_p99 = reading.latency.as_ref().and_then(|l| l.p99_ms).filter(|v| v.is_finite());
                 tx.send_modify(|v| {
                     if let Some(p99) = target_p99 {
                         crate::util::push_thinned(&mut v.target_p99_ms, (run_s, p99), TARGET_HISTORY_POINTS);
                     }
-                    if view.is_some() {
-                        v.dashboard = view;
-                    }
+
                     if let Some(lag) = reading.event_loop_lag_ms {
                         v.event_loop_lag_max_ms = Some(v.event_loop_lag_max_ms.map_or(lag, |m| m.max(lag)));
                     }

@@ -214,10 +214,8 @@ impl Reporter {
         let Ending { partial, abort, chaos_left, .. } = ending;
         // One borrow, released at once: a second one in the same statement could wait behind
         // the scrape loop's write and stall both.
-        let (dashboard, target_p99_ms) = {
-            let t = self.monitor.target.borrow();
-            (t.dashboard.clone(), t.target_p99_ms.clone())
-        };
+        let target_p99_ms = self.monitor.target.borrow().target_p99_ms.clone();
+        let dashboard = self.monitor.dashboard.borrow().clone();
         let run = RunReport::new(report::RunInputs {
             scenario: &self.scenario,
             target_url: &self.target_url,

@@ -191,6 +191,11 @@ pub fn push_thinned(points: &mut Vec<(f64, f64)>, p: (f64, f64), max: usize) {
     points.push(p);
 }
 
+/// Text made safe for a Markdown table cell: pipes escaped, line breaks flattened.
+pub fn md_cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

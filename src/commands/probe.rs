@@ -37,7 +37,13 @@ pub async fn run(args: ProbeArgs) -> i32 {
         }
     };
     if let Some(file) = &args.dashboard {
-        return super::probe_dashboard::run(&args, file, &profile.metrics).await;
+        let source = super::probe_dashboard::DashboardProbe {
+            target: args.target.as_deref(),
+            metrics_file: args.metrics_file.as_deref(),
+            interval: args.interval,
+            format: args.format,
+        };
+        return super::probe_dashboard::run(&source, file, &profile.metrics).await;
     }
     let mut checks = Vec::new();
     let text = match (&args.metrics_file, &args.target) {

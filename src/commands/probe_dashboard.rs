@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::probe::ProbeArgs;
 use crate::config::Format;
 use crate::dashboard::{self, units, Compiled, DashboardView, LiveDashboard, Timing};
 use crate::outcome::exit;
@@ -17,7 +16,15 @@ use crate::scrape::profile::TargetProfile;
 /// The range `$__range` stands for: Grafana's default dashboard window.
 const RANGE: Duration = Duration::from_secs(3600);
 
-pub async fn run(args: &ProbeArgs, file: &Path, profile: &TargetProfile) -> i32 {
+/// Where the expositions come from and how to print, as `probe`'s flags say.
+pub struct DashboardProbe<'a> {
+    pub target: Option<&'a str>,
+    pub metrics_file: Option<&'a Path>,
+    pub interval: Duration,
+    pub format: Format,
+}
+
+pub async fn run(args: &DashboardProbe<'_>, file: &Path, profile: &TargetProfile) -> i32 {
     let board = match dashboard::load(file) {
         Ok(d) => d,
         Err(e) => {
@@ -56,12 +63,12 @@ pub async fn run(args: &ProbeArgs, file: &Path, profile: &TargetProfile) -> i32 
 }
 
 /// Two scrapes of the target `interval` apart, or the one exposition of `--metrics-file`.
-async fn scrapes(args: &ProbeArgs, interval: Duration) -> Result<Vec<String>, String> {
-    if let Some(file) = &args.metrics_file {
+async fn scrapes(args: &DashboardProbe<'_>, interval: Duration) -> Result<Vec<String>, String> {
+    if let Some(file) = args.metrics_file {
         let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
         return Ok(vec![text]);
     }
-    let target = args.target.as_deref().unwrap_or_default();
+    let target = args.target.unwrap_or_default();
     let http = crate::tls::admin_client(crate::scrape::fetch::DEFAULT_TIMEOUT);
     let unreachable = || format!("cannot scrape {}/metrics", crate::redact::url(target.trim_end_matches('/')));
     let first = crate::scrape::fetch::fetch_metrics(&http, target).await.ok_or_else(unreachable)?;

@@ -10,6 +10,7 @@ use super::svg_chart::{render, Chart, Series};
 use super::RunReport;
 use crate::dashboard::history::{DashboardView, SeriesHistory};
 use crate::dashboard::{units, PanelKind};
+use crate::util::md_cell;
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct DashboardReport {
@@ -124,7 +125,7 @@ pub fn charts(r: &RunReport, palette: &[&str], markers: &[super::svg_chart::Mark
 
 pub fn markdown(r: &RunReport, o: &mut String) {
     let Some(d) = &r.dashboard else { return };
-    let _ = writeln!(o, "## Dashboard: {}", super::markdown::cell(&d.title));
+    let _ = writeln!(o, "## Dashboard: {}", md_cell(&d.title));
     let _ = writeln!(o);
     let _ = writeln!(
         o,
@@ -133,23 +134,23 @@ pub fn markdown(r: &RunReport, o: &mut String) {
     );
     let _ = writeln!(o);
     for (i, p) in d.panels.iter().enumerate() {
-        let _ = writeln!(o, "### {} · target", super::markdown::cell(&p.title));
+        let _ = writeln!(o, "### {} · target", md_cell(&p.title));
         let _ = writeln!(o);
         for e in &p.exprs {
             let _ = writeln!(o, "- `{}`", e.replace('`', "'"));
         }
         for problem in &p.problems {
-            let _ = writeln!(o, "- note: {}", super::markdown::cell(problem));
+            let _ = writeln!(o, "- note: {}", md_cell(problem));
         }
         let _ = writeln!(o);
         if p.time_series && !p.series.is_empty() {
-            let _ = writeln!(o, "![{}]({})", super::markdown::cell(&p.title), chart_file(i));
+            let _ = writeln!(o, "![{}]({})", md_cell(&p.title), chart_file(i));
             let _ = writeln!(o);
         } else if !p.last.is_empty() {
             let _ = writeln!(o, "| series | last value |");
             let _ = writeln!(o, "|---|---|");
             for (name, value) in &p.last {
-                let _ = writeln!(o, "| {} | {} |", super::markdown::cell(name), super::markdown::cell(value));
+                let _ = writeln!(o, "| {} | {} |", md_cell(name), md_cell(value));
             }
             let _ = writeln!(o);
         } else if p.problems.is_empty() {

@@ -4,6 +4,7 @@
 use super::kpi::Verdict;
 use super::RunReport;
 use crate::metrics::ErrorClass;
+use crate::util::md_cell as cell;
 use std::fmt::Write;
 
 pub fn render(r: &RunReport) -> String {
@@ -404,9 +405,4 @@ fn count_opt(v: Option<f64>) -> String {
 
 fn fmt_opt(v: Option<f64>, u: &str) -> String {
     v.map_or("not measured".into(), |v| format!("{v:.2}{}", unit(u)))
-}
-
-/// Keeps a table cell on one line and free of pipes.
-pub(super) fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
 }

@@ -298,9 +298,6 @@ impl App {
 
     /// Notes breaker state changes, to show how long each tool has been in its state.
     pub fn observe_target(&mut self, target: &TargetView, now_s: f64) {
-        if let Some(d) = &target.dashboard {
-            self.observe_dashboard(d);
-        }
         let Some(states) = target.reading.as_ref().and_then(|r| r.breaker_by_tool.as_ref()) else {
             return;
         };

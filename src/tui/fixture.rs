@@ -182,7 +182,6 @@ pub fn target(stale: bool) -> TargetView {
         event_loop_lag_max_ms: Some(3.2),
         // Every scrape (2 s): the target's own p99 sits a few ms under the client's.
         target_p99_ms: (1..45u32).map(|i| (f64::from(2 * i) + 0.3, 40.0 + f64::from(i % 6) * 4.0)).collect(),
-        dashboard: None,
     }
 }
 
@@ -270,11 +269,19 @@ pub struct Owned {
     pub chaos: ChaosView,
     pub events: Vec<LogEvent>,
     pub baseline: Option<crate::report::baseline::Baseline>,
+    pub dashboard: Option<crate::dashboard::DashboardView>,
 }
 
 impl Owned {
     pub fn new(stale: bool) -> Self {
-        Self { snapshot: snapshot(), target: target(stale), chaos: chaos(), events: events(), baseline: None }
+        Self {
+            snapshot: snapshot(),
+            target: target(stale),
+            chaos: chaos(),
+            events: events(),
+            baseline: None,
+            dashboard: None,
+        }
     }
 
     pub fn view(&self) -> ViewData<'_> {
@@ -285,6 +292,7 @@ impl Owned {
             events: &self.events,
             scenario: "proof-campaign",
             target_url: "http://127.0.0.1:3000",
+            dashboard: self.dashboard.as_ref(),
             baseline: self.baseline.as_ref(),
         }
     }

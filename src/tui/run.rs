@@ -45,6 +45,8 @@ pub struct Feeds {
     pub report: watch::Receiver<Option<String>>,
     /// `--baseline`: a finished run drawn under the live charts.
     pub baseline: Option<Arc<crate::report::baseline::Baseline>>,
+    /// `--dashboard`: its panels as last evaluated.
+    pub dashboard: watch::Receiver<Option<Arc<crate::dashboard::DashboardView>>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -146,6 +148,10 @@ pub async fn run_cockpit(mut feeds: Feeds) -> std::io::Result<CockpitExit> {
     let mut target = feeds.target.borrow_and_update().clone();
     let mut chaos = feeds.chaos.borrow_and_update().clone();
     let mut events = feeds.events.borrow_and_update().clone();
+    let mut dashboard = feeds.dashboard.borrow_and_update().clone();
+    if let Some(d) = &dashboard {
+        app.observe_dashboard(d);
+    }
     app.observe_snapshot(&snapshot);
     app.observe_target(&target, snapshot.elapsed_s);
     if *feeds.engine_done.borrow_and_update() {
@@ -158,7 +164,7 @@ pub async fn run_cockpit(mut feeds: Feeds) -> std::io::Result<CockpitExit> {
     // Signals (SIGINT, SIGTERM) reach the stop path outside; raw mode turns the Ctrl-C key
     // into a key event, handled as `q`.
     // A closed feed stops being listened to (a closed watch is always "ready").
-    let mut open = [true; 8];
+    let mut open = [true; 9];
     let mut gate = RedrawGate::new();
 
     loop {
@@ -166,7 +172,7 @@ pub async fn run_cockpit(mut feeds: Feeds) -> std::io::Result<CockpitExit> {
         if gate.should_draw(now) {
             let size = guard.terminal().size()?;
             app.compact = view::is_compact(Rect::new(0, 0, size.width, size.height));
-            let data = view_data(&snapshot, &target, &chaos, &events, &feeds);
+            let data = view_data(&snapshot, &target, &chaos, &events, dashboard.as_deref(), &feeds);
             guard.terminal().draw(|f| view::render(f, &app, &data))?;
             gate.drawn(now);
         }
@@ -189,7 +195,7 @@ pub async fn run_cockpit(mut feeds: Feeds) -> std::io::Result<CockpitExit> {
                                     }
                                 }
                                 Effect::Screenshot => {
-                                    let data = view_data(&snapshot, &target, &chaos, &events, &feeds);
+                                    let data = view_data(&snapshot, &target, &chaos, &events, dashboard.as_deref(), &feeds);
                                     let dir = &feeds.screenshot_dir;
                                     take_screenshot(&mut guard, &mut app, &data, dir)?;
                                 }
@@ -281,6 +287,16 @@ pub async fn run_cockpit(mut feeds: Feeds) -> std::io::Result<CockpitExit> {
                 }
                 Err(_) => open[6] = false,
             },
+            r = feeds.dashboard.changed(), if open[8] => match r {
+                Ok(()) => {
+                    dashboard = feeds.dashboard.borrow_and_update().clone();
+                    if let Some(d) = &dashboard {
+                        app.observe_dashboard(d);
+                    }
+                    gate.mark();
+                }
+                Err(_) => open[8] = false,
+            },
             r = feeds.report.changed(), if open[7] => match r {
                 Ok(()) => {
                     if let Some(dir) = feeds.report.borrow_and_update().clone() {
@@ -313,6 +329,7 @@ fn view_data<'a>(
     target: &'a TargetView,
     chaos: &'a ChaosView,
     events: &'a [LogEvent],
+    dashboard: Option<&'a crate::dashboard::DashboardView>,
     feeds: &'a Feeds,
 ) -> ViewData<'a> {
     ViewData {
@@ -320,6 +337,7 @@ fn view_data<'a>(
         target,
         chaos,
         events,
+        dashboard,
         scenario: &feeds.scenario,
         target_url: &feeds.target_url,
         baseline: feeds.baseline.as_deref(),
@@ -385,6 +403,7 @@ mod tests {
             hangup,
             report,
             baseline: None,
+            dashboard: watch::channel(None).1,
         };
         (feeds, rx)
     }

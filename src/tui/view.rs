@@ -200,8 +200,8 @@ mod tests {
     fn the_seed_dashboard_is_four_pages_at_80x24_and_one_grid_at_160x48() {
         let mut app = fixture::app();
         let mut owned = fixture::Owned::new(false);
-        owned.target.dashboard = Some(std::sync::Arc::new(fixture::dashboard_view()));
-        app.observe_target(&owned.target, 90.0);
+        owned.dashboard = Some(fixture::dashboard_view());
+        app.observe_dashboard(owned.dashboard.as_ref().unwrap());
         assert_eq!(app.dashboard_pages, (4, 1));
         key(&mut app, KeyCode::Char('7'));
         assert_eq!(app.page, Page::Dashboard);

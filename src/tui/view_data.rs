@@ -12,6 +12,8 @@ pub struct ViewData<'a> {
     pub events: &'a [LogEvent],
     pub scenario: &'a str,
     pub target_url: &'a str,
+    /// `--dashboard`: its panels as last evaluated.
+    pub dashboard: Option<&'a crate::dashboard::DashboardView>,
     /// `--baseline`: a finished run drawn under the live rate and latency.
     pub baseline: Option<&'a crate::report::baseline::Baseline>,
 }

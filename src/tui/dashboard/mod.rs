@@ -13,7 +13,7 @@ use super::view_data::ViewData;
 
 /// Draws the app's current dashboard page into `area`.
 pub fn render(frame: &mut Frame, area: Rect, app: &App, data: &ViewData, theme: &Theme, compact: bool) {
-    let Some(view) = data.target.dashboard.as_deref() else {
+    let Some(view) = data.dashboard else {
         return common::message(frame, area, "no dashboard (run with --dashboard FILE.json)", theme);
     };
     let panels: Vec<_> = view.panels.iter().map(|p| p.panel.clone()).collect();
