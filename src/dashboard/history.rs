@@ -27,9 +27,10 @@ const LEFT_OUT_TRACKED: usize = 10_000;
 fn window_note(reach: Duration, covered: Duration, kept: Duration) -> Option<String> {
     let show = crate::scenario::duration::format;
     if reach > kept {
-        Some(format!("reads {} back; {} are kept at this scrape interval", show(reach), show(kept)))
+        // Short: it sits in the bottom border of a panel 40 columns wide.
+        Some(format!("reads {} back, keeps {}", show(reach), show(kept)))
     } else if covered < reach {
-        Some(format!("warming up: {} of its {} window scraped so far", show(covered), show(reach)))
+        Some(format!("warming up: {} of {}", show(covered), show(reach)))
     } else {
         None
     }
