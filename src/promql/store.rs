@@ -162,32 +162,34 @@ impl SeriesStore {
         slots.next_power_of_two() * 8 + self.max_series * (key_bytes + slots * 8 + SERIES_OVERHEAD)
     }
 
-    /// The series named `name` that `filter` accepts, with their keys.
-    fn named<'a>(
+    /// `pick` over the series `filter` accepts, among those named `name` when it is given
+    /// (a range of the ordered map: the name comes first in every key).
+    fn select<'a, T>(
         &'a self,
-        name: &'a str,
-        filter: impl Fn(&SeriesKey) -> bool + 'a,
-    ) -> impl Iterator<Item = (&'a SeriesKey, &'a Stored)> + 'a {
-        let start: SeriesKey = Box::new([(METRIC_NAME.into(), name.into())]);
-        self.series
-            .range(start..)
-            .take_while(move |(k, _)| k.first().is_some_and(|(_, n)| &**n == name))
-            .filter(move |(k, _)| filter(k))
-    }
-
-    fn all<'a>(
-        &'a self,
-        filter: impl Fn(&SeriesKey) -> bool + 'a,
-    ) -> impl Iterator<Item = (&'a SeriesKey, &'a Stored)> + 'a {
-        self.series.iter().filter(move |(k, _)| filter(k))
+        name: Option<&str>,
+        filter: impl Fn(&SeriesKey) -> bool,
+        pick: impl FnMut((&'a SeriesKey, &'a Stored)) -> Option<T>,
+    ) -> Vec<T> {
+        match name {
+            Some(name) => {
+                let start: SeriesKey = Box::new([(METRIC_NAME.into(), name.into())]);
+                self.series
+                    .range(start..)
+                    .take_while(|(k, _)| k.first().is_some_and(|(_, n)| &**n == name))
+                    .filter(|(k, _)| filter(k))
+                    .filter_map(pick)
+                    .collect()
+            }
+            None => self.series.iter().filter(|(k, _)| filter(k)).filter_map(pick).collect(),
+        }
     }
 
     /// Each selected series' latest value at or before `at_ms`, within `lookback`; a series
     /// absent from the latest scrape at that time is stale and left out, as in Prometheus.
     pub fn instant<'a>(
         &'a self,
-        name: Option<&'a str>,
-        filter: impl Fn(&SeriesKey) -> bool + 'a,
+        name: Option<&str>,
+        filter: impl Fn(&SeriesKey) -> bool,
         at_ms: i64,
         lookback: Duration,
     ) -> Vec<(&'a SeriesKey, f64)> {
@@ -195,22 +197,18 @@ impl SeriesStore {
         if at_ms - self.times[slot] > lookback.as_millis() as i64 {
             return Vec::new();
         }
-        let pick = |(k, s): (&'a SeriesKey, &'a Stored)| {
+        self.select(name, filter, |(k, s)| {
             let v = s.values[slot];
             (!is_absent(v)).then_some((k, v))
-        };
-        match name {
-            Some(name) => self.named(name, filter).filter_map(pick).collect(),
-            None => self.all(filter).filter_map(pick).collect(),
-        }
+        })
     }
 
     /// Each selected series' points in `[from_ms, to_ms]`: Prometheus 2.x's closed range, the
     /// semantics CI checks against (Prometheus 3 leaves the left edge out).
     pub fn range<'a>(
         &'a self,
-        name: Option<&'a str>,
-        filter: impl Fn(&SeriesKey) -> bool + 'a,
+        name: Option<&str>,
+        filter: impl Fn(&SeriesKey) -> bool,
         from_ms: i64,
         to_ms: i64,
     ) -> Vec<(&'a SeriesKey, Vec<Point>)> {
@@ -219,15 +217,11 @@ impl SeriesStore {
         if first >= end {
             return Vec::new();
         }
-        let pick = |(k, s): (&'a SeriesKey, &'a Stored)| {
+        self.select(name, filter, |(k, s)| {
             let points: Vec<Point> =
                 (first..end).map(|i| (self.times[i], s.values[i])).filter(|(_, v)| !is_absent(*v)).collect();
             (!points.is_empty()).then_some((k, points))
-        };
-        match name {
-            Some(name) => self.named(name, filter).filter_map(pick).collect(),
-            None => self.all(filter).filter_map(pick).collect(),
-        }
+        })
     }
 
     fn slot_at_or_before(&self, at_ms: i64) -> Option<usize> {

@@ -250,7 +250,7 @@ impl App {
 
     /// Learns how many pages the dashboard takes, once it has been evaluated.
     pub fn observe_dashboard(&mut self, view: &crate::dashboard::DashboardView) {
-        let panels: Vec<_> = view.panels.iter().map(|p| p.panel.clone()).collect();
+        let panels: Vec<_> = view.panels.iter().map(|p| &p.panel).collect();
         self.dashboard_pages = (
             super::dashboard::layout::pages(&panels, true).len(),
             super::dashboard::layout::pages(&panels, false).len(),

@@ -32,10 +32,7 @@ async fn known_capacity_server() -> String {
             }
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{addr}")
+    crate::common::serve(app).await
 }
 
 fn workdir(name: &str) -> PathBuf {

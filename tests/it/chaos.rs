@@ -85,10 +85,7 @@ async fn inert_target() -> String {
             post(|| async { json_reply(r#"{"message": "ok", "activeChaos": [["t", {"mode": "500", "pct": 100}]]}"#) }),
         )
         .route("/api/admin/chaos/tool/{tool}", delete(|| async { json_reply(r#"{"activeChaos": []}"#) }));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{addr}")
+    crate::common::serve(app).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

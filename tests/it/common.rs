@@ -27,6 +27,14 @@ pub async fn next_change<T>(rx: &mut watch::Receiver<T>) {
 }
 
 /// A gateway tuned for tests: no upstream latency, chaos delays scaled down 100×.
+/// Serves `app` on 127.0.0.1:0 for the rest of the test; its base URL.
+pub async fn serve(app: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}")
+}
+
 pub fn fast_config() -> GatewayConfig {
     GatewayConfig { latency_scale: 0.0, chaos_scale: 0.01, rate_limit: None, ..GatewayConfig::default() }
 }

@@ -36,10 +36,7 @@ async fn acme_service() -> (String, Arc<[AtomicU64; 3]>) {
                 std::future::ready(format!("{}{}{}", line(200, 0), line(403, 1), line(503, 2)))
             }),
         );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (addr, counts)
+    (crate::common::serve(app).await, counts)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -10,7 +10,7 @@ use crate::dashboard::Panel;
 const GRID_PAGE_UNITS: u32 = 32;
 
 /// Panels that share vertical space: each band is a horizontal strip of the grid.
-fn bands(panels: &[Panel]) -> Vec<Vec<usize>> {
+fn bands(panels: &[&Panel]) -> Vec<Vec<usize>> {
     let mut order: Vec<usize> = (0..panels.len()).collect();
     order.sort_by_key(|&i| (panels[i].grid.1, panels[i].grid.0));
     let mut out: Vec<Vec<usize>> = Vec::new();
@@ -32,7 +32,7 @@ fn bands(panels: &[Panel]) -> Vec<Vec<usize>> {
 
 /// Pages of panel indexes. Compact (below 120×40): one band per page. Grid: bands fill a
 /// page up to [`GRID_PAGE_UNITS`], and a Grafana row always starts a page.
-pub fn pages(panels: &[Panel], compact: bool) -> Vec<Vec<usize>> {
+pub fn pages(panels: &[&Panel], compact: bool) -> Vec<Vec<usize>> {
     let bands = bands(panels);
     if compact {
         return bands;
@@ -55,14 +55,14 @@ pub fn pages(panels: &[Panel], compact: bool) -> Vec<Vec<usize>> {
 }
 
 /// The first grid row of the panels and how many rows they span.
-fn span(panels: &[Panel], members: &[usize]) -> (u32, u32) {
+fn span(panels: &[&Panel], members: &[usize]) -> (u32, u32) {
     let top = members.iter().map(|&i| panels[i].grid.1).min().unwrap_or(0);
     let bottom = members.iter().map(|&i| panels[i].grid.1 + panels[i].grid.3).max().unwrap_or(top + 1);
     (top, bottom.saturating_sub(top).max(1))
 }
 
 /// Where each panel of a page goes inside `area`, in the page's order.
-pub fn place(panels: &[Panel], page: &[usize], area: Rect) -> Vec<Rect> {
+pub fn place(panels: &[&Panel], page: &[usize], area: Rect) -> Vec<Rect> {
     let (top, height) = span(panels, page);
     let (w, h) = (u32::from(area.width), u32::from(area.height));
     page.iter()
@@ -86,9 +86,14 @@ mod tests {
         model::parse("seed", include_str!("../../../tests/fixtures/grafana/gateway.json")).unwrap().panels
     }
 
+    fn refs(panels: &[Panel]) -> Vec<&Panel> {
+        panels.iter().collect()
+    }
+
     #[test]
     fn the_seed_dashboard_is_four_pages_compact_and_one_in_the_grid() {
-        let panels = seed();
+        let seed = seed();
+        let panels = refs(&seed);
         let compact = pages(&panels, true);
         assert_eq!(compact.iter().map(Vec::len).collect::<Vec<_>>(), [2, 3, 3, 2]);
         assert_eq!(pages(&panels, false).len(), 1);
@@ -98,7 +103,8 @@ mod tests {
 
     #[test]
     fn panels_are_placed_side_by_side_inside_the_area_without_overlap() {
-        let panels = seed();
+        let seed = seed();
+        let panels = refs(&seed);
         let area = Rect::new(0, 3, 80, 14);
         for page in pages(&panels, true) {
             let rects = place(&panels, &page, area);

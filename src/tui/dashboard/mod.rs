@@ -16,7 +16,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, data: &ViewData, theme: 
     let Some(view) = data.dashboard else {
         return common::message(frame, area, "no dashboard (run with --dashboard FILE.json)", theme);
     };
-    let panels: Vec<_> = view.panels.iter().map(|p| p.panel.clone()).collect();
+    // Borrowed, not cloned: this runs on every frame.
+    let panels: Vec<_> = view.panels.iter().map(|p| &p.panel).collect();
     let pages = layout::pages(&panels, compact);
     let Some(page) = pages.get(app.dashboard_page % pages.len().max(1)) else { return };
     for (&i, rect) in page.iter().zip(layout::place(&panels, page, area)) {
