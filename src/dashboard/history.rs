@@ -60,6 +60,21 @@ pub struct PanelView {
     pub note: Option<String>,
 }
 
+impl PanelView {
+    /// Each query that has no value, as "A: why" (its refId, or "query" without one).
+    pub fn query_errors(&self) -> Vec<String> {
+        self.panel
+            .targets
+            .iter()
+            .zip(&self.latest)
+            .filter_map(|(t, r)| {
+                let id = if t.ref_id.is_empty() { "query" } else { &t.ref_id };
+                r.as_ref().err().map(|e| format!("{id}: {e}"))
+            })
+            .collect()
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct DashboardView {
     pub title: String,

@@ -50,11 +50,7 @@ impl DashboardReport {
             .map(|p| {
                 let mut problems: Vec<String> = p.panel.skip.iter().cloned().collect();
                 if p.panel.skip.is_none() {
-                    for (t, r) in p.panel.targets.iter().zip(&p.latest) {
-                        if let Err(e) = r {
-                            problems.push(format!("{}: {e}", if t.ref_id.is_empty() { "query" } else { &t.ref_id }));
-                        }
-                    }
+                    problems.extend(p.query_errors());
                 }
                 if let Some(note) = &p.note {
                     problems.push(note.clone());

@@ -29,12 +29,7 @@ pub fn render(frame: &mut Frame, area: Rect, view: &PanelView, app: &App, data: 
         return wrapped(frame, inner, skip, theme);
     }
     let values: Vec<&SeriesValue> = view.latest.iter().flatten().flatten().collect();
-    let errors: Vec<String> = view
-        .latest
-        .iter()
-        .zip(&view.panel.targets)
-        .filter_map(|(r, t)| r.as_ref().err().map(|e| format!("{}: {e}", t.ref_id)))
-        .collect();
+    let errors = view.query_errors();
     if view.latest.is_empty() {
         return common::message(frame, inner, common::no_target_data(data), theme);
     }
