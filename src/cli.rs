@@ -21,6 +21,15 @@ pub struct Cli {
 pub enum Command {
     /// Run a scenario (default: the built-in proof campaign against the bundled gateway)
     Run(Box<crate::config::RunArgs>),
+    /// Coordinate a sharded run: wait for N shards, start them together, merge them live
+    Coordinate(Box<commands::coordinate::CoordinateArgs>),
+    /// Merge shard run directories into one report, exactly
+    Merge(commands::merge::MergeArgs),
+    /// Write what a sharded run needs on a platform (Kubernetes manifests)
+    Deploy {
+        #[command(subcommand)]
+        to: commands::deploy::DeployCommand,
+    },
     /// Serve the bundled 4Runr-compatible gateway
     Gateway(commands::gateway::GatewayArgs),
     /// Parse and check a scenario without sending load
@@ -64,12 +73,15 @@ pub fn main() -> i32 {
     // A one-shot command whose reader stops early (`probe … | head`) ends quietly, as Unix
     // tools do, instead of panicking on the closed pipe. A run keeps Rust's default (the
     // signal ignored) so a closed stdout can never cut it short before its report.
-    if !matches!(cli.command, None | Some(Command::Run(_)) | Some(Command::Gateway(_))) {
+    if !matches!(cli.command, None | Some(Command::Run(_) | Command::Gateway(_) | Command::Coordinate(_))) {
         default_sigpipe();
     }
     match cli.command {
         None => runtime.block_on(commands::run::main(cli.run)),
         Some(Command::Run(args)) => runtime.block_on(commands::run::main(*args)),
+        Some(Command::Coordinate(args)) => runtime.block_on(commands::coordinate::main(*args)),
+        Some(Command::Merge(args)) => commands::merge::merge(&args),
+        Some(Command::Deploy { to }) => commands::deploy::deploy(to),
         Some(Command::Gateway(args)) => runtime.block_on(commands::gateway::serve(args)),
         Some(Command::Validate { scenario }) => commands::validate::validate(&scenario),
         Some(Command::Probe(args)) => runtime.block_on(commands::probe::run(args)),

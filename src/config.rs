@@ -127,6 +127,17 @@ pub struct RunArgs {
     /// Capacity search: each step's length (longer where a low rate needs it for 200 samples)
     #[arg(long, default_value = "10s", value_parser = parse_duration, env = "PROOFDECK_STEP_DURATION")]
     pub step_duration: Duration,
+    /// Sharded run: this process fires stripe INDEX of COUNT of the global schedule (e.g. 0/3);
+    /// without it, PROOFDECK_SHARDS=N takes the index from JOB_COMPLETION_INDEX (Kubernetes)
+    #[arg(long, value_name = "INDEX/COUNT", env = "PROOFDECK_SHARD")]
+    pub shard: Option<String>,
+    /// Sharded run: the coordinator to join (HOST:PORT); it sets the start and merges the shards
+    #[arg(long, value_name = "HOST:PORT", env = "PROOFDECK_COORDINATOR")]
+    pub coordinator: Option<String>,
+    /// Sharded run: how long a shard goes on without its coordinator before it stops on its
+    /// own and writes its local report
+    #[arg(long, default_value = "10s", value_parser = parse_duration, env = "PROOFDECK_COORDINATOR_GRACE")]
+    pub coordinator_grace: Duration,
 }
 
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -286,6 +297,42 @@ pub struct RunConfig {
     pub dashboard: Option<crate::dashboard::Dashboard>,
     /// `--baseline`: a finished run drawn under the live charts.
     pub baseline: Option<Arc<crate::report::baseline::Baseline>>,
+    /// `--shard`: this process is one shard of a sharded run.
+    pub shard: Option<ShardRole>,
+}
+
+/// One shard of a sharded run: its stripe, and the coordinator it reports to, if any.
+#[derive(Clone, Debug)]
+pub struct ShardRole {
+    pub stripe: crate::engine::stripe::Stripe,
+    pub coordinator: Option<String>,
+    pub grace: Duration,
+}
+
+/// `--shard I/N`, or PROOFDECK_SHARDS=N with the index from JOB_COMPLETION_INDEX (set by a
+/// Kubernetes Indexed Job), so a pod needs no per-index arguments.
+fn shard_role(args: &RunArgs) -> Result<Option<ShardRole>, ConfigError> {
+    use crate::engine::stripe::Stripe;
+    let stripe = match (&args.shard, std::env::var("PROOFDECK_SHARDS")) {
+        (Some(text), _) => Some(Stripe::parse(text).map_err(flag)?),
+        (None, Ok(count)) => {
+            let index = std::env::var("JOB_COMPLETION_INDEX").map_err(|_| {
+                flag("PROOFDECK_SHARDS is set but JOB_COMPLETION_INDEX is not: give --shard INDEX/COUNT")
+            })?;
+            Some(Stripe::parse(&format!("{index}/{count}")).map_err(|e| flag(format!("{e} (from JOB_COMPLETION_INDEX/PROOFDECK_SHARDS)")))?)
+        }
+        (None, Err(_)) => None,
+    };
+    match stripe {
+        Some(stripe) => {
+            if args.find_capacity {
+                return Err(flag("--find-capacity runs on one machine: drop --shard"));
+            }
+            Ok(Some(ShardRole { stripe, coordinator: args.coordinator.clone(), grace: args.coordinator_grace }))
+        }
+        None if args.coordinator.is_some() => Err(flag("--coordinator needs --shard INDEX/COUNT")),
+        None => Ok(None),
+    }
 }
 
 /// A capacity search's settings (`--find-capacity`), checked.
@@ -340,6 +387,7 @@ impl RunConfig {
         });
         let profile = crate::scrape::profile_file::resolve(&profile_name)?;
         let capacity = capacity_options(&args)?;
+        let shard = shard_role(&args)?;
         let dashboard = args.dashboard.as_deref().map(crate::dashboard::load).transpose()?;
         let baseline = match args.baseline.as_deref() {
             Some(dir) => Some(Arc::new(crate::report::baseline::Baseline::load(dir).map_err(ConfigError::Baseline)?)),
@@ -349,7 +397,7 @@ impl RunConfig {
         let report_dir = crate::report::prepare_run_dir(args.report_dir.as_deref(), &scenario.name, started_at)?;
         scenario.target = target.clone();
         Ok(Self {
-            engine: engine_options(&args, profile.answers.clone()),
+            engine: engine_options(&args, profile.answers.clone(), shard.as_ref().map(|s| s.stripe)),
             scenario: Arc::new(scenario),
             target,
             profile,
@@ -364,6 +412,7 @@ impl RunConfig {
             capacity,
             dashboard,
             baseline,
+            shard,
         })
     }
 }
@@ -413,17 +462,26 @@ fn is_quick(args: &RunArgs) -> bool {
         && (args.rate.is_some() || args.connections.is_some() || (args.find_capacity && args.path.is_some()))
 }
 
-fn engine_options(args: &RunArgs, answers: crate::metrics::classify::AnswerRules) -> EngineOptions {
+fn engine_options(
+    args: &RunArgs,
+    answers: crate::metrics::classify::AnswerRules,
+    stripe: Option<crate::engine::stripe::Stripe>,
+) -> EngineOptions {
+    // A shard's closed loop runs its part of the connections.
+    let connections = if args.rate.is_none() { args.connections } else { None };
     EngineOptions {
         rate_scale: args.rate_scale,
         duration_cap: args.duration,
         only_phase: args.phase.clone(),
         max_inflight: args.max_inflight,
         seed: args.seed,
-        connections: if args.rate.is_none() { args.connections } else { None },
+        connections: connections.map(|c| stripe.map_or(c, |s| s.split(c).max(1))),
         answers,
         http2: args.http2,
         insecure: args.insecure,
         streams: args.streams,
+        stripe,
+        gate: None,
+        tap: None,
     }
 }

@@ -7,6 +7,7 @@ pub mod cockpit;
 pub mod commands;
 pub mod config;
 pub mod dashboard;
+pub mod distributed;
 pub mod engine;
 pub mod gateway;
 pub mod headless;

@@ -185,6 +185,10 @@ pub enum Event {
         class: crate::metrics::ErrorClass,
         detail: String,
     },
+    /// A sharded run: a shard joined, started, finished or was lost; or the coordinator was.
+    Shard {
+        note: String,
+    },
 }
 
 impl Event {
@@ -200,7 +204,7 @@ impl Event {
             Event::Breaker { .. } => EventKind::Breaker,
             Event::ScrapeFailed { .. } => EventKind::Scrape,
             Event::ReconcileMismatch { .. } | Event::ReconcileFinding { .. } => EventKind::Reconcile,
-            Event::Control { .. } => EventKind::Control,
+            Event::Control { .. } | Event::Shard { .. } => EventKind::Control,
             Event::ReportExported { .. } | Event::ReportFailed { .. } => EventKind::Report,
             Event::Failure { .. } => EventKind::Failure,
         }
@@ -241,6 +245,7 @@ impl std::fmt::Display for Event {
             Event::ReconcileMismatch { tool, note } => write!(f, "{tool}: {note}"),
             Event::ReconcileFinding { finding } => write!(f, "finding: {finding}"),
             Event::Control { command } => f.write_str(command),
+            Event::Shard { note } => f.write_str(note),
             Event::ReportExported { dir } => write!(f, "report exported to {dir}"),
             Event::ReportFailed { error } => write!(f, "report export failed: {error}"),
             Event::Failure { tool, class, detail } => write!(f, "{tool} {}: {detail}", class.name()),

@@ -56,6 +56,8 @@ pub struct Reporter {
     /// Masked by value in every file the run writes.
     secrets: crate::redact::Secrets,
     pub dir: PathBuf,
+    /// One shard of a sharded run: it sends part of what the target counts.
+    shard: Option<crate::engine::stripe::Stripe>,
 }
 
 /// How the run stood when a report was written.
@@ -81,11 +83,22 @@ pub struct Written {
 impl Session {
     /// Starts the load on `target` as `config` says.
     pub async fn start(config: &RunConfig, target: Target) -> Self {
+        let url = target.url.clone();
+        Self::start_with(config, target, |scenario| engine::start(scenario, &url, config.engine.clone())).await
+    }
+
+    /// Starts a session around the engine `engine` makes (a local one, or a coordinator of
+    /// shards), once the target's metrics before the run are read.
+    pub async fn start_with(
+        config: &RunConfig,
+        target: Target,
+        engine: impl FnOnce(Arc<Scenario>) -> EngineHandle,
+    ) -> Self {
         let (scenario, profile, started_at) = (config.scenario.clone(), &config.profile, config.started_at);
         let metrics = crate::scrape::fetch::MetricsSource::new(&target.url, DEFAULT_TIMEOUT, config.scrape_max_bytes)
             .insecure(config.engine.insecure);
         let metrics_before = metrics.fetch().await.ok();
-        let engine = engine::start(scenario.clone(), &target.url, config.engine.clone());
+        let engine = engine(scenario.clone());
         let stopper = crate::stop::Stopper::new(engine.commands.clone());
         let (monitor, monitor_tasks) = crate::monitor::Monitor::start(
             &target.url,
@@ -95,6 +108,8 @@ impl Session {
             metrics.clone(),
             config.admin_timeout,
             config.dashboard.clone(),
+            // A shard's chaos is the coordinator's: injecting it N times would be N injections.
+            config.shard.is_none(),
         );
         let reporter = Reporter {
             scenario: scenario.clone(),
@@ -108,6 +123,7 @@ impl Session {
             metrics,
             secrets: crate::redact::Secrets::from_run(&scenario.source, &target.url),
             dir: config.report_dir.clone(),
+            shard: config.shard.as_ref().map(|s| s.stripe),
         };
         Self { scenario, target, engine, keep_chaos: config.keep_chaos, monitor, reporter, stopper, monitor_tasks }
     }
@@ -198,8 +214,15 @@ impl Reporter {
         for l in ending.chaos_left {
             verdict.fail_for(format!("chaos left on the target: {} {} ({})", l.tool, l.state, l.why));
         }
-        let reconciliation =
-            reconcile_run(snapshot, self.metrics_before.as_deref(), metrics_after.as_deref(), &self.profile);
+        let reconciliation = match self.shard {
+            Some(stripe) => Reconciliation {
+                skipped: Some(format!(
+                    "shard {stripe} sends part of the load the target counts; the coordinator's report reconciles the whole"
+                )),
+                ..Reconciliation::default()
+            },
+            None => reconcile_run(snapshot, self.metrics_before.as_deref(), metrics_after.as_deref(), &self.profile),
+        };
         // Only the final report's reconciliation is an event: mid-run, requests in flight
         // make the two sides differ by design.
         if !ending.mid_run {
@@ -235,6 +258,7 @@ impl Reporter {
             chaos_left: chaos_left.to_vec(),
             dashboard: dashboard.as_deref(),
             target_p99_ms,
+            shard: self.shard.map(|s| s.to_string()),
         });
         let error = report::write_all(
             &run,

@@ -2,8 +2,11 @@
 
 pub mod chaos;
 pub mod compare;
+pub mod coordinate;
+pub mod deploy;
 pub mod gateway;
 pub mod import;
+pub mod merge;
 pub mod probe;
 pub mod probe_dashboard;
 pub mod report;

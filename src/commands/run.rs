@@ -9,17 +9,30 @@ use crate::session::Target;
 use std::time::Duration;
 
 pub async fn main(args: RunArgs) -> i32 {
-    let config = match RunConfig::build(args) {
+    let mut config = match RunConfig::build(args) {
         Ok(c) => c,
-        Err(e) => {
-            let text = e.to_string();
-            eprint!("{text}");
-            if !text.ends_with('\n') {
-                eprintln!();
-            }
-            return exit::USAGE;
-        }
+        Err(e) => return usage(&e),
     };
+    // A coordinated shard joins first: the coordinator names the target and sets the start.
+    let joined = match config.shard.as_ref().and_then(|s| Some((s.stripe, s.coordinator.clone()?))) {
+        Some((stripe, addr)) => {
+            match crate::distributed::shard_link::join(&addr, stripe, &crate::distributed::plan_id(&config)).await {
+                Ok(j) => Some(j),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return exit::ABORTED;
+                }
+            }
+        }
+        None => None,
+    };
+    if let (Some(j), None) = (&joined, &config.target) {
+        if let Err(e) = crate::scenario::target::check(&j.target) {
+            eprintln!("error: the coordinator's target: {e}");
+            return exit::ABORTED;
+        }
+        config.target = Some(j.target.clone());
+    }
     let target = match resolve_target(&config).await {
         Ok(t) => t,
         Err(e) => {
@@ -41,18 +54,63 @@ pub async fn main(args: RunArgs) -> i32 {
         signals.abort();
         return code;
     }
-    let session = crate::session::Session::start(&config, target).await;
-    let code = if config.headless {
-        crate::headless::run(&config, session, notices).await
-    } else {
-        crate::cockpit::run(&config, session, notices).await
+    let (session, link) = match joined {
+        Some(joined) => {
+            let (gate, control) = crate::engine::stripe::gate();
+            let empty = crate::engine::empty_snapshot(&config.scenario);
+            let tap = crate::metrics::aggregate::tap(empty.tools.len(), empty.flows.len());
+            config.engine.gate = Some(gate);
+            config.engine.tap = Some(tap.clone());
+            let session = crate::session::Session::start(&config, target).await;
+            let parts = crate::distributed::shard_link::LinkParts {
+                gate: control,
+                tap,
+                tools: empty.tools.len(),
+                flows: empty.flows.len(),
+                snapshots: session.engine.snapshots.clone(),
+                commands: session.engine.commands.clone(),
+                stopper: session.stopper.clone(),
+                monitor: session.monitor.clone(),
+                grace: config.shard.as_ref().map_or(Duration::from_secs(10), |s| s.grace),
+            };
+            (session, Some(crate::distributed::shard_link::spawn(joined, parts)))
+        }
+        None => (crate::session::Session::start(&config, target).await, None),
     };
+    let code = view(&config, session, notices).await;
+    if let Some(link) = link {
+        // The last interval and `Done` leave before the process does.
+        let _ = tokio::time::timeout(Duration::from_secs(3), link).await;
+    }
     signals.abort();
     code
 }
 
+/// The cockpit, or headless progress, until the run's outcome.
+pub async fn view(
+    config: &RunConfig,
+    session: crate::session::Session,
+    notices: tokio::sync::mpsc::UnboundedReceiver<crate::stop::Notice>,
+) -> i32 {
+    if config.headless {
+        crate::headless::run(config, session, notices).await
+    } else {
+        crate::cockpit::run(config, session, notices).await
+    }
+}
+
+/// Prints a configuration error once, as it reads; the usage exit code.
+pub fn usage(e: &dyn std::fmt::Display) -> i32 {
+    let text = e.to_string();
+    eprint!("{text}");
+    if !text.ends_with('\n') {
+        eprintln!();
+    }
+    exit::USAGE
+}
+
 /// The configured target, or the bundled gateway started in-process.
-async fn resolve_target(config: &RunConfig) -> Result<Target, String> {
+pub async fn resolve_target(config: &RunConfig) -> Result<Target, String> {
     if let Some(url) = config.target.clone() {
         return Ok(Target { url, embedded: None });
     }
@@ -71,7 +129,7 @@ async fn resolve_target(config: &RunConfig) -> Result<Target, String> {
 
 /// Can a TCP connection to the target be opened at all? A wrong URL fails here, clearly,
 /// instead of as a run full of connect errors.
-async fn preflight(url: &str) -> Result<(), String> {
+pub async fn preflight(url: &str) -> Result<(), String> {
     let parsed = reqwest::Url::parse(url).map_err(|e| format!("invalid URL: {e}"))?;
     let host = parsed.host_str().ok_or("the URL has no host")?.trim_matches(['[', ']']).to_string();
     let port = parsed.port_or_known_default().ok_or("the URL has no port")?;

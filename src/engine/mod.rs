@@ -9,6 +9,7 @@ pub mod client;
 pub mod exec;
 pub mod schedule;
 pub mod setup;
+pub mod stripe;
 
 use crate::metrics::aggregate::{Aggregator, FinalHistograms, Progress};
 use crate::metrics::{FlowView, PhaseView, Recorder, RunStatus, Snapshot};
@@ -74,6 +75,12 @@ pub struct EngineOptions {
     pub insecure: bool,
     /// HTTP/2: requests in flight per connection (`--streams`); `None`: one connection.
     pub streams: Option<usize>,
+    /// A sharded run: the part of the global schedule this process fires.
+    pub stripe: Option<stripe::Stripe>,
+    /// A coordinated run: wait here, after setup, for the coordinator's start time.
+    pub gate: Option<stripe::StartGate>,
+    /// A coordinated run: every merged interval is added here for the coordinator.
+    pub tap: Option<crate::metrics::aggregate::Tap>,
 }
 
 impl Default for EngineOptions {
@@ -89,11 +96,14 @@ impl Default for EngineOptions {
             http2: false,
             insecure: false,
             streams: None,
+            stripe: None,
+            gate: None,
+            tap: None,
         }
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum EngineCommand {
     Pause,
     Resume,
@@ -163,8 +173,9 @@ fn step_rows(scenario: &Scenario, rows: &[String]) -> Vec<Vec<usize>> {
         .collect()
 }
 
-pub fn start(scenario: Arc<Scenario>, base_url: &str, opts: EngineOptions) -> EngineHandle {
-    let rows = row_names(&scenario);
+/// The run's snapshot before anything was recorded: its rows and flows, all at zero.
+pub fn empty_snapshot(scenario: &Scenario) -> Snapshot {
+    let rows = row_names(scenario);
     let tools: Vec<String> = rows.iter().map(|(n, _)| n.clone()).collect();
     let flows: Vec<FlowView> = scenario
         .flows
@@ -180,6 +191,17 @@ pub fn start(scenario: Arc<Scenario>, base_url: &str, opts: EngineOptions) -> En
             breaches: 0,
         })
         .collect();
+    let mut empty = Snapshot::empty(&tools, &flows);
+    for (view, (_, by_flow)) in empty.tools.iter_mut().zip(&rows) {
+        view.by_flow = *by_flow;
+    }
+    empty
+}
+
+pub fn start(scenario: Arc<Scenario>, base_url: &str, opts: EngineOptions) -> EngineHandle {
+    let empty = empty_snapshot(&scenario);
+    let tools: Vec<String> = empty.tools.iter().map(|t| t.name.clone()).collect();
+    let flows = &empty.flows;
     let step_tools = step_rows(&scenario, &tools);
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
     let recorder = Arc::new(Recorder::new(tools.len(), flows.len(), workers + 1));
@@ -209,10 +231,6 @@ pub fn start(scenario: Arc<Scenario>, base_url: &str, opts: EngineOptions) -> En
         step_tools,
         headers,
     });
-    let mut empty = Snapshot::empty(&tools, &flows);
-    for (view, (_, by_flow)) in empty.tools.iter_mut().zip(&rows) {
-        view.by_flow = *by_flow;
-    }
     let (snap_tx, snap_rx) = watch::channel(Arc::new(empty.clone()));
     let (commands, cmd_rx) = Commands::channel();
     let join = tokio::spawn(run(ctx, opts, max_inflight, empty, snap_tx, cmd_rx, commands.scheduler.clone()));
@@ -230,7 +248,12 @@ async fn run(
 ) -> EngineResult {
     let started = Instant::now();
     let progress = Arc::new(Mutex::new(Progress::default()));
-    let aggregator = Arc::new(Mutex::new(Aggregator::new(empty)));
+    let aggregator = match &opts.tap {
+        Some(tap) => Aggregator::new(empty).with_tap(tap.clone()),
+        None => Aggregator::new(empty),
+    };
+    let aggregator = Arc::new(Mutex::new(aggregator));
+    let share = opts.stripe.map_or(1.0, |s| s.share());
     let publisher = {
         let (progress, aggregator, recorder, tx) =
             (progress.clone(), aggregator.clone(), ctx.recorder.clone(), snap_tx.clone());
@@ -256,9 +279,21 @@ async fn run(
     let mut abort = None;
     let mut stopped = false;
     if !ctx.scenario.setup.is_empty() {
-        let setup = setup::run(&ctx, opts.rate_scale, opts.seed, &setup_progress);
+        // A shard's pools serve its share of the rate.
+        let setup = setup::run(&ctx, opts.rate_scale * share, opts.seed, &setup_progress);
         tokio::select! {
             r = setup => if let Err(e) = r { abort = Some(e.to_string()) },
+            _ = wait_for_stop(&mut commands) => stopped = true,
+        }
+    }
+    let mut start_at = None;
+    if let (Some(gate), None, false) = (opts.gate.clone(), &abort, stopped) {
+        let mut gate = gate;
+        tokio::select! {
+            at = gate.wait() => match at {
+                Some(at) => start_at = Some(at),
+                None => abort = Some("the coordinator went away before the start".into()),
+            },
             _ = wait_for_stop(&mut commands) => stopped = true,
         }
     }
@@ -270,8 +305,11 @@ async fn run(
             max_inflight,
             progress: progress.clone(),
             commands,
-            rng: SmallRng::seed_from_u64(opts.seed),
+            // Shards pick their flows from streams of their own.
+            rng: SmallRng::seed_from_u64(opts.seed ^ opts.stripe.map_or(0, |s| (s.index as u64) << 32)),
             multiplier: 1.0,
+            share,
+            arrival_seq: 0,
             paused: false,
             commands_open: true,
             weights: ctx.scenario.flows.iter().map(|f| f.weight).collect(),
@@ -279,6 +317,12 @@ async fn run(
         };
         (driver, stopped) = match opts.connections {
             Some(c) => {
+                if let Some(at) = start_at {
+                    tokio::time::sleep(at.duration_since(std::time::SystemTime::now()).unwrap_or_default()).await;
+                }
+                if let Some(gate) = &driver.opts.gate {
+                    gate.mark_started();
+                }
                 let stopped = driver.closed_loop(c).await;
                 (driver, stopped)
             }
@@ -288,6 +332,13 @@ async fn run(
             None => match tokio::task::spawn_blocking(move || {
                 // From here a command unparks this thread (see `Commands`).
                 *lock(&scheduler) = Some(std::thread::current());
+                if let Some(at) = start_at {
+                    // The start barrier: every shard's first phase begins at the same instant.
+                    std::thread::sleep(at.duration_since(std::time::SystemTime::now()).unwrap_or_default());
+                }
+                if let Some(gate) = &driver.opts.gate {
+                    gate.mark_started();
+                }
                 let stopped = driver.open_model();
                 *lock(&scheduler) = None;
                 (driver, stopped)
@@ -367,6 +418,10 @@ struct Driver {
     commands: mpsc::UnboundedReceiver<EngineCommand>,
     rng: SmallRng,
     multiplier: f64,
+    /// This process's share of the schedule (1 unless sharded).
+    share: f64,
+    /// Arrivals of the global schedule so far, this shard's and the others'.
+    arrival_seq: u64,
     paused: bool,
     commands_open: bool,
     /// Flow weights, for the weighted pick of each arrival's flow.
@@ -482,7 +537,11 @@ impl Driver {
                             break;
                         }
                         sched.advance();
-                        self.dispatch(phase_start + Duration::from_secs_f64(t), phase.kpi);
+                        let k = self.arrival_seq;
+                        self.arrival_seq += 1;
+                        if self.opts.stripe.is_none_or(|s| s.owns(k)) {
+                            self.dispatch(phase_start + Duration::from_secs_f64(t), phase.kpi);
+                        }
                     }
                 }
                 if tau >= end_s {
@@ -497,7 +556,7 @@ impl Driver {
                     let mut p = lock(&self.progress);
                     p.status = if self.paused { RunStatus::Paused } else { RunStatus::Running };
                     p.rate_multiplier = self.multiplier;
-                    p.scheduled_rate = if self.paused { 0.0 } else { sched.rate_at(tau) };
+                    p.scheduled_rate = if self.paused { 0.0 } else { sched.rate_at(tau) * self.share };
                     p.phase = Some(PhaseView {
                         index: *index,
                         count: scenario.phases.len(),

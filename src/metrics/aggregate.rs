@@ -24,17 +24,76 @@ impl Default for Progress {
     }
 }
 
-/// Lossless per-tool histograms for the report and for merging runs.
+/// Lossless histograms for the report and for merging runs.
 pub struct FinalHistograms {
     /// (tool, latency from intended start, service time), microseconds.
     pub tools: Vec<(String, Histogram<u64>, Histogram<u64>)>,
+    /// The run-wide ones the KPIs and the report read (latency KPI, dispatch lag, …).
+    pub run: RunHistograms,
+}
+
+/// The run-wide histograms, microseconds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunHistograms {
+    pub kpi_latency: Histogram<u64>,
+    pub fast_fail: Histogram<u64>,
+    pub dispatch: Histogram<u64>,
+    pub cache_hit: Histogram<u64>,
+    pub cache_miss: Histogram<u64>,
+}
+
+impl Default for RunHistograms {
+    fn default() -> Self {
+        Self {
+            kpi_latency: new_histogram(),
+            fast_fail: new_histogram(),
+            dispatch: new_histogram(),
+            cache_hit: new_histogram(),
+            cache_miss: new_histogram(),
+        }
+    }
+}
+
+impl RunHistograms {
+    /// Each histogram with its name, in a fixed order (for files and merges).
+    pub fn named(&self) -> [(&'static str, &Histogram<u64>); 5] {
+        [
+            ("kpi_latency", &self.kpi_latency),
+            ("fast_fail", &self.fast_fail),
+            ("dispatch", &self.dispatch),
+            ("cache_hit", &self.cache_hit),
+            ("cache_miss", &self.cache_miss),
+        ]
+    }
+
+    pub fn named_mut(&mut self) -> [(&'static str, &mut Histogram<u64>); 5] {
+        [
+            ("kpi_latency", &mut self.kpi_latency),
+            ("fast_fail", &mut self.fast_fail),
+            ("dispatch", &mut self.dispatch),
+            ("cache_hit", &mut self.cache_hit),
+            ("cache_miss", &mut self.cache_miss),
+        ]
+    }
 }
 
 impl FinalHistograms {
     /// For reports written without the engine's final merge (mid-run, or after a failure).
     pub fn empty(tools: &[String]) -> Self {
-        Self { tools: tools.iter().map(|t| (t.clone(), new_histogram(), new_histogram())).collect() }
+        Self {
+            tools: tools.iter().map(|t| (t.clone(), new_histogram(), new_histogram())).collect(),
+            run: RunHistograms::default(),
+        }
     }
+}
+
+/// Where a shard process leaves its intervals for the coordinator: every merge the
+/// aggregator makes is added here too, and the streamer takes it out.
+pub type Tap = std::sync::Arc<std::sync::Mutex<Shard>>;
+
+/// An empty tap for a run of `tools` rows and `flows` flows.
+pub fn tap(tools: usize, flows: usize) -> Tap {
+    std::sync::Arc::new(std::sync::Mutex::new(Shard::new(tools, flows)))
 }
 
 pub struct Aggregator {
@@ -57,6 +116,7 @@ pub struct Aggregator {
     last_arrivals: u64,
     last_dropped: u64,
     last_cpu: Option<(Instant, f64)>,
+    tap: Option<Tap>,
 }
 
 impl Aggregator {
@@ -81,7 +141,19 @@ impl Aggregator {
             last_arrivals: 0,
             last_dropped: 0,
             last_cpu: None,
+            tap: None,
         }
+    }
+
+    /// Sets what the next snapshots say about a sharded run's shards.
+    pub fn set_distribution(&mut self, distribution: Arc<super::Distribution>) {
+        self.snapshot.distribution = Some(distribution);
+    }
+
+    /// Also adds every merged interval into `tap` (a shard streaming to its coordinator).
+    pub fn with_tap(mut self, tap: Tap) -> Self {
+        self.tap = Some(tap);
+        self
     }
 
     /// Merges what the workers recorded and returns the new snapshot.
@@ -137,6 +209,13 @@ impl Aggregator {
     }
 
     fn merge(&mut self, shard: &mut Shard, recorder: &Recorder) {
+        if let Some(tap) = &self.tap {
+            // What leaves the process is scrubbed of captured secrets first.
+            for n in &mut shard.failures {
+                n.detail = recorder.scrub(&n.detail);
+            }
+            crate::util::lock(tap).absorb(shard);
+        }
         if !shard.failures.is_empty() {
             self.merge_failures(&shard.failures, recorder);
         }
@@ -253,7 +332,15 @@ impl Aggregator {
         let names = self.snapshot.tools.iter().map(|t| t.name.clone());
         let latency = std::mem::take(&mut self.latency);
         let service = std::mem::take(&mut self.service);
-        FinalHistograms { tools: names.zip(latency).zip(service).map(|((n, l), s)| (n, l, s)).collect() }
+        let take = |h: &mut Histogram<u64>| std::mem::replace(h, new_histogram());
+        let run = RunHistograms {
+            kpi_latency: take(&mut self.kpi_latency),
+            fast_fail: take(&mut self.fast_fail),
+            dispatch: take(&mut self.dispatch),
+            cache_hit: take(&mut self.cache_hit),
+            cache_miss: take(&mut self.cache_miss),
+        };
+        FinalHistograms { tools: names.zip(latency).zip(service).map(|((n, l), s)| (n, l, s)).collect(), run }
     }
 }
 

@@ -3,10 +3,13 @@
 
 pub mod aggregate;
 pub mod classify;
+pub mod codec;
+pub mod distribution;
 pub mod series;
 pub mod shard;
 pub mod snapshot;
 
+pub use distribution::{Distribution, LaneState, ShardLane};
 pub use series::Series;
 pub use shard::{ErrorClass, Recorder, StepRecord};
 pub use snapshot::*;

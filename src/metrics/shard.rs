@@ -113,6 +113,7 @@ pub enum FlowOutcome {
     Breach,
 }
 
+#[derive(Debug)]
 pub struct ToolShard {
     pub latency: Histogram<u64>,
     pub service: Histogram<u64>,
@@ -134,6 +135,7 @@ impl ToolShard {
     }
 }
 
+#[derive(Debug)]
 pub struct FlowShard {
     pub iterations: u64,
     pub ok: u64,
@@ -143,6 +145,7 @@ pub struct FlowShard {
 }
 
 /// Everything recorded since the aggregator last drained this shard.
+#[derive(Debug)]
 pub struct Shard {
     pub tools: Vec<ToolShard>,
     pub flows: Vec<FlowShard>,
@@ -161,7 +164,7 @@ pub struct Shard {
 }
 
 impl Shard {
-    fn new(tools: usize, flows: usize) -> Self {
+    pub fn new(tools: usize, flows: usize) -> Self {
         Self {
             tools: (0..tools).map(|_| ToolShard::new()).collect(),
             flows: (0..flows)
@@ -176,6 +179,46 @@ impl Shard {
             cache_miss: new_histogram(),
             completed: 0,
             failures: Vec::new(),
+        }
+    }
+
+    /// Adds everything `other` recorded: histograms of one configuration add exactly, so a
+    /// merge of shards is the shard of all their samples.
+    pub fn absorb(&mut self, other: &Shard) {
+        for (t, o) in self.tools.iter_mut().zip(&other.tools) {
+            if o.latency.is_empty() && o.errors.iter().all(|e| *e == 0) && o.codes.is_empty() {
+                continue;
+            }
+            let _ = t.latency.add(&o.latency);
+            let _ = t.service.add(&o.service);
+            t.ok += o.ok;
+            for (a, b) in t.errors.iter_mut().zip(&o.errors) {
+                *a += b;
+            }
+            for (code, count) in &o.codes {
+                match t.codes.iter_mut().find(|(c, _)| c == code) {
+                    Some((_, n)) => *n += count,
+                    None => t.codes.push((*code, *count)),
+                }
+            }
+        }
+        for (f, o) in self.flows.iter_mut().zip(&other.flows) {
+            f.iterations += o.iterations;
+            f.ok += o.ok;
+            f.failed += o.failed;
+            f.correct_denials += o.correct_denials;
+            f.breaches += o.breaches;
+        }
+        let _ = self.kpi_latency.add(&other.kpi_latency);
+        self.kpi_ok += other.kpi_ok;
+        self.kpi_total += other.kpi_total;
+        let _ = self.fast_fail.add(&other.fast_fail);
+        let _ = self.dispatch.add(&other.dispatch);
+        let _ = self.cache_hit.add(&other.cache_hit);
+        let _ = self.cache_miss.add(&other.cache_miss);
+        self.completed += other.completed;
+        for n in &other.failures {
+            add_note(&mut self.failures, n.tool, n.class, &n.detail, n.count);
         }
     }
 
@@ -271,12 +314,12 @@ impl Recorder {
         let mut shard = self.shard();
         record(&mut shard, r);
         let Some(class) = r.error else { return };
-        let notes = &mut shard.failures;
-        if let Some(n) = notes.iter_mut().find(|n| n.tool == r.tool && n.class == class && n.detail == detail) {
-            n.count += 1;
-        } else if notes.iter().filter(|n| n.tool == r.tool && n.class == class).count() < FAILURE_DETAILS_PER_CLASS {
-            notes.push(FailureNote { tool: r.tool, class, detail: detail.to_string(), count: 1 });
-        }
+        add_note(&mut shard.failures, r.tool, class, detail, 1);
+    }
+
+    /// Adds a shard recorded elsewhere (a remote shard's interval) into shard `index`.
+    pub fn absorb(&self, index: usize, delta: &Shard) {
+        lock(&self.shards[index % self.shards.len()]).absorb(delta);
     }
 
     pub fn record_flow(&self, flow: usize, outcome: FlowOutcome) {
@@ -302,6 +345,16 @@ impl Recorder {
         for s in &self.shards {
             f(&mut lock(s));
         }
+    }
+}
+
+/// Counts a failure detail: a known one grows, a new one is kept while its tool and class
+/// have fewer than the bound.
+fn add_note(notes: &mut Vec<FailureNote>, tool: usize, class: ErrorClass, detail: &str, count: u64) {
+    if let Some(n) = notes.iter_mut().find(|n| n.tool == tool && n.class == class && n.detail == detail) {
+        n.count += count;
+    } else if notes.iter().filter(|n| n.tool == tool && n.class == class).count() < FAILURE_DETAILS_PER_CLASS {
+        notes.push(FailureNote { tool, class, detail: detail.to_string(), count });
     }
 }
 

@@ -228,6 +228,9 @@ pub struct Snapshot {
     /// Why requests failed: the first distinct details per tool and class.
     #[serde(default)]
     pub failures: Arc<Vec<FailureSample>>,
+    /// A coordinated run: its shards, the start barrier and the merge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distribution: Option<Arc<super::Distribution>>,
 }
 
 impl Snapshot {
@@ -271,6 +274,7 @@ impl Snapshot {
             own_cpu_seconds: None,
             own_rss_bytes: None,
             failures: Arc::new(Vec::new()),
+            distribution: None,
         }
     }
 

@@ -14,8 +14,6 @@ pub mod svg_chart;
 use crate::metrics::aggregate::FinalHistograms;
 use crate::metrics::{FlowView, SecondPoint, Snapshot, ToolView};
 use crate::scenario::Scenario;
-use base64::Engine;
-use hdrhistogram::serialization::Serializer;
 use kpi::{KpiResult, RunVerdict, TargetEvidence};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -70,6 +68,25 @@ pub struct RunReport {
     /// `--dashboard`: its panels as evaluated from the target's scrapes over the run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dashboard: Option<dashboard::DashboardReport>,
+    /// The run-wide histograms (latency KPI, dispatch lag, …), lossless for exact merges.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub run_histograms: Vec<NamedHistogram>,
+    /// The KPI targets the run was judged against (so a merge judges the same).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kpi_targets: Option<crate::scenario::Kpi>,
+    /// This run was one shard (`INDEX/COUNT`) of a sharded run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
+    /// A coordinated or merged run: its shards, start skew and merge cost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distribution: Option<crate::metrics::Distribution>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct NamedHistogram {
+    pub name: String,
+    /// V2 serialization, base64, microseconds.
+    pub us: String,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
@@ -132,6 +149,11 @@ pub struct Totals {
     pub dropped: u64,
     pub requests: u64,
     pub errors: u64,
+    /// Judged calls (happy flows in KPI phases) and how many of them succeeded.
+    #[serde(default)]
+    pub kpi_total: u64,
+    #[serde(default)]
+    pub kpi_ok: u64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -176,6 +198,7 @@ pub struct RunInputs<'a> {
     pub chaos_left: Vec<crate::live::ChaosLeft>,
     pub dashboard: Option<&'a crate::dashboard::DashboardView>,
     pub target_p99_ms: Vec<(f64, f64)>,
+    pub shard: Option<String>,
 }
 
 impl RunReport {
@@ -220,6 +243,8 @@ impl RunReport {
                 dropped: s.dropped,
                 requests: s.requests(),
                 errors: s.errors().total(),
+                kpi_total: s.kpi_total,
+                kpi_ok: s.kpi_ok,
             },
             kpis: i.kpis.to_vec(),
             verdict: i.verdict.clone(),
@@ -227,7 +252,7 @@ impl RunReport {
             tools: s.tools.clone(),
             failures: s.failures.as_ref().clone(),
             flows: s.flows.clone(),
-            phases: phase_summaries(i.scenario, &series),
+            phases: phase_summaries(&i.scenario.phases.iter().map(|p| p.name.clone()).collect::<Vec<_>>(), &series),
             series,
             histograms: i
                 .histograms
@@ -252,6 +277,16 @@ impl RunReport {
             events: i.events,
             dashboard: i.dashboard.map(dashboard::DashboardReport::from_view),
             target_p99_ms: i.target_p99_ms,
+            run_histograms: i
+                .histograms
+                .run
+                .named()
+                .into_iter()
+                .map(|(name, h)| NamedHistogram { name: name.into(), us: encode_histogram(h) })
+                .collect(),
+            kpi_targets: Some(i.scenario.kpi.clone()),
+            shard: i.shard,
+            distribution: s.distribution.as_deref().cloned(),
         }
     }
 }
@@ -261,9 +296,9 @@ fn yes() -> bool {
 }
 
 /// Per-phase throughput from the per-second series.
-fn phase_summaries(scenario: &Scenario, series: &[SecondPoint]) -> Vec<PhaseSummary> {
+pub fn phase_summaries(phases: &[String], series: &[SecondPoint]) -> Vec<PhaseSummary> {
     let mut out: Vec<PhaseSummary> = Vec::new();
-    for (index, phase) in scenario.phases.iter().enumerate() {
+    for (index, name) in phases.iter().enumerate() {
         let points: Vec<&SecondPoint> =
             series.iter().filter(|p| p.phase == index && (p.scheduled > 0 || p.completed > 0)).collect();
         let Some(first) = points.first() else {
@@ -272,7 +307,7 @@ fn phase_summaries(scenario: &Scenario, series: &[SecondPoint]) -> Vec<PhaseSumm
         let seconds = points.len() as u32;
         let sum = |f: fn(&SecondPoint) -> u64| points.iter().map(|p| f(p)).sum::<u64>();
         out.push(PhaseSummary {
-            name: phase.name.clone(),
+            name: name.clone(),
             start_s: first.t,
             seconds,
             scheduled_rps: sum(|p| p.scheduled) as f64 / f64::from(seconds),
@@ -286,16 +321,7 @@ fn phase_summaries(scenario: &Scenario, series: &[SecondPoint]) -> Vec<PhaseSumm
     out
 }
 
-pub fn encode_histogram(h: &hdrhistogram::Histogram<u64>) -> String {
-    let mut buf = Vec::new();
-    let _ = hdrhistogram::serialization::V2Serializer::new().serialize(h, &mut buf);
-    base64::engine::general_purpose::STANDARD.encode(buf)
-}
-
-pub fn decode_histogram(text: &str) -> Option<hdrhistogram::Histogram<u64>> {
-    let bytes = base64::engine::general_purpose::STANDARD.decode(text).ok()?;
-    hdrhistogram::serialization::Deserializer::new().deserialize(&mut bytes.as_slice()).ok()
-}
+pub use crate::metrics::codec::{decode_histogram, encode_histogram};
 
 /// Drops credentials from a URL before it reaches any output.
 pub fn redact_url(url: &str) -> String {
