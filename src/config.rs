@@ -319,7 +319,10 @@ fn shard_role(args: &RunArgs) -> Result<Option<ShardRole>, ConfigError> {
             let index = std::env::var("JOB_COMPLETION_INDEX").map_err(|_| {
                 flag("PROOFDECK_SHARDS is set but JOB_COMPLETION_INDEX is not: give --shard INDEX/COUNT")
             })?;
-            Some(Stripe::parse(&format!("{index}/{count}")).map_err(|e| flag(format!("{e} (from JOB_COMPLETION_INDEX/PROOFDECK_SHARDS)")))?)
+            Some(
+                Stripe::parse(&format!("{index}/{count}"))
+                    .map_err(|e| flag(format!("{e} (from JOB_COMPLETION_INDEX/PROOFDECK_SHARDS)")))?,
+            )
         }
         (None, Err(_)) => None,
     };

@@ -208,6 +208,12 @@ pub fn summary(s: &Snapshot, kpis: &[KpiResult]) -> String {
             d.p50_ms, d.p99_ms, d.max_ms
         );
     }
+    if let Some(d) = &s.distribution {
+        let _ = writeln!(out, "shards: {}", d.headline());
+        for row in d.rows().iter().filter(|r| r[1] == "LOST") {
+            let _ = writeln!(out, "  shard {} LOST: {}", row[0], row[8]);
+        }
+    }
     let _ =
         writeln!(out, "\n{:<22} {:>9} {:>8} {:>8} {:>9} {:>9}", "flow", "kind", "iters", "ok", "denials", "breaches");
     for f in &s.flows {

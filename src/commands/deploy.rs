@@ -61,7 +61,10 @@ fn plan(args: &K8sArgs) -> Result<Plan, String> {
         return Err(format!("--shards {}: expected 1 to {MAX_SHARDS}", args.shards));
     }
     if args.image.trim().is_empty() || args.image.chars().any(char::is_whitespace) {
-        return Err(format!("--image {:?}: expected an image reference, e.g. registry.example/proofdeck:0.1", args.image));
+        return Err(format!(
+            "--image {:?}: expected an image reference, e.g. registry.example/proofdeck:0.1",
+            args.image
+        ));
     }
     let dns_label = |s: &str| {
         !s.is_empty()

@@ -34,14 +34,10 @@ impl Offset {
 
 /// The best estimate from `samples`: the one with the shortest round trip.
 pub fn estimate(samples: &[Sample]) -> Option<Offset> {
-    samples
-        .iter()
-        .filter(|s| s.received_ns >= s.sent_ns)
-        .min_by_key(|s| s.received_ns - s.sent_ns)
-        .map(|s| {
-            let mid = s.sent_ns as i128 + (s.received_ns - s.sent_ns) as i128 / 2;
-            Offset { offset_ns: (s.shard_ns as i128 - mid) as i64, rtt_ns: s.received_ns - s.sent_ns }
-        })
+    samples.iter().filter(|s| s.received_ns >= s.sent_ns).min_by_key(|s| s.received_ns - s.sent_ns).map(|s| {
+        let mid = s.sent_ns as i128 + (s.received_ns - s.sent_ns) as i128 / 2;
+        Offset { offset_ns: (s.shard_ns as i128 - mid) as i64, rtt_ns: s.received_ns - s.sent_ns }
+    })
 }
 
 #[cfg(test)]

@@ -505,8 +505,12 @@ impl Coordinator {
         let now = Instant::now();
         let lanes: Vec<ShardLane> = (0..self.opts.shards)
             .map(|i| match &self.lanes[i] {
-                Some(l) => ShardLane { heartbeat_age_s: now.duration_since(l.last_seen).as_secs_f64(), ..l.view.clone() },
-                None => ShardLane { index: i, state: LaneState::Joined, peer: "(not joined)".into(), ..Default::default() },
+                Some(l) => {
+                    ShardLane { heartbeat_age_s: now.duration_since(l.last_seen).as_secs_f64(), ..l.view.clone() }
+                }
+                None => {
+                    ShardLane { index: i, state: LaneState::Joined, peer: "(not joined)".into(), ..Default::default() }
+                }
             })
             .collect();
         let starts: Vec<f64> = lanes.iter().filter_map(|l| l.start_error_ms).collect();
@@ -547,11 +551,7 @@ impl Coordinator {
             return None;
         }
         let lanes: Vec<ShardLane> = self.lanes.iter().flatten().map(|l| l.view.clone()).collect();
-        Some(format!(
-            "{}; the figures cover {:.1} % of the schedule",
-            lost.join("; "),
-            coverage(&lanes) * 100.0
-        ))
+        Some(format!("{}; the figures cover {:.1} % of the schedule", lost.join("; "), coverage(&lanes) * 100.0))
     }
 }
 

@@ -148,8 +148,13 @@ fn coordinator(plan: &Plan) -> Value {
 
 fn shards(plan: &Plan) -> Value {
     let n = plan.shards;
-    let mut args: Vec<String> =
-        vec!["run".into(), "/scenario/scenario.toml".into(), "--no-tui".into(), "--report-dir".into(), "/reports/run".into()];
+    let mut args: Vec<String> = vec![
+        "run".into(),
+        "/scenario/scenario.toml".into(),
+        "--no-tui".into(),
+        "--report-dir".into(),
+        "/reports/run".into(),
+    ];
     args.extend(plan.run_args.iter().cloned());
     json!({
         "apiVersion": "batch/v1",

@@ -55,9 +55,10 @@ pub fn merge(runs: &[(PathBuf, RunReport)]) -> Result<RunReport, String> {
             kind: p.kind,
         })
         .collect();
-    let targets = first.kpi_targets.clone().ok_or_else(|| {
-        format!("{} was written by an older proofdeck without its KPI targets", first_dir.display())
-    })?;
+    let targets = first
+        .kpi_targets
+        .clone()
+        .ok_or_else(|| format!("{} was written by an older proofdeck without its KPI targets", first_dir.display()))?;
     let kpis = kpi::evaluate(&targets, &phases, &snapshot, &first.evidence);
     let mut verdict = kpi::judge_run(&snapshot, &kpis);
     let missing: Vec<String> =

@@ -53,7 +53,9 @@ pub async fn join(addr: &str, stripe: Stripe, scenario_hash: &str) -> Result<Joi
     // The welcome comes once every shard joined; the coordinator's own timeout bounds this.
     match wire::recv::<_, ToShard>(&mut stream).await {
         Ok(Some(ToShard::Welcome { target })) => Ok(Joined { stream, target }),
-        Ok(Some(ToShard::Refused { reason })) => Err(format!("the coordinator at {addr} refused shard {stripe}: {reason}")),
+        Ok(Some(ToShard::Refused { reason })) => {
+            Err(format!("the coordinator at {addr} refused shard {stripe}: {reason}"))
+        }
         Ok(Some(other)) => Err(format!("coordinator {addr}: unexpected {other:?} before the welcome")),
         Ok(None) => Err(format!("the coordinator at {addr} closed the connection before letting shard {stripe} in")),
         Err(e) => Err(format!("coordinator {addr}: {e}")),

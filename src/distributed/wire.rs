@@ -19,28 +19,50 @@ pub const PROTOCOL: u32 = 1;
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum FromShard {
-    Hello { protocol: u32, index: usize, count: usize, scenario_hash: String },
+    Hello {
+        protocol: u32,
+        index: usize,
+        count: usize,
+        scenario_hash: String,
+    },
     /// Setup done; waiting for the start.
     Ready,
     /// Its wall clock (ns since the Unix epoch) when probe `seq` arrived.
-    ClockReply { seq: u32, shard_ns: u64 },
+    ClockReply {
+        seq: u32,
+        shard_ns: u64,
+    },
     /// Its first phase began at this instant of its clock.
-    Started { shard_ns: u64 },
+    Started {
+        shard_ns: u64,
+    },
     Interval(Box<Interval>),
     /// The engine ended; the last interval came before this.
-    Done { status: RunStatus },
+    Done {
+        status: RunStatus,
+    },
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ToShard {
     /// Joined; the load goes to `target`.
-    Welcome { target: String },
-    Refused { reason: String },
-    ClockProbe { seq: u32 },
+    Welcome {
+        target: String,
+    },
+    Refused {
+        reason: String,
+    },
+    ClockProbe {
+        seq: u32,
+    },
     /// Begin the first phase at this instant of the shard's own clock.
-    Start { shard_ns: u64 },
-    Command { command: EngineCommand },
+    Start {
+        shard_ns: u64,
+    },
+    Command {
+        command: EngineCommand,
+    },
 }
 
 /// What a shard recorded since its last interval, and where it stands.

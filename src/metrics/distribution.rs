@@ -67,3 +67,57 @@ pub struct ShardLane {
     pub lost_at_s: Option<f64>,
     pub lost_why: Option<String>,
 }
+
+impl Distribution {
+    /// One line: shards, start skew, clock uncertainty, merge cost, coverage.
+    pub fn headline(&self) -> String {
+        let lost = self.lanes.iter().filter(|l| l.state == LaneState::Lost).count();
+        let skew = match (self.start_skew_ms, self.clock_uncertainty_ms) {
+            (Some(s), Some(u)) => format!("start skew {s:.3} ms (clock offsets measured ±{u:.3} ms)"),
+            (Some(s), None) => format!("start skew {s:.3} ms"),
+            _ => "start skew not measured".into(),
+        };
+        let merge = if self.merge_us_per_s > 0.0 {
+            format!(", merge {:.0} µs per second of run", self.merge_us_per_s)
+        } else {
+            String::new()
+        };
+        let lost = if lost > 0 { format!(", {lost} LOST") } else { String::new() };
+        format!(
+            "{} shard(s){lost}, {skew}{merge}, figures over {:.1} % of the schedule",
+            self.shards,
+            self.coverage * 100.0
+        )
+    }
+
+    /// A lane as table cells: shard, state, arrivals, completed, dropped, dispatch p99,
+    /// clock offset, start error, what happened.
+    pub fn rows(&self) -> Vec<[String; 9]> {
+        let ms = |v: Option<f64>| v.map_or("—".into(), |v| format!("{v:.3}"));
+        self.lanes
+            .iter()
+            .map(|l| {
+                let note = match (&l.lost_why, l.lost_at_s) {
+                    (Some(why), Some(at)) => format!("lost at {at:.1} s: {why}"),
+                    (Some(why), None) => why.clone(),
+                    _ => l.peer.clone(),
+                };
+                [
+                    l.index.to_string(),
+                    l.state.name().into(),
+                    l.arrivals.to_string(),
+                    l.completed.to_string(),
+                    l.dropped.to_string(),
+                    format!("{:.3}", l.late_p99_ms),
+                    ms(l.clock_offset_ms),
+                    ms(l.start_error_ms),
+                    note,
+                ]
+            })
+            .collect()
+    }
+}
+
+/// Column titles of [`Distribution::rows`].
+pub const LANE_COLUMNS: [&str; 9] =
+    ["shard", "state", "arrivals", "completed", "dropped", "late p99 ms", "clock offset ms", "start error ms", "note"];

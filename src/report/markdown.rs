@@ -32,6 +32,7 @@ pub fn render(r: &RunReport) -> String {
     chaos(r, &mut o);
     reconciliation(r, &mut o);
     resources(r, &mut o);
+    shards(r, &mut o);
     super::dashboard::markdown(r, &mut o);
     super::capacity::render(r, &mut o);
     environment(r, &mut o);
@@ -366,6 +367,23 @@ fn reconciliation(r: &RunReport, o: &mut String) {
         let verdict =
             if t.mismatch { format!("❌ {}", cell(&t.note)) } else { format!("✅ agree ({})", cell(&t.note)) };
         let _ = writeln!(o, "| {} | {} | {target} | {verdict} |", t.tool, t.client);
+    }
+    let _ = writeln!(o);
+}
+
+/// A sharded run: one row per shard, the start barrier's skew and the merge's cost.
+fn shards(r: &RunReport, o: &mut String) {
+    let Some(d) = &r.distribution else { return };
+    let _ = writeln!(o, "## Shards");
+    let _ = writeln!(o);
+    let _ = writeln!(o, "{}.", d.headline());
+    let _ = writeln!(o);
+    let cols = crate::metrics::distribution::LANE_COLUMNS;
+    let _ = writeln!(o, "| {} |", cols.join(" | "));
+    let _ = writeln!(o, "|{}", "---|".repeat(cols.len()));
+    for row in d.rows() {
+        let cells: Vec<String> = row.iter().map(|c| crate::util::md_cell(c)).collect();
+        let _ = writeln!(o, "| {} |", cells.join(" | "));
     }
     let _ = writeln!(o);
 }

@@ -15,5 +15,6 @@ mod promql;
 mod report;
 mod scenarios;
 mod scrape;
+mod shards;
 mod tls;
 mod verdicts;
