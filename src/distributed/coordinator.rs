@@ -143,7 +143,8 @@ enum Wake {
 
 impl Coordinator {
     async fn run(mut self) -> EngineResult {
-        let abort = self.stages().await.err();
+        // A lost shard makes the run partial: its share of the schedule was not measured.
+        let abort = self.stages().await.err().or_else(|| self.lost_reason());
         for lane in self.lanes.iter_mut().flatten() {
             lane.tx = None;
         }
@@ -152,7 +153,6 @@ impl Coordinator {
             (None, true) => RunStatus::Interrupted,
             (None, false) => RunStatus::Finished,
         };
-        let abort = abort.or_else(|| self.lost_reason());
         let progress = Progress { status, ..self.progress() };
         self.count_arrivals();
         self.aggregator.set_distribution(Arc::new(self.distribution()));

@@ -82,8 +82,12 @@ fn render_page(frame: &mut Frame, area: Rect, app: &App, data: &ViewData, theme:
     let [page, tail] = Layout::vertical([Constraint::Min(0), Constraint::Length(tail_h)]).areas(area);
     match app.page {
         Page::Overview => {
-            let [chart, success] = Layout::vertical([Constraint::Min(0), Constraint::Length(3)]).areas(page);
+            // A coordinated run's shard lane sits under the rate chart.
+            let lane_h = data.snapshot.distribution.as_deref().map_or(0, panels::shards::height);
+            let [chart, lane, success] =
+                Layout::vertical([Constraint::Min(0), Constraint::Length(lane_h), Constraint::Length(3)]).areas(page);
             draw(frame, chart, panels::rate::render, app, data, theme);
+            draw(frame, lane, panels::shards::render, app, data, theme);
             draw(frame, success, panels::success::render, app, data, theme);
         }
         Page::Latency => draw(frame, page, panels::latency::render, app, data, theme),

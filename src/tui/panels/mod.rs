@@ -11,6 +11,7 @@ pub mod log;
 pub mod rate;
 pub mod resources;
 pub mod security;
+pub mod shards;
 pub mod success;
 pub mod timechart;
 pub mod tokens;
