@@ -95,7 +95,6 @@ impl Monitor {
         metrics: MetricsSource,
         admin_timeout: Duration,
         dashboard: Option<crate::dashboard::Dashboard>,
-        chaos_schedule: bool,
     ) -> (Self, Vec<JoinHandle<()>>) {
         let (target_tx, target) = watch::channel(TargetView::default());
         let (dashboard_tx, dashboard_rx) = watch::channel(None);
@@ -130,10 +129,7 @@ impl Monitor {
         let tasks = vec![
             tokio::spawn(scrape_loop(profile.metrics.clone(), target_tx, m.clone(), live, dashboard_tx)),
             tokio::spawn(m.clone().chaos_poll_loop()),
-            tokio::spawn(m.clone().schedule_loop(
-                if chaos_schedule { plan(&scenario.chaos) } else { Vec::new() },
-                phase_offsets(scenario),
-            )),
+            tokio::spawn(m.clone().schedule_loop(plan(&scenario.chaos), phase_offsets(scenario))),
             tokio::spawn(m.clone().phase_loop(scenario.phases.iter().map(|p| p.kind).collect())),
         ];
         (m, tasks)

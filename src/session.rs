@@ -100,16 +100,19 @@ impl Session {
         let metrics_before = metrics.fetch().await.ok();
         let engine = engine(scenario.clone());
         let stopper = crate::stop::Stopper::new(engine.commands.clone());
+        // A shard's chaos is the coordinator's: injecting it N times would be N injections.
+        let watched = match config.shard {
+            Some(_) => Arc::new(Scenario { chaos: Default::default(), ..(*scenario).clone() }),
+            None => scenario.clone(),
+        };
         let (monitor, monitor_tasks) = crate::monitor::Monitor::start(
             &target.url,
-            &scenario,
+            &watched,
             profile,
             engine.snapshots.clone(),
             metrics.clone(),
             config.admin_timeout,
             config.dashboard.clone(),
-            // A shard's chaos is the coordinator's: injecting it N times would be N injections.
-            config.shard.is_none(),
         );
         let reporter = Reporter {
             scenario: scenario.clone(),

@@ -27,7 +27,7 @@ impl Stripe {
     }
 
     pub fn new(index: usize, count: usize) -> Option<Self> {
-        (count >= 1 && count <= MAX_SHARDS && index < count).then_some(Self { index, count })
+        ((1..=MAX_SHARDS).contains(&count) && index < count).then_some(Self { index, count })
     }
 
     pub fn owns(&self, arrival: u64) -> bool {

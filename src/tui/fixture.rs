@@ -131,6 +131,7 @@ pub fn snapshot() -> Snapshot {
             count: 40,
         }]),
         own_rss_bytes: Some(50 * 1024 * 1024),
+        distribution: None,
     }
 }
 

@@ -181,6 +181,29 @@ mod tests {
     }
 
     #[test]
+    fn a_coordinated_run_shows_its_shard_lane_with_the_lost_one_first() {
+        use crate::metrics::{Distribution, LaneState, ShardLane};
+        let app = fixture::app();
+        let mut owned = fixture::Owned::new(false);
+        let lane =
+            |index, state| ShardLane { index, state, scheduled_rate: 30.0, achieved_rps: 30.0, ..Default::default() };
+        let mut lost = lane(2, LaneState::Lost);
+        (lost.lost_at_s, lost.lost_why) = (Some(6.7), Some("its connection closed".into()));
+        owned.snapshot.distribution = Some(std::sync::Arc::new(Distribution {
+            shards: 3,
+            lanes: vec![lane(0, LaneState::Running), lane(1, LaneState::Running), lost],
+            start_skew_ms: Some(0.13),
+            ..Default::default()
+        }));
+        let text = fixture::render_screen(&app, &owned, 80, 24);
+        assert!(text.contains("Shards 3 · skew 0.13 ms"), "{text}");
+        let lost_at = text.find("#2 LOST at 6.7 s: its connection closed").expect(&text);
+        assert!(lost_at < text.find("#0  running").expect(&text), "the lost shard comes first:\n{text}");
+        assert!(text.contains("Request rate by tool"), "the rate chart keeps its place:\n{text}");
+        assert!(text.lines().all(|l| l.chars().count() <= 80));
+    }
+
+    #[test]
     fn pages_switch_with_keys() {
         let mut app = fixture::app();
         let owned = fixture::Owned::new(false);

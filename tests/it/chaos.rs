@@ -49,7 +49,6 @@ async fn injected_500s_show_an_observed_effect_on_that_tool_and_clearing_restore
         metrics(&gw.url()),
         ADMIN,
         None,
-        true,
     );
     let mut snaps = handle.snapshots.clone();
     wait_for(&mut snaps, "4 s of load", |s| s.elapsed_s >= 4.0).await;
@@ -94,8 +93,7 @@ async fn a_chaos_endpoint_that_does_nothing_is_reported_as_no_observed_effect() 
     let base = inert_target().await;
     let s = scenario_text("[[flow.step]]\npath = \"/hit\"\ntool = \"t\"\nexpect = [200]\n", 14);
     let handle = engine::start(Arc::new(s.clone()), &base, EngineOptions::default());
-    let (m, _tasks) =
-        Monitor::start(&base, &s, &fourrunr(), handle.snapshots.clone(), metrics(&base), ADMIN, None, true);
+    let (m, _tasks) = Monitor::start(&base, &s, &fourrunr(), handle.snapshots.clone(), metrics(&base), ADMIN, None);
     let mut snaps = handle.snapshots.clone();
     wait_for(&mut snaps, "4 s of load", |s| s.elapsed_s >= 4.0).await;
     m.inject("t", "500", 100.0, Cause::Key).await;

@@ -136,7 +136,7 @@ fn three_shards_send_exactly_the_schedule_and_merge_exactly() {
     let d = merged_live.distribution.as_ref().expect("the report describes the shards");
     assert_eq!(d.lanes.len(), 3);
     let skew = d.start_skew_ms.expect("the start skew is measured");
-    assert!(skew.is_finite() && skew >= 0.0 && skew < 1000.0, "skew {skew} ms");
+    assert!((0.0..1000.0).contains(&skew), "skew {skew} ms");
     assert!(std::fs::read_to_string(root.join("coordinator/report.md")).unwrap().contains("start skew"));
 
     // The live merge is the histogram of every sample: the shards' own histograms, added.
@@ -189,8 +189,8 @@ fn a_shard_killed_mid_run_makes_a_partial_report_that_names_it() {
     }
     shards[2].kill().unwrap();
     let _ = shards[2].wait();
-    for i in 0..2 {
-        wait(&mut shards[i], &format!("shard {i}"));
+    for (i, s) in shards.iter_mut().take(2).enumerate() {
+        wait(s, &format!("shard {i}"));
     }
     let code = wait(&mut coordinator.child, "the coordinator");
     assert_ne!(code, 0, "a run that lost a shard does not pass");
