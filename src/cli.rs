@@ -23,6 +23,8 @@ pub enum Command {
     Run(Box<crate::config::RunArgs>),
     /// Coordinate a sharded run: wait for N shards, start them together, merge them live
     Coordinate(Box<commands::coordinate::CoordinateArgs>),
+    /// Open the cockpit on a run elsewhere (its --control port, or a coordinator's); q detaches
+    Attach(commands::attach::AttachArgs),
     /// Merge shard run directories into one report, exactly
     Merge(commands::merge::MergeArgs),
     /// Write what a sharded run needs on a platform (Kubernetes manifests)
@@ -73,7 +75,10 @@ pub fn main() -> i32 {
     // A one-shot command whose reader stops early (`probe … | head`) ends quietly, as Unix
     // tools do, instead of panicking on the closed pipe. A run keeps Rust's default (the
     // signal ignored) so a closed stdout can never cut it short before its report.
-    if !matches!(cli.command, None | Some(Command::Run(_) | Command::Gateway(_) | Command::Coordinate(_))) {
+    if !matches!(
+        cli.command,
+        None | Some(Command::Run(_) | Command::Gateway(_) | Command::Coordinate(_) | Command::Attach(_))
+    ) {
         default_sigpipe();
     }
     match cli.command {
@@ -81,6 +86,7 @@ pub fn main() -> i32 {
         Some(Command::Run(args)) => runtime.block_on(commands::run::main(*args)),
         Some(Command::Coordinate(args)) => runtime.block_on(commands::coordinate::main(*args)),
         Some(Command::Merge(args)) => commands::merge::merge(&args),
+        Some(Command::Attach(args)) => runtime.block_on(commands::attach::attach(args)),
         Some(Command::Deploy { to }) => commands::deploy::deploy(to),
         Some(Command::Gateway(args)) => runtime.block_on(commands::gateway::serve(args)),
         Some(Command::Validate { scenario }) => commands::validate::validate(&scenario),

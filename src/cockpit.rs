@@ -3,7 +3,6 @@
 
 use crate::config::RunConfig;
 use crate::metrics::RunStatus;
-use crate::monitor::Cause;
 use crate::session::Session;
 use crate::stop::Notice;
 use crate::tui::{self, CockpitExit, Effect};
@@ -18,13 +17,7 @@ pub async fn run(config: &RunConfig, session: Session, mut notices: mpsc::Unboun
     let (done_tx, done_rx) = watch::channel(false);
     let (hangup_tx, hangup_rx) = watch::channel(false);
     let (report_tx, report_rx) = watch::channel(None);
-    let effects = tokio::spawn(perform_effects(
-        effects_rx,
-        session.engine.commands.clone(),
-        stopper.clone(),
-        session.monitor.clone(),
-        session.reporter.clone(),
-    ));
+    let effects = tokio::spawn(perform_effects(effects_rx, crate::actions::Actor::of(&session)));
     let watcher = tokio::spawn(watch_done(session.engine.snapshots.clone(), done_tx));
     let (reporter, signal_stop) = (session.reporter.clone(), stopper.clone());
     let notices_task = tokio::spawn(async move {
@@ -54,6 +47,7 @@ pub async fn run(config: &RunConfig, session: Session, mut notices: mpsc::Unboun
         report: report_rx,
         baseline: config.baseline.clone(),
         dashboard: session.monitor.dashboard.clone(),
+        attached: false,
     };
     let dir = session.reporter.dir.clone();
     let snapshots = session.engine.snapshots.clone();
@@ -109,37 +103,10 @@ async fn log_progress(mut snapshots: watch::Receiver<Arc<crate::metrics::Snapsho
     }
 }
 
-async fn perform_effects(
-    mut rx: mpsc::UnboundedReceiver<Effect>,
-    engine: crate::engine::Commands,
-    stopper: crate::stop::Stopper,
-    monitor: crate::monitor::Monitor,
-    reporter: crate::session::Reporter,
-) {
+async fn perform_effects(mut rx: mpsc::UnboundedReceiver<Effect>, actor: crate::actions::Actor) {
     while let Some(effect) = rx.recv().await {
-        match effect {
-            Effect::Engine(cmd) => {
-                monitor.record(crate::live::Event::Control { command: format!("{cmd:?}") });
-                let _ = engine.send(cmd);
-            }
-            Effect::InjectChaos { tool, mode, pct } => {
-                let m = monitor.clone();
-                tokio::spawn(async move { m.inject(&tool, &mode, pct, Cause::Key).await });
-            }
-            Effect::ClearChaos { tool } => {
-                let m = monitor.clone();
-                tokio::spawn(async move { m.clear(&tool, Cause::Key).await });
-            }
-            Effect::ClearAllChaos => {
-                let m = monitor.clone();
-                tokio::spawn(async move { m.clear_all(Cause::Key).await });
-            }
-            Effect::ExportReport => reporter.export_in_background(false),
-            Effect::Quit => {
-                monitor.record(crate::live::Event::Control { command: "stop asked for".into() });
-                stopper.request();
-            }
-            Effect::Screenshot => {}
+        if let Some(action) = tui::action_of(effect) {
+            actor.perform(action);
         }
     }
 }

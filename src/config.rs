@@ -138,6 +138,10 @@ pub struct RunArgs {
     /// own and writes its local report
     #[arg(long, default_value = "10s", value_parser = parse_duration, env = "PROOFDECK_COORDINATOR_GRACE")]
     pub coordinator_grace: Duration,
+    /// Serve the run's control port here (HOST:PORT): `proofdeck attach HOST:PORT` opens a
+    /// cockpit on it from anywhere, and detaching leaves the run untouched
+    #[arg(long, value_name = "HOST:PORT", env = "PROOFDECK_CONTROL")]
+    pub control: Option<String>,
 }
 
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -299,6 +303,8 @@ pub struct RunConfig {
     pub baseline: Option<Arc<crate::report::baseline::Baseline>>,
     /// `--shard`: this process is one shard of a sharded run.
     pub shard: Option<ShardRole>,
+    /// `--control`: where attached cockpits connect.
+    pub control: Option<String>,
 }
 
 /// One shard of a sharded run: its stripe, and the coordinator it reports to, if any.
@@ -416,6 +422,7 @@ impl RunConfig {
             dashboard,
             baseline,
             shard,
+            control: args.control.clone(),
         })
     }
 }

@@ -1,5 +1,6 @@
 //! proofdeck: a terminal cockpit for proof-and-benchmark campaigns against API gateways.
 
+pub mod actions;
 pub mod capacity;
 pub mod chaos;
 pub mod cli;

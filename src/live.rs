@@ -4,7 +4,7 @@
 use crate::scrape::profile::TargetReading;
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct TargetView {
     /// The latest reading derived from the last two good scrapes.
     pub reading: Option<TargetReading>,
@@ -57,7 +57,7 @@ pub struct EffectCheck {
     pub detail: String,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct ChaosView {
     /// As last read from the target: the truth, whoever set it.
     pub active: Vec<ActiveChaos>,

@@ -63,6 +63,10 @@ pub async fn main(args: CoordinateArgs) -> i32 {
         "coordinator listening on {addr}: waiting for {} shard(s) (run --shard I/{} --coordinator {addr})",
         args.shards, args.shards
     ));
+    let control = match crate::commands::run::bind_control(config.control.as_deref()).await {
+        Ok(c) => c,
+        Err(e) => return usage(&e),
+    };
     let (notice_tx, notices) = tokio::sync::mpsc::unbounded_channel();
     let signals = crate::stop::listen(notice_tx);
     let options = CoordinatorOptions {
@@ -73,7 +77,12 @@ pub async fn main(args: CoordinateArgs) -> i32 {
     };
     let session =
         crate::session::Session::start_with(&config, target, |s| coordinator::start(s, listener, options)).await;
+    let control =
+        control.map(|l| crate::distributed::control::serve(l, crate::distributed::control::Sources::of(&session)));
     let code = view(&config, session, notices).await;
+    if let Some(c) = control {
+        c.abort();
+    }
     signals.abort();
     code
 }

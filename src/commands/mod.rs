@@ -1,5 +1,6 @@
 //! One file per subcommand; `cli` parses the flags and dispatches here.
 
+pub mod attach;
 pub mod chaos;
 pub mod compare;
 pub mod coordinate;

@@ -46,6 +46,10 @@ pub async fn main(args: RunArgs) -> i32 {
             return exit::ABORTED;
         }
     }
+    let control = match bind_control(config.control.as_deref()).await {
+        Ok(c) => c,
+        Err(e) => return usage(&e),
+    };
     // Signals are ours before the first request: a Ctrl-C during setup stops, never kills.
     let (notice_tx, notices) = tokio::sync::mpsc::unbounded_channel();
     let signals = crate::stop::listen(notice_tx);
@@ -77,13 +81,29 @@ pub async fn main(args: RunArgs) -> i32 {
         }
         None => (crate::session::Session::start(&config, target).await, None),
     };
+    let control =
+        control.map(|l| crate::distributed::control::serve(l, crate::distributed::control::Sources::of(&session)));
     let code = view(&config, session, notices).await;
+    if let Some(c) = control {
+        c.abort();
+    }
     if let Some(link) = link {
         // The last interval and `Done` leave before the process does.
         let _ = tokio::time::timeout(Duration::from_secs(3), link).await;
     }
     signals.abort();
     code
+}
+
+/// Binds `--control` before the run starts, so a taken port is a usage error, not a surprise.
+pub async fn bind_control(addr: Option<&str>) -> Result<Option<tokio::net::TcpListener>, String> {
+    let Some(addr) = addr else { return Ok(None) };
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("error: --control {addr}: cannot listen: {e}"))?;
+    let shown = listener.local_addr().map_or(addr.to_string(), |a| a.to_string());
+    crate::stop::say(&format!("control port on {shown}: proofdeck attach {shown}"));
+    Ok(Some(listener))
 }
 
 /// The cockpit, or headless progress, until the run's outcome.

@@ -4,6 +4,7 @@
 //! rate split and the exact merge.
 
 pub mod clock;
+pub mod control;
 pub mod coordinator;
 pub mod k8s;
 pub mod merge;

@@ -11,7 +11,7 @@ use crate::scrape::derive::{add_buckets, bucket_deltas, counter_delta, histogram
 use crate::scrape::parser::{Buckets, Exposition, Sample};
 
 /// A panel input a profile maps to metric names.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Input {
     /// Counter of requests, labelled by tool, action and status code.
     Requests,
@@ -130,7 +130,7 @@ pub struct InputResolution {
 }
 
 /// A counter's value now and its per-second increase over the window.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CounterReading {
     /// Cumulative value in the latest scrape, in the input's unit.
     pub total: f64,
@@ -139,7 +139,7 @@ pub struct CounterReading {
 }
 
 /// Latency percentiles of the observations in the window.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LatencyReading {
     pub p50_ms: Option<f64>,
     pub p95_ms: Option<f64>,
@@ -149,7 +149,7 @@ pub struct LatencyReading {
 }
 
 /// Cumulative totals broken down by the values of one label.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Breakdown {
     pub label: String,
     pub totals: BTreeMap<String, f64>,
@@ -163,7 +163,7 @@ pub struct Breakdown {
 /// A series absent from the previous scrape counts from zero (gateways emit series only after
 /// their first event); a counter that went down counts from its restart. Values are summed
 /// series by series, so one series restarting or appearing does not distort the others.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TargetReading {
     pub window_secs: Option<f64>,
     pub requests: Option<CounterReading>,

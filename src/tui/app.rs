@@ -28,6 +28,20 @@ pub enum Effect {
     Quit,
 }
 
+/// What the session does for an effect (`Screenshot` is the cockpit's own; `Quit` stops).
+pub fn action_of(effect: Effect) -> Option<crate::actions::Action> {
+    use crate::actions::Action;
+    Some(match effect {
+        Effect::Engine(command) => Action::Engine { command },
+        Effect::InjectChaos { tool, mode, pct } => Action::InjectChaos { tool, mode, pct },
+        Effect::ClearChaos { tool } => Action::ClearChaos { tool },
+        Effect::ClearAllChaos => Action::ClearAllChaos,
+        Effect::ExportReport => Action::ExportReport,
+        Effect::Quit => Action::Stop,
+        Effect::Screenshot => return None,
+    })
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Page {
     Overview,

@@ -27,7 +27,7 @@ pub mod view_data;
 #[cfg(test)]
 mod fixture;
 
-pub use app::{App, Effect};
+pub use app::{action_of, App, Effect};
 pub use run::{run_cockpit, CockpitExit, Feeds};
 pub use terminal::restore as restore_terminal;
 pub use theme::{Theme, ThemeSet};

@@ -47,6 +47,8 @@ pub struct Feeds {
     pub baseline: Option<Arc<crate::report::baseline::Baseline>>,
     /// `--dashboard`: its panels as last evaluated.
     pub dashboard: watch::Receiver<Option<Arc<crate::dashboard::DashboardView>>>,
+    /// Attached to a run elsewhere (`proofdeck attach`): `q` detaches and leaves it running.
+    pub attached: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -352,6 +354,9 @@ fn quit(app: &mut App, feeds: &Feeds) -> Option<CockpitExit> {
     if app.finished {
         return Some(CockpitExit::EngineFinished);
     }
+    if feeds.attached {
+        return Some(CockpitExit::Detached);
+    }
     let _ = feeds.effects.send(Effect::Quit);
     app.set_status(StatusLevel::Warn, STOPPING_TEXT);
     None
@@ -404,6 +409,7 @@ mod tests {
             report,
             baseline: None,
             dashboard: watch::channel(None).1,
+            attached: false,
         };
         (feeds, rx)
     }
@@ -420,5 +426,14 @@ mod tests {
         app.mark_finished();
         assert_eq!(quit(&mut app, &f), Some(CockpitExit::EngineFinished));
         assert!(rx.try_recv().is_err());
+    }
+
+    #[test]
+    fn an_attached_cockpit_detaches_and_never_stops_the_run() {
+        let (mut f, mut rx) = feeds(false);
+        f.attached = true;
+        let mut app = App::new(ThemeSet::default());
+        assert_eq!(quit(&mut app, &f), Some(CockpitExit::Detached));
+        assert!(rx.try_recv().is_err(), "no stop was sent");
     }
 }

@@ -252,3 +252,66 @@ fn tempdir(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attached_viewer_sees_the_run_and_controls_it_and_leaving_changes_nothing() {
+    use proofdeck::actions::Action;
+    use proofdeck::distributed::control::{FromViewer, ToViewer};
+    use proofdeck::distributed::wire;
+    use proofdeck::engine::EngineCommand;
+    use proofdeck::metrics::RunStatus;
+
+    let (target, _served) = tokio::task::spawn_blocking(counting_server).await.unwrap();
+    let root = tempdir("attach");
+    let mut run = Command::new(BIN)
+        .args(["run", "--target", &target, "--control", "127.0.0.1:0", "--report-dir"])
+        .arg(root.join("run"))
+        .args(plan(40, 6))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = run.stderr.take().unwrap();
+    let addr = tokio::task::spawn_blocking(move || {
+        let line = BufReader::new(stderr).lines().map_while(Result::ok).find(|l| l.starts_with("control port on "));
+        line.expect("the run says where its control port is")["control port on ".len()..]
+            .split(':')
+            .take(2)
+            .collect::<Vec<_>>()
+            .join(":")
+    })
+    .await
+    .unwrap();
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let hello: ToViewer = wire::recv(&mut stream).await.unwrap().unwrap();
+    assert!(matches!(hello, ToViewer::Hello { ref scenario, .. } if scenario == "quick"), "{hello:?}");
+    let status_until = async |stream: &mut tokio::net::TcpStream, want: RunStatus| {
+        let wait = async {
+            loop {
+                let Some(ToViewer::Update(u)) = wire::recv(stream).await.unwrap() else { panic!("the run went away") };
+                if u.snapshot.is_some_and(|s| s.status == want) {
+                    return;
+                }
+            }
+        };
+        tokio::time::timeout(PATIENCE, wait).await.expect("the status arrives");
+    };
+    status_until(&mut stream, RunStatus::Running).await;
+    let act = |command| FromViewer::Act { action: Action::Engine { command } };
+    wire::send(&mut stream, &act(EngineCommand::Pause)).await.unwrap();
+    status_until(&mut stream, RunStatus::Paused).await;
+    wire::send(&mut stream, &act(EngineCommand::Resume)).await.unwrap();
+    status_until(&mut stream, RunStatus::Running).await;
+    drop(stream);
+    let code = tokio::task::spawn_blocking(move || wait(&mut run, "the run")).await.unwrap();
+    assert_eq!(code, 0, "detaching left the run to finish and pass");
+    let r = read(&root.join("run")).unwrap();
+    assert!(!r.partial);
+    let controls: Vec<&str> = r
+        .events
+        .iter()
+        .filter(|e| e.text.contains("Pause") || e.text.contains("Resume"))
+        .map(|e| e.text.as_str())
+        .collect();
+    assert_eq!(controls, ["Pause", "Resume"]);
+}
