@@ -131,6 +131,10 @@ pub struct RunArgs {
     /// without it, PROOFDECK_SHARDS=N takes the index from JOB_COMPLETION_INDEX (Kubernetes)
     #[arg(long, value_name = "INDEX/COUNT", env = "PROOFDECK_SHARD")]
     pub shard: Option<String>,
+    /// Sharded run: shards of different sizes get shares of the schedule in these proportions
+    /// (e.g. 2,1,1); every shard and the coordinator get the same weights
+    #[arg(long, value_name = "W,W,…", env = "PROOFDECK_SHARD_WEIGHTS")]
+    pub shard_weights: Option<String>,
     /// Sharded run: the coordinator to join (HOST:PORT); it sets the start and merges the shards
     #[arg(long, value_name = "HOST:PORT", env = "PROOFDECK_COORDINATOR")]
     pub coordinator: Option<String>,
@@ -305,6 +309,8 @@ pub struct RunConfig {
     pub shard: Option<ShardRole>,
     /// `--control`: where attached cockpits connect.
     pub control: Option<String>,
+    /// `--shard-weights`: the shards' shares of a sharded run, checked.
+    pub shard_weights: Option<Vec<u32>>,
 }
 
 /// One shard of a sharded run: its stripe, and the coordinator it reports to, if any.
@@ -331,6 +337,12 @@ fn shard_role(args: &RunArgs) -> Result<Option<ShardRole>, ConfigError> {
             )
         }
         (None, Err(_)) => None,
+    };
+    let stripe = match (stripe, &args.shard_weights) {
+        (Some(stripe), Some(w)) => {
+            Some(stripe.weighted(&crate::engine::stripe::parse_weights(w).map_err(flag)?).map_err(flag)?)
+        }
+        (stripe, _) => stripe,
     };
     match stripe {
         Some(stripe) => {
@@ -406,7 +418,7 @@ impl RunConfig {
         let report_dir = crate::report::prepare_run_dir(args.report_dir.as_deref(), &scenario.name, started_at)?;
         scenario.target = target.clone();
         Ok(Self {
-            engine: engine_options(&args, profile.answers.clone(), shard.as_ref().map(|s| s.stripe)),
+            engine: engine_options(&args, profile.answers.clone(), shard.as_ref().map(|s| s.stripe.clone())),
             scenario: Arc::new(scenario),
             target,
             profile,
@@ -423,6 +435,12 @@ impl RunConfig {
             baseline,
             shard,
             control: args.control.clone(),
+            shard_weights: args
+                .shard_weights
+                .as_deref()
+                .map(crate::engine::stripe::parse_weights)
+                .transpose()
+                .map_err(flag)?,
         })
     }
 }
@@ -485,7 +503,7 @@ fn engine_options(
         only_phase: args.phase.clone(),
         max_inflight: args.max_inflight,
         seed: args.seed,
-        connections: connections.map(|c| stripe.map_or(c, |s| s.split(c).max(1))),
+        connections: connections.map(|c| stripe.as_ref().map_or(c, |s| s.split(c).max(1))),
         answers,
         http2: args.http2,
         insecure: args.insecure,

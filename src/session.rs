@@ -126,7 +126,7 @@ impl Session {
             metrics,
             secrets: crate::redact::Secrets::from_run(&scenario.source, &target.url),
             dir: config.report_dir.clone(),
-            shard: config.shard.as_ref().map(|s| s.stripe),
+            shard: config.shard.as_ref().map(|s| s.stripe.clone()),
         };
         Self { scenario, target, engine, keep_chaos: config.keep_chaos, monitor, reporter, stopper, monitor_tasks }
     }
@@ -217,7 +217,7 @@ impl Reporter {
         for l in ending.chaos_left {
             verdict.fail_for(format!("chaos left on the target: {} {} ({})", l.tool, l.state, l.why));
         }
-        let reconciliation = match self.shard {
+        let reconciliation = match &self.shard {
             Some(stripe) => Reconciliation {
                 skipped: Some(format!(
                     "shard {stripe} sends part of the load the target counts; the coordinator's report reconciles the whole"
@@ -261,7 +261,7 @@ impl Reporter {
             chaos_left: chaos_left.to_vec(),
             dashboard: dashboard.as_deref(),
             target_p99_ms,
-            shard: self.shard.map(|s| s.to_string()),
+            shard: self.shard.as_ref(),
         });
         let error = report::write_all(
             &run,

@@ -41,6 +41,9 @@ pub async fn main(args: CoordinateArgs) -> i32 {
     if config.shard.is_some() {
         return usage(&"error: PROOFDECK_SHARDS is set: the coordinator is no shard");
     }
+    if config.shard_weights.as_ref().is_some_and(|w| w.len() != args.shards) {
+        return usage(&format!("error: --shard-weights needs one weight per shard ({})", args.shards));
+    }
     let listener = match tokio::net::TcpListener::bind(&args.listen).await {
         Ok(l) => l,
         Err(e) => return usage(&format!("error: cannot listen on {}: {e}", args.listen)),
@@ -74,6 +77,7 @@ pub async fn main(args: CoordinateArgs) -> i32 {
         join_timeout: args.join_timeout,
         target: target.url.clone(),
         plan_id: crate::distributed::plan_id(&config),
+        weights: config.shard_weights.clone(),
     };
     let session =
         crate::session::Session::start_with(&config, target, |s| coordinator::start(s, listener, options)).await;

@@ -14,7 +14,7 @@ pub async fn main(args: RunArgs) -> i32 {
         Err(e) => return usage(&e),
     };
     // A coordinated shard joins first: the coordinator names the target and sets the start.
-    let joined = match config.shard.as_ref().and_then(|s| Some((s.stripe, s.coordinator.clone()?))) {
+    let joined = match config.shard.as_ref().and_then(|s| Some((s.stripe.clone(), s.coordinator.clone()?))) {
         Some((stripe, addr)) => {
             match crate::distributed::shard_link::join(&addr, stripe, &crate::distributed::plan_id(&config)).await {
                 Ok(j) => Some(j),

@@ -34,6 +34,8 @@ pub struct CoordinatorOptions {
     pub target: String,
     /// The plan every shard must share (see `plan_id`).
     pub plan_id: String,
+    /// `--shard-weights`, when the shards' shares differ.
+    pub weights: Option<Vec<u32>>,
 }
 
 enum Inbound {
@@ -328,7 +330,7 @@ impl Coordinator {
             };
             let _ = inbound.send(Inbound::Gone { index, why });
         });
-        let view = ShardLane { index, peer, ..ShardLane::default() };
+        let view = ShardLane { index, peer, share: self.share(index), ..ShardLane::default() };
         self.lanes[index] = Some(Lane {
             view,
             tx: Some(tx),
@@ -338,6 +340,13 @@ impl Coordinator {
             offset: None,
             latest: None,
         });
+    }
+
+    fn share(&self, index: usize) -> f64 {
+        match &self.opts.weights {
+            Some(w) => f64::from(w[index]) / f64::from(w.iter().sum::<u32>()),
+            None => 1.0 / self.opts.shards as f64,
+        }
     }
 
     fn lose(&mut self, index: usize, why: &str) {
@@ -556,17 +565,19 @@ impl Coordinator {
 }
 
 /// The share of the schedule measured: every lane's arrivals against what each would have
-/// had (its stripe is as large as the largest within one arrival).
+/// had. The fullest lane per unit of share sets the pace (stripes are exact within one
+/// arrival); a lane without a share counts as 1/N.
 pub fn coverage(lanes: &[ShardLane]) -> f64 {
     if lanes.iter().all(|l| l.state != LaneState::Lost) {
         return 1.0;
     }
-    let most = lanes.iter().map(|l| l.arrivals).max().unwrap_or(0);
-    if most == 0 {
+    let share = |l: &ShardLane| if l.share > 0.0 { l.share } else { 1.0 / lanes.len() as f64 };
+    let pace = lanes.iter().map(|l| l.arrivals as f64 / share(l)).fold(0.0, f64::max);
+    if pace == 0.0 {
         return 0.0;
     }
     let measured: u64 = lanes.iter().map(|l| l.arrivals).sum();
-    measured as f64 / (most as f64 * lanes.len() as f64)
+    measured as f64 / pace
 }
 
 #[cfg(test)]
@@ -580,5 +591,13 @@ mod tests {
         assert_eq!(coverage(&all_done), 1.0);
         let one_lost = [lane(100, LaneState::Done), lane(100, LaneState::Done), lane(40, LaneState::Lost)];
         assert!((coverage(&one_lost) - 0.8).abs() < 1e-9);
+        // Weighted 2:1:1, the small one lost after 10 of its 50.
+        let weighted = |arrivals, state, share| ShardLane { arrivals, state, share, ..Default::default() };
+        let lanes = [
+            weighted(100, LaneState::Done, 0.5),
+            weighted(50, LaneState::Done, 0.25),
+            weighted(10, LaneState::Lost, 0.25),
+        ];
+        assert!((coverage(&lanes) - 0.8).abs() < 1e-9);
     }
 }

@@ -112,6 +112,7 @@ pub fn merge(runs: &[(PathBuf, RunReport)]) -> Result<RunReport, String> {
     out.resources.proofdeck_cpu_pct = None;
     out.resources.proofdeck_rss_bytes = None;
     out.shard = None;
+    out.shard_share = None;
     out.distribution = Some(lanes);
     Ok(out)
 }
@@ -130,6 +131,7 @@ fn lanes(runs: &[(PathBuf, RunReport)]) -> Result<Distribution, String> {
     let lane = |index: usize, (dir, r): &(PathBuf, RunReport)| ShardLane {
         index,
         state: if r.partial { LaneState::Lost } else { LaneState::Done },
+        share: r.shard_share.unwrap_or(0.0),
         peer: dir.display().to_string(),
         arrivals: r.totals.arrivals,
         dropped: r.totals.dropped,

@@ -16,6 +16,13 @@ pub mod wire;
 pub fn plan_id(config: &crate::config::RunConfig) -> String {
     use sha2::Digest;
     let e = &config.engine;
-    let plan = format!("{}|{}|{:?}|{:?}", config.scenario.hash(), e.rate_scale, e.duration_cap, e.only_phase);
+    let plan = format!(
+        "{}|{}|{:?}|{:?}|{:?}",
+        config.scenario.hash(),
+        e.rate_scale,
+        e.duration_cap,
+        e.only_phase,
+        config.shard_weights
+    );
     hex::encode(&sha2::Sha256::digest(plan.as_bytes())[..8])
 }

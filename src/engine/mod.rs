@@ -253,7 +253,7 @@ async fn run(
         None => Aggregator::new(empty),
     };
     let aggregator = Arc::new(Mutex::new(aggregator));
-    let share = opts.stripe.map_or(1.0, |s| s.share());
+    let share = opts.stripe.as_ref().map_or(1.0, |s| s.share());
     let publisher = {
         let (progress, aggregator, recorder, tx) =
             (progress.clone(), aggregator.clone(), ctx.recorder.clone(), snap_tx.clone());
@@ -306,7 +306,7 @@ async fn run(
             progress: progress.clone(),
             commands,
             // Shards pick their flows from streams of their own.
-            rng: SmallRng::seed_from_u64(opts.seed ^ opts.stripe.map_or(0, |s| (s.index as u64) << 32)),
+            rng: SmallRng::seed_from_u64(opts.seed ^ opts.stripe.as_ref().map_or(0, |s| (s.index as u64) << 32)),
             multiplier: 1.0,
             share,
             arrival_seq: 0,
@@ -539,7 +539,7 @@ impl Driver {
                         sched.advance();
                         let k = self.arrival_seq;
                         self.arrival_seq += 1;
-                        if self.opts.stripe.is_none_or(|s| s.owns(k)) {
+                        if self.opts.stripe.as_ref().is_none_or(|s| s.owns(k)) {
                             self.dispatch(phase_start + Duration::from_secs_f64(t), phase.kpi);
                         }
                     }

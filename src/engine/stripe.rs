@@ -5,16 +5,25 @@ use std::sync::Arc;
 use std::time::SystemTime;
 use tokio::sync::watch;
 
-/// Shard `index` of `count`: it fires arrival k of the global schedule when
-/// k mod count = index, so the shards' union is exactly the one-machine schedule.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Shard `index` of `count`: it fires arrival k of the global schedule when k mod count =
+/// index, so the shards' union is exactly the one-machine schedule. With weights (shards of
+/// different sizes), arrival k belongs to the shard of slot k mod Σw in a smooth weighted
+/// round-robin table, so each shard's arrivals stay evenly spread.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Stripe {
     pub index: usize,
     pub count: usize,
+    /// Weighted stripes: the owner of each slot.
+    slots: Option<Arc<[u16]>>,
+    weight: u32,
+    total_weight: u32,
 }
 
 /// Shards in one run, at most.
 pub const MAX_SHARDS: usize = 1024;
+
+/// The weights of one run's shards add up to at most this (the slot table's length).
+pub const MAX_TOTAL_WEIGHT: u32 = 10_000;
 
 impl Stripe {
     /// `I/N`, with 0 ≤ I < N ≤ 1024.
@@ -27,22 +36,79 @@ impl Stripe {
     }
 
     pub fn new(index: usize, count: usize) -> Option<Self> {
-        ((1..=MAX_SHARDS).contains(&count) && index < count).then_some(Self { index, count })
+        ((1..=MAX_SHARDS).contains(&count) && index < count).then_some(Self {
+            index,
+            count,
+            slots: None,
+            weight: 1,
+            total_weight: count as u32,
+        })
+    }
+
+    /// The same stripe with the run's shard weights (`--shard-weights 2,1,1`), checked.
+    pub fn weighted(self, weights: &[u32]) -> Result<Self, String> {
+        if weights.len() != self.count {
+            return Err(format!("--shard-weights has {} weights for {} shards", weights.len(), self.count));
+        }
+        Ok(Self {
+            slots: Some(slot_table(weights)?),
+            weight: weights[self.index],
+            total_weight: weights.iter().sum(),
+            ..self
+        })
     }
 
     pub fn owns(&self, arrival: u64) -> bool {
-        arrival % self.count as u64 == self.index as u64
+        match &self.slots {
+            None => arrival % self.count as u64 == self.index as u64,
+            Some(slots) => usize::from(slots[(arrival % slots.len() as u64) as usize]) == self.index,
+        }
     }
 
     /// This shard's share of the schedule.
     pub fn share(&self) -> f64 {
-        1.0 / self.count as f64
+        f64::from(self.weight) / f64::from(self.total_weight)
     }
 
     /// This shard's part of `total` closed-loop connections (the first ones take the rest).
     pub fn split(&self, total: usize) -> usize {
-        total / self.count + usize::from(self.index < total % self.count)
+        match self.slots {
+            None => total / self.count + usize::from(self.index < total % self.count),
+            Some(_) => (total as f64 * self.share()).round() as usize,
+        }
     }
+}
+
+/// `2,1,1` → weights, each at least 1, summing to at most `MAX_TOTAL_WEIGHT`.
+pub fn parse_weights(text: &str) -> Result<Vec<u32>, String> {
+    let bad = || format!("--shard-weights {text:?}: expected whole numbers from 1, e.g. 2,1,1");
+    let weights: Vec<u32> =
+        text.split(',').map(|w| w.trim().parse::<u32>().map_err(|_| bad())).collect::<Result<_, _>>()?;
+    if weights.contains(&0) {
+        return Err(bad());
+    }
+    Ok(weights)
+}
+
+/// Smooth weighted round-robin over one cycle of Σw slots: every shard's slots spread out.
+fn slot_table(weights: &[u32]) -> Result<Arc<[u16]>, String> {
+    let total: u32 = weights.iter().sum();
+    if weights.contains(&0) || total > MAX_TOTAL_WEIGHT {
+        return Err(format!(
+            "--shard-weights: each weight at least 1, all of them adding up to at most {MAX_TOTAL_WEIGHT}"
+        ));
+    }
+    let mut current = vec![0i64; weights.len()];
+    let mut slots = Vec::with_capacity(total as usize);
+    for _ in 0..total {
+        for (c, w) in current.iter_mut().zip(weights) {
+            *c += i64::from(*w);
+        }
+        let best = (0..weights.len()).max_by_key(|&i| (current[i], std::cmp::Reverse(i))).unwrap_or(0);
+        current[best] -= i64::from(total);
+        slots.push(best as u16);
+    }
+    Ok(slots.into())
 }
 
 impl std::fmt::Display for Stripe {
@@ -109,8 +175,31 @@ mod tests {
     }
 
     #[test]
+    fn weighted_stripes_partition_every_arrival_in_proportion_and_spread_out() {
+        let weights = [3, 1, 2];
+        let stripes: Vec<Stripe> = (0..3).map(|i| Stripe::new(i, 3).unwrap().weighted(&weights).unwrap()).collect();
+        let mut counts = [0u64; 3];
+        let mut last = [None::<u64>; 3];
+        for k in 0..6000u64 {
+            let owners: Vec<usize> = (0..3).filter(|i| stripes[*i].owns(k)).collect();
+            assert_eq!(owners.len(), 1, "arrival {k} has one owner");
+            let i = owners[0];
+            counts[i] += 1;
+            if let Some(prev) = last[i] {
+                assert!(k - prev <= 6, "shard {i}'s arrivals stay spread: {prev} then {k}");
+            }
+            last[i] = Some(k);
+        }
+        assert_eq!(counts, [3000, 1000, 2000]);
+        assert!((stripes[0].share() - 0.5).abs() < 1e-12);
+        assert!(Stripe::new(0, 3).unwrap().weighted(&[1, 1]).is_err(), "one weight per shard");
+        assert!(parse_weights("2,0,1").is_err() && parse_weights("2,x").is_err());
+        assert_eq!(parse_weights("2, 1,1"), Ok(vec![2, 1, 1]));
+    }
+
+    #[test]
     fn parse_accepts_index_below_count_only() {
-        assert_eq!(Stripe::parse("2/3"), Ok(Stripe { index: 2, count: 3 }));
+        assert_eq!(Stripe::parse("2/3"), Ok(Stripe::new(2, 3).unwrap()));
         for bad in ["3/3", "0/0", "1", "a/2", "-1/2", "0/5000"] {
             assert!(Stripe::parse(bad).is_err(), "{bad}");
         }

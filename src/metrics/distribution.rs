@@ -46,6 +46,9 @@ impl LaneState {
 pub struct ShardLane {
     pub index: usize,
     pub state: LaneState,
+    /// Its share of the schedule (1/N, or its weight's share).
+    #[serde(default)]
+    pub share: f64,
     /// Where it connected from.
     pub peer: String,
     /// Its clock minus the coordinator's, ms, and the round trip that was measured over.

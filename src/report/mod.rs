@@ -77,6 +77,9 @@ pub struct RunReport {
     /// This run was one shard (`INDEX/COUNT`) of a sharded run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<String>,
+    /// That shard's share of the schedule (its weight's share, or 1/COUNT).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard_share: Option<f64>,
     /// A coordinated or merged run: its shards, start skew and merge cost.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub distribution: Option<crate::metrics::Distribution>,
@@ -198,7 +201,7 @@ pub struct RunInputs<'a> {
     pub chaos_left: Vec<crate::live::ChaosLeft>,
     pub dashboard: Option<&'a crate::dashboard::DashboardView>,
     pub target_p99_ms: Vec<(f64, f64)>,
-    pub shard: Option<String>,
+    pub shard: Option<&'a crate::engine::stripe::Stripe>,
 }
 
 impl RunReport {
@@ -285,7 +288,8 @@ impl RunReport {
                 .map(|(name, h)| NamedHistogram { name: name.into(), us: encode_histogram(h) })
                 .collect(),
             kpi_targets: Some(i.scenario.kpi.clone()),
-            shard: i.shard,
+            shard: i.shard.map(|s| s.to_string()),
+            shard_share: i.shard.map(|s| s.share()),
             distribution: s.distribution.as_deref().cloned(),
         }
     }

@@ -114,6 +114,10 @@ fn render_page(frame: &mut Frame, area: Rect, app: &App, data: &ViewData, theme:
 
 /// Every panel at once.
 fn render_grid(frame: &mut Frame, area: Rect, app: &App, data: &ViewData, theme: &Theme) {
+    // A coordinated run's shard lane goes across the top.
+    let lane_h = data.snapshot.distribution.as_deref().map_or(0, panels::shards::height);
+    let [lane, area] = Layout::vertical([Constraint::Length(lane_h), Constraint::Min(0)]).areas(area);
+    draw(frame, lane, panels::shards::render, app, data, theme);
     let [top, middle, bottom] =
         Layout::vertical([Constraint::Percentage(40), Constraint::Percentage(27), Constraint::Min(0)]).areas(area);
     let thirds = [Constraint::Ratio(1, 3), Constraint::Ratio(1, 3), Constraint::Ratio(1, 3)];
@@ -201,6 +205,8 @@ mod tests {
         assert!(lost_at < text.find("#0  running").expect(&text), "the lost shard comes first:\n{text}");
         assert!(text.contains("Request rate by tool"), "the rate chart keeps its place:\n{text}");
         assert!(text.lines().all(|l| l.chars().count() <= 80));
+        let grid = fixture::render_screen(&app, &owned, 160, 48);
+        assert!(grid.contains("#2 LOST at 6.7 s") && grid.contains("Circuit breakers"), "{grid}");
     }
 
     #[test]

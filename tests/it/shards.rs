@@ -315,3 +315,22 @@ async fn an_attached_viewer_sees_the_run_and_controls_it_and_leaving_changes_not
         .collect();
     assert_eq!(controls, ["Pause", "Resume"]);
 }
+
+#[test]
+fn weighted_shards_split_the_schedule_in_proportion_and_add_up_exactly() {
+    let (target, served) = counting_server();
+    let root = tempdir("weighted");
+    // 200/s for 2 s: 400 arrivals, 3:1 over two shards.
+    let mut plan = plan(200, 2);
+    plan.extend(["--shard-weights".to_string(), "3,1".to_string()]);
+    let mut coordinator = coordinate(&target, 2, &plan, &root.join("coordinator"));
+    let mut shards: Vec<Child> =
+        (0..2).map(|i| shard(i, 2, &coordinator.addr, &plan, &root.join(format!("shard-{i}")))).collect();
+    for (i, s) in shards.iter_mut().enumerate() {
+        assert_eq!(wait(s, &format!("shard {i}")), 0);
+    }
+    assert_eq!(wait(&mut coordinator.child, "the coordinator"), 0);
+    assert_eq!(served.load(Ordering::Relaxed), 400);
+    let arrivals: Vec<u64> = (0..2).map(|i| read(&root.join(format!("shard-{i}"))).unwrap().totals.arrivals).collect();
+    assert_eq!(arrivals, [300, 100]);
+}
