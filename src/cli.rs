@@ -65,7 +65,16 @@ pub fn main() -> i32 {
             return code;
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    let run_args = match &cli.command {
+        None => Some(&cli.run),
+        Some(Command::Run(args)) => Some(args.as_ref()),
+        _ => None,
+    };
+    if let Some(workers) = run_args.and_then(commands::run::runtime_workers) {
+        builder.worker_threads(workers);
+    }
+    let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

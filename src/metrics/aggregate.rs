@@ -297,13 +297,13 @@ impl Aggregator {
         self.last_dropped = dropped;
         let q = Quantiles::of(&self.second_latency);
         (point.p50_ms, point.p95_ms, point.p99_ms) = (q.p50_ms, q.p95_ms, q.p99_ms);
-        self.second_latency.reset();
+        super::shard::clear(&mut self.second_latency);
         point.tool_p99_ms = self
             .second_tool_latency
             .iter_mut()
             .map(|h| {
                 let p99 = Quantiles::of(h).p99_ms;
-                h.reset();
+                super::shard::clear(h);
                 p99
             })
             .collect();
