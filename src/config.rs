@@ -313,6 +313,24 @@ pub struct RunConfig {
     pub shard_weights: Option<Vec<u32>>,
 }
 
+impl RunConfig {
+    /// What every shard and the coordinator must agree on for their stripes to add up to one
+    /// schedule: the scenario, and the flags that shape its plan.
+    pub fn plan_id(&self) -> String {
+        use sha2::Digest;
+        let e = &self.engine;
+        let plan = format!(
+            "{}|{}|{:?}|{:?}|{:?}",
+            self.scenario.hash(),
+            e.rate_scale,
+            e.duration_cap,
+            e.only_phase,
+            self.shard_weights
+        );
+        hex::encode(&sha2::Sha256::digest(plan.as_bytes())[..8])
+    }
+}
+
 /// One shard of a sharded run: its stripe, and the coordinator it reports to, if any.
 #[derive(Clone, Debug)]
 pub struct ShardRole {
@@ -346,6 +364,13 @@ fn shard_role(args: &RunArgs) -> Result<Option<ShardRole>, ConfigError> {
     };
     match stripe {
         Some(stripe) => {
+            if args.rate.is_none() && args.connections.is_some_and(|c| c < stripe.count || stripe.split(c) == 0) {
+                return Err(flag(format!(
+                    "--connections {}: a sharded closed loop needs at least one connection per shard ({})",
+                    args.connections.unwrap_or(0),
+                    stripe.count
+                )));
+            }
             if args.find_capacity {
                 return Err(flag("--find-capacity runs on one machine: drop --shard"));
             }
@@ -503,7 +528,7 @@ fn engine_options(
         only_phase: args.phase.clone(),
         max_inflight: args.max_inflight,
         seed: args.seed,
-        connections: connections.map(|c| stripe.as_ref().map_or(c, |s| s.split(c).max(1))),
+        connections: connections.map(|c| stripe.as_ref().map_or(c, |s| s.split(c))),
         answers,
         http2: args.http2,
         insecure: args.insecure,

@@ -56,8 +56,8 @@ pub struct Reporter {
     /// Masked by value in every file the run writes.
     secrets: crate::redact::Secrets,
     pub dir: PathBuf,
-    /// One shard of a sharded run: it sends part of what the target counts.
-    shard: Option<crate::engine::stripe::Stripe>,
+    /// One shard of a sharded run (and its plan's id): it sends part of what the target counts.
+    shard: Option<(crate::engine::stripe::Stripe, String)>,
 }
 
 /// How the run stood when a report was written.
@@ -126,7 +126,7 @@ impl Session {
             metrics,
             secrets: crate::redact::Secrets::from_run(&scenario.source, &target.url),
             dir: config.report_dir.clone(),
-            shard: config.shard.as_ref().map(|s| s.stripe.clone()),
+            shard: config.shard.as_ref().map(|s| (s.stripe.clone(), config.plan_id())),
         };
         Self { scenario, target, engine, keep_chaos: config.keep_chaos, monitor, reporter, stopper, monitor_tasks }
     }
@@ -218,7 +218,7 @@ impl Reporter {
             verdict.fail_for(format!("chaos left on the target: {} {} ({})", l.tool, l.state, l.why));
         }
         let reconciliation = match &self.shard {
-            Some(stripe) => Reconciliation {
+            Some((stripe, _)) => Reconciliation {
                 skipped: Some(format!(
                     "shard {stripe} sends part of the load the target counts; the coordinator's report reconciles the whole"
                 )),
@@ -261,7 +261,7 @@ impl Reporter {
             chaos_left: chaos_left.to_vec(),
             dashboard: dashboard.as_deref(),
             target_p99_ms,
-            shard: self.shard.as_ref(),
+            shard: self.shard.as_ref().map(|(stripe, plan)| (stripe, plan.as_str())),
         });
         let error = report::write_all(
             &run,

@@ -76,7 +76,7 @@ pub async fn main(args: CoordinateArgs) -> i32 {
         shards: args.shards,
         join_timeout: args.join_timeout,
         target: target.url.clone(),
-        plan_id: crate::distributed::plan_id(&config),
+        plan_id: config.plan_id(),
         weights: config.shard_weights.clone(),
     };
     let session =

@@ -15,15 +15,13 @@ pub async fn main(args: RunArgs) -> i32 {
     };
     // A coordinated shard joins first: the coordinator names the target and sets the start.
     let joined = match config.shard.as_ref().and_then(|s| Some((s.stripe.clone(), s.coordinator.clone()?))) {
-        Some((stripe, addr)) => {
-            match crate::distributed::shard_link::join(&addr, stripe, &crate::distributed::plan_id(&config)).await {
-                Ok(j) => Some(j),
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return exit::ABORTED;
-                }
+        Some((stripe, addr)) => match crate::distributed::shard_link::join(&addr, stripe, &config.plan_id()).await {
+            Ok(j) => Some(j),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::ABORTED;
             }
-        }
+        },
         None => None,
     };
     if let (Some(j), None) = (&joined, &config.target) {

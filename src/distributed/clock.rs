@@ -28,7 +28,7 @@ impl Offset {
 
     /// The shard's instant `shard_ns` on the coordinator's clock.
     pub fn to_coordinator(&self, shard_ns: u64) -> u64 {
-        shard_ns.saturating_add_signed(-self.offset_ns)
+        shard_ns.saturating_add_signed(self.offset_ns.checked_neg().unwrap_or(i64::MAX))
     }
 }
 
@@ -36,7 +36,9 @@ impl Offset {
 pub fn estimate(samples: &[Sample]) -> Option<Offset> {
     samples.iter().filter(|s| s.received_ns >= s.sent_ns).min_by_key(|s| s.received_ns - s.sent_ns).map(|s| {
         let mid = s.sent_ns as i128 + (s.received_ns - s.sent_ns) as i128 / 2;
-        Offset { offset_ns: (s.shard_ns as i128 - mid) as i64, rtt_ns: s.received_ns - s.sent_ns }
+        // A clock centuries off (or a bogus reading) saturates instead of wrapping.
+        let offset = (s.shard_ns as i128 - mid).clamp(i64::MIN as i128, i64::MAX as i128) as i64;
+        Offset { offset_ns: offset, rtt_ns: s.received_ns - s.sent_ns }
     })
 }
 

@@ -101,6 +101,7 @@ async fn viewer(stream: TcpStream, mut s: Sources) {
         }
     });
     let (mut sent_points, mut sent_events, mut first) = (0, 0, true);
+    let mut last_event: Option<LogEvent> = None;
     let mut tick = tokio::time::interval(UPDATE_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     while !actions.is_finished() {
@@ -124,9 +125,13 @@ async fn viewer(stream: TcpStream, mut s: Sources) {
         }
         {
             let events = s.events.borrow_and_update();
-            if events.len() < sent_events {
+            // The log is capped: once full, old entries go as new ones come, at the same
+            // length. Unless the entry last sent is still where it was, send it all again.
+            let continues = sent_events == 0 || events.get(sent_events - 1) == last_event.as_ref();
+            if !continues {
                 sent_events = 0;
             }
+            last_event = events.last().cloned();
             u.events_from = sent_events;
             u.events = events[sent_events..].to_vec();
             sent_events = events.len();

@@ -22,6 +22,10 @@ use tokio::time::Instant;
 /// A shard that sends nothing for this long while running is marked lost.
 pub const HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The start is set this far ahead (or 4 round trips, if longer): every shard must have it
+/// before it is due, also on a busy machine.
+const START_LEAD: Duration = Duration::from_secs(1);
+
 /// A connection must say hello within this long.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -91,7 +95,8 @@ pub fn start(scenario: Arc<Scenario>, listener: TcpListener, opts: CoordinatorOp
         planned_start_ns: None,
         merge_ns: 0,
         stopped: false,
-        stops: 0,
+        welcomed: false,
+        last_ping: Instant::now(),
     };
     let join = tokio::spawn(async move {
         let result = coordinator.run().await;
@@ -103,11 +108,16 @@ pub fn start(scenario: Arc<Scenario>, listener: TcpListener, opts: CoordinatorOp
 
 async fn accept_loop(listener: TcpListener, inbound: mpsc::UnboundedSender<Inbound>) {
     loop {
-        let Ok((mut stream, peer)) = listener.accept().await else { continue };
+        let Ok((mut stream, peer)) = listener.accept().await else {
+            // Out of descriptors, or a connection reset before it was taken: try again soon.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            continue;
+        };
         let inbound = inbound.clone();
         tokio::spawn(async move {
             let _ = stream.set_nodelay(true);
-            if let Ok(Ok(Some(hello))) = tokio::time::timeout(HELLO_TIMEOUT, wire::recv(&mut stream)).await {
+            let hello = wire::recv_limited(&mut stream, wire::MAX_HELLO);
+            if let Ok(Ok(Some(hello))) = tokio::time::timeout(HELLO_TIMEOUT, hello).await {
                 let _ = inbound.send(Inbound::Hello { stream, peer: peer.to_string(), hello });
             }
         });
@@ -133,7 +143,9 @@ struct Coordinator {
     /// Time spent decoding and merging intervals.
     merge_ns: u128,
     stopped: bool,
-    stops: u32,
+    /// Every shard was let in: from here each must stream, or be lost.
+    welcomed: bool,
+    last_ping: Instant,
 }
 
 /// What one wait in a stage ended on.
@@ -174,6 +186,10 @@ impl Coordinator {
         for lane in self.lanes.iter().flatten() {
             lane.send(ToShard::Welcome { target: target.clone() });
         }
+        self.welcomed = true;
+        for lane in self.lanes.iter_mut().flatten() {
+            lane.last_seen = Instant::now();
+        }
         self.until(|c| c.live_lanes().all(|l| l.view.state != LaneState::Joined), self.opts.join_timeout).await;
         if self.stopped {
             return Ok(());
@@ -191,6 +207,9 @@ impl Coordinator {
             return Err("every shard was lost before the start".into());
         }
         self.measure_clocks().await;
+        if self.stopped {
+            return Ok(());
+        }
         self.start_all();
         self.until(|c| c.live_lanes().next().is_none(), Duration::MAX).await;
         Ok(())
@@ -264,7 +283,6 @@ impl Coordinator {
     fn command(&mut self, command: EngineCommand) {
         if matches!(command, EngineCommand::Stop | EngineCommand::Abandon) {
             self.stopped = true;
-            self.stops += 1;
         }
         for lane in self.live_lanes() {
             lane.send(ToShard::Command { command: command.clone() });
@@ -371,7 +389,9 @@ impl Coordinator {
         }
         lane.last_seen = Instant::now();
         match message {
-            FromShard::Ready => lane.view.state = LaneState::Ready,
+            // Setup done; an interval sent during setup never counts as ready.
+            FromShard::Ready if lane.view.state == LaneState::Joined => lane.view.state = LaneState::Ready,
+            FromShard::Ready => {}
             FromShard::ClockReply { seq, shard_ns } => {
                 if let Some(sent_ns) = lane.probes.remove(&seq) {
                     lane.samples.push(Sample { sent_ns, shard_ns, received_ns: at_ns });
@@ -395,8 +415,15 @@ impl Coordinator {
                     }
                 }
                 self.merge_ns += began.elapsed().as_nanos();
+                let started = self.started.is_some();
                 let Some(lane) = self.lanes[index].as_mut() else { return };
-                lane.view.state = LaneState::Running;
+                if started && lane.view.state == LaneState::Ready {
+                    lane.view.state = LaneState::Running;
+                }
+                // Counters only grow: a shard that says otherwise cannot take the sums back.
+                let mut interval = interval;
+                interval.arrivals = interval.arrivals.max(lane.view.arrivals);
+                interval.dropped = interval.dropped.max(lane.view.dropped);
                 lane.view.arrivals = interval.arrivals;
                 lane.view.dropped = interval.dropped;
                 lane.view.completed += interval.recorded.completed;
@@ -405,10 +432,21 @@ impl Coordinator {
                 lane.view.late_p99_ms = interval.dispatch_p99_ms;
                 lane.latest = Some(interval);
             }
-            FromShard::Done { .. } => {
-                lane.view.state = LaneState::Done;
+            FromShard::Done { status } => {
                 lane.view.scheduled_rate = 0.0;
-                lane.tx = None;
+                // Only a shard that ran its plan (or stopped because the run was stopped) is
+                // done; one that was interrupted or aborted on its own sent part of its share.
+                let complete = status == RunStatus::Finished || (self.stopped && status == RunStatus::Interrupted);
+                if complete {
+                    lane.view.state = LaneState::Done;
+                    lane.tx = None;
+                } else {
+                    let why = match status {
+                        RunStatus::Aborted { reason } => format!("it aborted: {reason}"),
+                        other => format!("it ended {other:?} before its plan"),
+                    };
+                    self.lose(index, &why);
+                }
             }
             FromShard::Hello { .. } => {}
         }
@@ -432,6 +470,9 @@ impl Coordinator {
                 lane.view.rtt_ms = Some(o.rtt_ns as f64 / 1e6);
             }
         }
+        if self.stopped {
+            return;
+        }
         let lost: Vec<usize> = self.live_lanes().filter(|l| l.offset.is_none()).map(|l| l.view.index).collect();
         for index in lost {
             self.lose(index, "did not answer the clock probes");
@@ -441,7 +482,7 @@ impl Coordinator {
     /// One absolute start for everyone, far enough ahead for the slowest link.
     fn start_all(&mut self) {
         let max_rtt = self.live_lanes().filter_map(|l| l.offset).map(|o| o.rtt_ns).max().unwrap_or(0);
-        let lead = Duration::from_millis(250).max(Duration::from_nanos(max_rtt.saturating_mul(4)));
+        let lead = START_LEAD.max(Duration::from_nanos(max_rtt.saturating_mul(4)));
         let planned = wire::now_ns() + lead.as_nanos() as u64;
         self.planned_start_ns = Some(planned);
         self.started = Some(Instant::now() + lead);
@@ -482,14 +523,25 @@ impl Coordinator {
 
     fn publish(&mut self) {
         let now = Instant::now();
-        // A running shard that went quiet is lost; its share is named in the report.
-        let quiet: Vec<usize> = self
-            .live_lanes()
-            .filter(|l| l.view.state == LaneState::Running && now.duration_since(l.last_seen) > HEARTBEAT_TIMEOUT)
-            .map(|l| l.view.index)
-            .collect();
+        // A welcomed shard streams every 250 ms, in setup too: one that went quiet is lost,
+        // its share named in the report.
+        let quiet: Vec<usize> = if self.welcomed {
+            self.live_lanes()
+                .filter(|l| now.duration_since(l.last_seen) > HEARTBEAT_TIMEOUT)
+                .map(|l| l.view.index)
+                .collect()
+        } else {
+            Vec::new()
+        };
         for index in quiet {
             self.lose(index, &format!("sent nothing for {} s", HEARTBEAT_TIMEOUT.as_secs()));
+        }
+        // The shards hear from us at least this often, so a silent coordinator is a dead one.
+        if now.duration_since(self.last_ping) >= super::wire::PING_EVERY {
+            self.last_ping = now;
+            for lane in self.live_lanes() {
+                lane.send(ToShard::Ping);
+            }
         }
         self.count_arrivals();
         self.aggregator.set_distribution(Arc::new(self.distribution()));

@@ -34,6 +34,15 @@ pub fn merge(runs: &[(PathBuf, RunReport)]) -> Result<RunReport, String> {
         if names(r) != names(first) || r.flows.len() != first.flows.len() {
             return Err(format!("{} has other tools or flows than {}", dir.display(), first_dir.display()));
         }
+        if r.plan_id != first.plan_id {
+            return Err(format!(
+                "{} ran another plan than {} (scenario and rate flags differ: plan {} vs {})",
+                dir.display(),
+                first_dir.display(),
+                r.plan_id.as_deref().unwrap_or("none"),
+                first.plan_id.as_deref().unwrap_or("none")
+            ));
+        }
         if r.histograms.len() != r.tools.len() {
             return Err(format!("{} has no histogram for every tool", dir.display()));
         }
@@ -113,6 +122,7 @@ pub fn merge(runs: &[(PathBuf, RunReport)]) -> Result<RunReport, String> {
     out.resources.proofdeck_rss_bytes = None;
     out.shard = None;
     out.shard_share = None;
+    out.plan_id = None;
     out.distribution = Some(lanes);
     Ok(out)
 }

@@ -10,19 +10,3 @@ pub mod k8s;
 pub mod merge;
 pub mod shard_link;
 pub mod wire;
-
-/// What every shard and the coordinator must agree on for their stripes to add up to one
-/// schedule: the scenario, and the flags that shape its plan.
-pub fn plan_id(config: &crate::config::RunConfig) -> String {
-    use sha2::Digest;
-    let e = &config.engine;
-    let plan = format!(
-        "{}|{}|{:?}|{:?}|{:?}",
-        config.scenario.hash(),
-        e.rate_scale,
-        e.duration_cap,
-        e.only_phase,
-        config.shard_weights
-    );
-    hex::encode(&sha2::Sha256::digest(plan.as_bytes())[..8])
-}

@@ -50,15 +50,22 @@ pub async fn join(addr: &str, stripe: Stripe, scenario_hash: &str) -> Result<Joi
         scenario_hash: scenario_hash.to_string(),
     };
     wire::send(&mut stream, &hello).await.map_err(|e| format!("coordinator {addr}: {e}"))?;
-    // The welcome comes once every shard joined; the coordinator's own timeout bounds this.
-    match wire::recv::<_, ToShard>(&mut stream).await {
-        Ok(Some(ToShard::Welcome { target })) => Ok(Joined { stream, target }),
-        Ok(Some(ToShard::Refused { reason })) => {
-            Err(format!("the coordinator at {addr} refused shard {stripe}: {reason}"))
-        }
-        Ok(Some(other)) => Err(format!("coordinator {addr}: unexpected {other:?} before the welcome")),
-        Ok(None) => Err(format!("the coordinator at {addr} closed the connection before letting shard {stripe} in")),
-        Err(e) => Err(format!("coordinator {addr}: {e}")),
+    // The welcome comes once every shard joined (pings meanwhile say the coordinator lives).
+    loop {
+        let answer = tokio::time::timeout(wire::SILENCE, wire::recv::<_, ToShard>(&mut stream)).await;
+        return match answer {
+            Ok(Ok(Some(ToShard::Ping))) => continue,
+            Ok(Ok(Some(ToShard::Welcome { target }))) => Ok(Joined { stream, target }),
+            Ok(Ok(Some(ToShard::Refused { reason }))) => {
+                Err(format!("the coordinator at {addr} refused shard {stripe}: {reason}"))
+            }
+            Ok(Ok(Some(other))) => Err(format!("coordinator {addr}: unexpected {other:?} before the welcome")),
+            Ok(Ok(None)) => {
+                Err(format!("the coordinator at {addr} closed the connection before letting shard {stripe} in"))
+            }
+            Ok(Err(e)) => Err(format!("coordinator {addr}: {e}")),
+            Err(_) => Err(format!("the coordinator at {addr} went silent for {} s", wire::SILENCE.as_secs())),
+        };
     }
 }
 
@@ -92,9 +99,10 @@ pub fn spawn(joined: Joined, parts: LinkParts) -> tokio::task::JoinHandle<()> {
     let streamer = tokio::spawn(stream_loop(gate.ready, gate.started, tap, tools, flows, snapshots, out_tx));
     tokio::spawn(async move {
         let _ = streamer.await;
-        // Everything is queued; the writer ends once it sent it.
-        let _ = writer.await;
+        // Everything is queued: the reader's sender goes too, and the writer ends once it sent
+        // the rest. (The coordinator closing after `Done` is no news to report.)
         reader.abort();
+        let _ = writer.await;
     })
 }
 
@@ -108,7 +116,10 @@ async fn read_loop(
     grace: Duration,
 ) {
     let why = loop {
-        match wire::recv::<_, ToShard>(&mut read).await {
+        let Ok(frame) = tokio::time::timeout(wire::SILENCE, wire::recv::<_, ToShard>(&mut read)).await else {
+            break format!("went silent for {} s", wire::SILENCE.as_secs());
+        };
+        match frame {
             Ok(Some(ToShard::ClockProbe { seq })) => {
                 let _ = out.send(FromShard::ClockReply { seq, shard_ns: wire::now_ns() });
             }
@@ -126,7 +137,9 @@ async fn read_loop(
         }
     };
     // Before the start the gate would wait for ever: without a coordinator there is no start.
+    // Nothing more can be sent either.
     drop(start);
+    drop(out);
     let note = format!("the coordinator {why}; stopping in {} s unless the run ends first", grace.as_secs());
     monitor.record(crate::live::Event::Shard { note });
     tokio::time::sleep(grace).await;

@@ -13,6 +13,14 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 /// Largest frame read; a shard's interval is a few kB to a few hundred kB.
 pub const MAX_FRAME: usize = 64 << 20;
 
+/// Largest first frame from a peer not yet let in (a hello is a hundred bytes).
+pub const MAX_HELLO: usize = 64 << 10;
+
+/// The coordinator pings its shards this often; a shard that hears nothing for
+/// `SILENCE` takes the coordinator for gone (a dead host sends no FIN).
+pub const PING_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+pub const SILENCE: std::time::Duration = std::time::Duration::from_secs(15);
+
 /// Bumped when a message changes meaning; both sides must speak the same.
 pub const PROTOCOL: u32 = 1;
 
@@ -63,6 +71,8 @@ pub enum ToShard {
     Command {
         command: EngineCommand,
     },
+    /// "Still here", every `PING_EVERY`.
+    Ping,
 }
 
 /// What a shard recorded since its last interval, and where it stands.
@@ -205,6 +215,14 @@ pub async fn send<W: AsyncWrite + Unpin, T: Serialize>(w: &mut W, message: &T) -
 
 /// Reads one frame; `Ok(None)` at a clean end of the stream.
 pub async fn recv<R: AsyncRead + Unpin, T: for<'de> Deserialize<'de>>(r: &mut R) -> std::io::Result<Option<T>> {
+    recv_limited(r, MAX_FRAME).await
+}
+
+/// Reads one frame of at most `max` bytes.
+pub async fn recv_limited<R: AsyncRead + Unpin, T: for<'de> Deserialize<'de>>(
+    r: &mut R,
+    max: usize,
+) -> std::io::Result<Option<T>> {
     let mut len = [0u8; 4];
     match r.read_exact(&mut len).await {
         Ok(_) => {}
@@ -212,7 +230,7 @@ pub async fn recv<R: AsyncRead + Unpin, T: for<'de> Deserialize<'de>>(r: &mut R)
         Err(e) => return Err(e),
     }
     let len = u32::from_be_bytes(len) as usize;
-    if len > MAX_FRAME {
+    if len > max {
         return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, format!("a frame of {len} bytes")));
     }
     let mut body = vec![0u8; len];

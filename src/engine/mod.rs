@@ -358,10 +358,11 @@ async fn run(
         (None, true) => RunStatus::Interrupted,
         (None, false) => RunStatus::Finished,
     };
-    set_status(status);
-    // Wait for the publisher to be gone, so no late tick can overwrite the final snapshot.
+    // The publisher is gone first: no tick may publish the final status before the final
+    // merge (a shard's link takes that status as its last interval's cue).
     publisher.abort();
     let _ = publisher.await;
+    set_status(status);
     let p = lock(&progress).clone();
     let (snapshot, histograms) = {
         let mut agg = lock(&aggregator);
@@ -514,6 +515,9 @@ impl Driver {
                 duration_s,
             };
             let mut sched = PhaseSchedule::new(curve, self.multiplier);
+            // Stripes count arrivals per phase: a shard that applied a rate change or a
+            // phase skip a moment later than the others realigns at the next phase.
+            self.arrival_seq = 0;
             let mut phase_start = next_start.take().unwrap_or_else(Instant::now);
             let mut paused_at: Option<Instant> = None;
             let next = phases.get(pos + 1).map(|(_, p)| p.name.clone());

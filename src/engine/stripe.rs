@@ -50,12 +50,8 @@ impl Stripe {
         if weights.len() != self.count {
             return Err(format!("--shard-weights has {} weights for {} shards", weights.len(), self.count));
         }
-        Ok(Self {
-            slots: Some(slot_table(weights)?),
-            weight: weights[self.index],
-            total_weight: weights.iter().sum(),
-            ..self
-        })
+        let slots = slot_table(weights)?;
+        Ok(Self { total_weight: slots.len() as u32, slots: Some(slots), weight: weights[self.index], ..self })
     }
 
     pub fn owns(&self, arrival: u64) -> bool {
@@ -72,9 +68,14 @@ impl Stripe {
 
     /// This shard's part of `total` closed-loop connections (the first ones take the rest).
     pub fn split(&self, total: usize) -> usize {
-        match self.slots {
+        match &self.slots {
             None => total / self.count + usize::from(self.index < total % self.count),
-            Some(_) => (total as f64 * self.share()).round() as usize,
+            Some(slots) => {
+                // Floors of the running weight sum: the parts add up to `total`.
+                let before = slots.iter().filter(|s| usize::from(**s) < self.index).count();
+                let through = before + self.weight as usize;
+                total * through / slots.len() - total * before / slots.len()
+            }
         }
     }
 }
@@ -84,7 +85,7 @@ pub fn parse_weights(text: &str) -> Result<Vec<u32>, String> {
     let bad = || format!("--shard-weights {text:?}: expected whole numbers from 1, e.g. 2,1,1");
     let weights: Vec<u32> =
         text.split(',').map(|w| w.trim().parse::<u32>().map_err(|_| bad())).collect::<Result<_, _>>()?;
-    if weights.contains(&0) {
+    if weights.iter().any(|w| *w == 0 || *w > MAX_TOTAL_WEIGHT) {
         return Err(bad());
     }
     Ok(weights)
@@ -92,8 +93,8 @@ pub fn parse_weights(text: &str) -> Result<Vec<u32>, String> {
 
 /// Smooth weighted round-robin over one cycle of Σw slots: every shard's slots spread out.
 fn slot_table(weights: &[u32]) -> Result<Arc<[u16]>, String> {
-    let total: u32 = weights.iter().sum();
-    if weights.contains(&0) || total > MAX_TOTAL_WEIGHT {
+    let total = weights.iter().map(|w| u64::from(*w)).sum::<u64>();
+    if weights.contains(&0) || total > u64::from(MAX_TOTAL_WEIGHT) {
         return Err(format!(
             "--shard-weights: each weight at least 1, all of them adding up to at most {MAX_TOTAL_WEIGHT}"
         ));
@@ -105,7 +106,7 @@ fn slot_table(weights: &[u32]) -> Result<Arc<[u16]>, String> {
             *c += i64::from(*w);
         }
         let best = (0..weights.len()).max_by_key(|&i| (current[i], std::cmp::Reverse(i))).unwrap_or(0);
-        current[best] -= i64::from(total);
+        current[best] -= total as i64;
         slots.push(best as u16);
     }
     Ok(slots.into())
@@ -171,6 +172,11 @@ mod tests {
                 assert_eq!(stripes.iter().filter(|s| s.owns(k)).count(), 1);
             }
             assert_eq!(stripes.iter().map(|s| s.split(10)).sum::<usize>(), 10);
+            let weights: Vec<u32> = (1..=n as u32).collect();
+            let weighted: Vec<Stripe> = stripes.iter().map(|s| s.clone().weighted(&weights).unwrap()).collect();
+            for total in [n, 10, 37] {
+                assert_eq!(weighted.iter().map(|s| s.split(total)).sum::<usize>(), total, "{weights:?} of {total}");
+            }
         }
     }
 

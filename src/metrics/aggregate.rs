@@ -288,8 +288,8 @@ impl Aggregator {
         let dropped = recorder.dropped.load(Ordering::Acquire);
         let arrivals = recorder.arrivals.load(Ordering::Acquire);
         let mut point = std::mem::replace(&mut self.second, SecondPoint::empty(0, 0, self.latency.len()));
-        point.scheduled = arrivals - self.last_arrivals;
-        point.dropped = dropped - self.last_dropped;
+        point.scheduled = arrivals.saturating_sub(self.last_arrivals);
+        point.dropped = dropped.saturating_sub(self.last_dropped);
         // A drop can be counted a second after its arrival; never let that wrap.
         point.started = point.scheduled.saturating_sub(point.dropped);
 

@@ -80,6 +80,9 @@ pub struct RunReport {
     /// That shard's share of the schedule (its weight's share, or 1/COUNT).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard_share: Option<f64>,
+    /// A shard's plan (scenario and rate-shaping flags): shards merge only with their own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_id: Option<String>,
     /// A coordinated or merged run: its shards, start skew and merge cost.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub distribution: Option<crate::metrics::Distribution>,
@@ -201,7 +204,8 @@ pub struct RunInputs<'a> {
     pub chaos_left: Vec<crate::live::ChaosLeft>,
     pub dashboard: Option<&'a crate::dashboard::DashboardView>,
     pub target_p99_ms: Vec<(f64, f64)>,
-    pub shard: Option<&'a crate::engine::stripe::Stripe>,
+    /// A shard's stripe and its plan's id.
+    pub shard: Option<(&'a crate::engine::stripe::Stripe, &'a str)>,
 }
 
 impl RunReport {
@@ -288,8 +292,9 @@ impl RunReport {
                 .map(|(name, h)| NamedHistogram { name: name.into(), us: encode_histogram(h) })
                 .collect(),
             kpi_targets: Some(i.scenario.kpi.clone()),
-            shard: i.shard.map(|s| s.to_string()),
-            shard_share: i.shard.map(|s| s.share()),
+            shard: i.shard.map(|(s, _)| s.to_string()),
+            shard_share: i.shard.map(|(s, _)| s.share()),
+            plan_id: i.shard.map(|(_, plan)| plan.to_string()),
             distribution: s.distribution.as_deref().cloned(),
         }
     }

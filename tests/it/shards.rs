@@ -334,3 +334,85 @@ fn weighted_shards_split_the_schedule_in_proportion_and_add_up_exactly() {
     let arrivals: Vec<u64> = (0..2).map(|i| read(&root.join(format!("shard-{i}"))).unwrap().totals.arrivals).collect();
     assert_eq!(arrivals, [300, 100]);
 }
+
+/// Waits until the coordinator's progress says requests completed.
+fn wait_for_completions(coordinator: &Coordinator) {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let line = coordinator.stderr.recv_timeout(deadline.saturating_duration_since(Instant::now())).unwrap();
+        let done = line.split(" sched, ").nth(1).and_then(|r| r.split('/').next()).and_then(|n| n.parse::<u64>().ok());
+        if done.is_some_and(|n| n > 0) {
+            return;
+        }
+    }
+}
+
+#[test]
+fn a_shard_stopped_on_its_own_is_lost_not_done() {
+    let (target, _served) = counting_server();
+    let root = tempdir("sigterm");
+    let plan = plan(60, 8);
+    let mut coordinator = coordinate(&target, 2, &plan, &root.join("coordinator"));
+    let mut shards: Vec<Child> =
+        (0..2).map(|i| shard(i, 2, &coordinator.addr, &plan, &root.join(format!("shard-{i}")))).collect();
+    wait_for_completions(&coordinator);
+    // SIGTERM, as an eviction sends: the shard drains, writes its report, says it ended.
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(shards[1].id() as i32, libc::SIGTERM) };
+    for (i, s) in shards.iter_mut().enumerate() {
+        wait(s, &format!("shard {i}"));
+    }
+    assert_ne!(wait(&mut coordinator.child, "the coordinator"), 0);
+    let r = read(&root.join("coordinator")).unwrap();
+    assert!(r.partial, "half the schedule was not sent: the report is partial");
+    let why = r.abort.unwrap();
+    assert!(why.contains("shard 1") && why.contains("Interrupted"), "{why}");
+    assert!(read(&root.join("shard-1")).unwrap().partial, "the shard's own report says so too");
+}
+
+#[test]
+fn shards_with_a_setup_start_together_once_every_setup_is_done() {
+    let root = tempdir("setup");
+    // The proof campaign creates agents and tokens first; the coordinator serves the bundled
+    // gateway itself and gives the shards its address.
+    let scenario = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/proof.toml");
+    let plan: Vec<String> = [scenario, "--duration", "3s", "--no-tui"].iter().map(|s| s.to_string()).collect();
+    let mut child = Command::new(BIN)
+        .args(["coordinate", "--shards", "2", "--listen", "127.0.0.1:0", "--report-dir"])
+        .arg(root.join("coordinator"))
+        .args(&plan)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let (tx, stderr) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let addr = loop {
+        let line = stderr.recv_timeout(PATIENCE).expect("the coordinator says where it listens");
+        if let Some(rest) = line.strip_prefix("coordinator listening on ") {
+            break rest.split(':').take(2).collect::<Vec<_>>().join(":");
+        }
+    };
+    let mut coordinator = Coordinator { child, addr, stderr };
+    let mut shards: Vec<Child> =
+        (0..2).map(|i| shard(i, 2, &coordinator.addr, &plan, &root.join(format!("shard-{i}")))).collect();
+    for (i, s) in shards.iter_mut().enumerate() {
+        wait(s, &format!("shard {i}"));
+    }
+    let code = wait(&mut coordinator.child, "the coordinator");
+    let r = read(&root.join("coordinator")).unwrap();
+    assert!(!r.partial, "exit {code}: {:?}", r.abort);
+    let d = r.distribution.unwrap();
+    for lane in &d.lanes {
+        assert_eq!(lane.state, proofdeck::metrics::LaneState::Done);
+        let error = lane.start_error_ms.expect("each shard's start is measured");
+        // Generous for a busy CI machine, far below a setup's seconds.
+        assert!(error.abs() < 500.0, "shard {} started {error} ms off the plan", lane.index);
+    }
+    assert!(r.totals.requests > 0);
+}
