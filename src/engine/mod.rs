@@ -10,6 +10,7 @@ pub mod exec;
 pub mod schedule;
 pub mod setup;
 pub mod stripe;
+pub mod timer;
 
 use crate::metrics::aggregate::{Aggregator, FinalHistograms, Progress};
 use crate::metrics::{FlowView, PhaseView, Recorder, RunStatus, Snapshot};
@@ -315,8 +316,10 @@ async fn run(
             weights: ctx.scenario.flows.iter().map(|f| f.weight).collect(),
             handle: tokio::runtime::Handle::current(),
         };
-        (driver, stopped) = match opts.connections {
-            Some(c) => {
+        let on_runtime = if opts.connections.is_none() { timer::Waiter::on_runtime() } else { None };
+        let handle = tokio::runtime::Handle::current();
+        (driver, stopped) = match (opts.connections, on_runtime) {
+            (Some(c), _) => {
                 if let Some(at) = start_at {
                     tokio::time::sleep(at.duration_since(std::time::SystemTime::now()).unwrap_or_default()).await;
                 }
@@ -326,10 +329,23 @@ async fn run(
                 let stopped = driver.closed_loop(c).await;
                 (driver, stopped)
             }
-            // The open-model scheduler sleeps on its own thread: the OS timer wakes it within
-            // tens of microseconds, where the async timer's 1 ms ticks would add up to a
-            // millisecond of scheduler lateness to every measured latency.
-            None => match tokio::task::spawn_blocking(move || {
+            // On a one-worker runtime the scheduler waits on that worker, with a timerfd its
+            // epoll watches: no hand-off per arrival (see `timer`).
+            (None, Some(waiter)) => {
+                if let Some(at) = start_at {
+                    let wait = at.duration_since(std::time::SystemTime::now()).unwrap_or_default();
+                    waiter.sleep_for(wait).await;
+                }
+                if let Some(gate) = &driver.opts.gate {
+                    gate.mark_started();
+                }
+                let stopped = driver.open_model(waiter).await;
+                (driver, stopped)
+            }
+            // Otherwise it sleeps on its own thread: the OS timer wakes it within tens of
+            // microseconds, where the async timer's 1 ms ticks would add up to a millisecond
+            // of scheduler lateness to every measured latency.
+            (None, None) => match tokio::task::spawn_blocking(move || {
                 // From here a command unparks this thread (see `Commands`).
                 *lock(&scheduler) = Some(std::thread::current());
                 if let Some(at) = start_at {
@@ -339,7 +355,8 @@ async fn run(
                 if let Some(gate) = &driver.opts.gate {
                     gate.mark_started();
                 }
-                let stopped = driver.open_model();
+                // Only this future runs on this thread: its waits may block it.
+                let stopped = handle.block_on(driver.open_model(timer::Waiter::Park));
                 *lock(&scheduler) = None;
                 (driver, stopped)
             })
@@ -493,8 +510,36 @@ impl Driver {
         (false, false)
     }
 
-    /// Runs the phases on this (blocking) thread; returns true if stopped by command.
-    fn open_model(&mut self) -> bool {
+    /// Waits until `wake`, or for a command (returned, to be applied first).
+    async fn wait(&mut self, waiter: &timer::Waiter, wake: Instant) -> Option<EngineCommand> {
+        match waiter {
+            // Spurious wake-ups are harmless: the loop reads the clock and sleeps again.
+            timer::Waiter::Park => {
+                std::thread::park_timeout(wake.saturating_duration_since(Instant::now()));
+                None
+            }
+            #[cfg(target_os = "linux")]
+            timer::Waiter::Timer(t) => tokio::select! {
+                r = t.sleep_until(wake) => {
+                    if r.is_err() {
+                        // Never spin on a broken timer: fall back to the runtime's.
+                        tokio::time::sleep_until(wake).await;
+                    }
+                    None
+                }
+                c = self.commands.recv(), if self.commands_open => {
+                    if c.is_none() {
+                        self.commands_open = false;
+                    }
+                    c
+                }
+            },
+        }
+    }
+
+    /// Runs the phases, waiting between arrivals as `waiter` does; returns true if stopped by
+    /// command.
+    async fn open_model(&mut self, waiter: timer::Waiter) -> bool {
         let scenario = self.ctx.scenario.clone();
         let phases: Vec<(usize, &crate::scenario::Phase)> = scenario
             .phases
@@ -578,10 +623,9 @@ impl Driver {
                     (true, _) => now + PROGRESS_REFRESH,
                 }
                 .min(now + PROGRESS_REFRESH);
-                // Spurious wake-ups are harmless: the loop reads the clock and sleeps again.
-                std::thread::park_timeout(wake.saturating_duration_since(Instant::now()));
+                let mut first = self.wait(&waiter, wake).await;
                 while self.commands_open {
-                    let c = match self.commands.try_recv() {
+                    let c = match first.take().map_or_else(|| self.commands.try_recv(), Ok) {
                         Ok(c) => c,
                         Err(mpsc::error::TryRecvError::Empty) => break,
                         // Nobody can send commands any more; stop listening, keep the plan.
