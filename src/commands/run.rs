@@ -130,11 +130,11 @@ pub fn usage(e: &dyn std::fmt::Display) -> i32 {
 /// Open-model plans up to this peak rate (arrivals/s) run on one runtime worker.
 pub const LIGHT_RATE: f64 = 2000.0;
 
-/// How many async workers a run gets: one for a light open-model plan, where every arrival
-/// would otherwise wake a second worker too (at 150/s on 2 cores: 0.68× the CPU, 5,500
-/// instead of 8,000 context switches in 10 s, p50 0.37 instead of 0.43 ms; at 1,000/s
-/// 0.90×; at 5,000/s no CPU gained and p50 0.04 ms worse, hence the bound); every core
-/// otherwise (closed loop, capacity search, heavy plans). `None`: the runtime's default.
+/// How many async workers a run gets: one for a light open-model plan, where the scheduler
+/// then waits on that worker (`engine::timer`) and every arrival is sent without waking a
+/// second thread (at 2,000/s on 2 cores: 0.66× the CPU, 0.38× the context switches, p50
+/// 0.26 → 0.15 ms); every core otherwise (closed loop, capacity search, heavier plans, where
+/// one worker would be the limit). `None`: the runtime's default.
 pub fn runtime_workers(args: &RunArgs) -> Option<usize> {
     let closed_loop = args.connections.is_some() && args.rate.is_none();
     if closed_loop || args.find_capacity {
