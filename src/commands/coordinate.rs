@@ -2,7 +2,7 @@
 //! their measurements into one run — the cockpit or headless progress, KPIs, report, JUnit
 //! and exit code of a local run.
 
-use crate::commands::run::{preflight, resolve_target, usage, view};
+use crate::commands::run::{reach_target, usage, view};
 use crate::config::{parse_duration, RunArgs, RunConfig};
 use crate::distributed::coordinator::{self, CoordinatorOptions};
 use crate::engine::stripe::MAX_SHARDS;
@@ -48,19 +48,13 @@ pub async fn main(args: CoordinateArgs) -> i32 {
         Ok(l) => l,
         Err(e) => return usage(&format!("error: cannot listen on {}: {e}", args.listen)),
     };
-    let target = match resolve_target(&config).await {
+    let target = match reach_target(&config).await {
         Ok(t) => t,
         Err(e) => {
             eprintln!("error: {e}");
             return exit::ABORTED;
         }
     };
-    if target.embedded.is_none() {
-        if let Err(e) = preflight(&target.url).await {
-            eprintln!("error: target {} unreachable: {e}", crate::report::redact_url(&target.url));
-            return exit::ABORTED;
-        }
-    }
     let addr = listener.local_addr().map_or(args.listen.clone(), |a| a.to_string());
     crate::stop::say(&format!(
         "coordinator listening on {addr}: waiting for {} shard(s) (run --shard I/{} --coordinator {addr})",

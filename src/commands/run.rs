@@ -31,19 +31,13 @@ pub async fn main(args: RunArgs) -> i32 {
         }
         config.target = Some(j.target.clone());
     }
-    let target = match resolve_target(&config).await {
+    let target = match reach_target(&config).await {
         Ok(t) => t,
         Err(e) => {
             eprintln!("error: {e}");
             return exit::ABORTED;
         }
     };
-    if target.embedded.is_none() {
-        if let Err(e) = preflight(&target.url).await {
-            eprintln!("error: target {} unreachable: {e}", crate::report::redact_url(&target.url));
-            return exit::ABORTED;
-        }
-    }
     let control = match bind_control(config.control.as_deref()).await {
         Ok(c) => c,
         Err(e) => return usage(&e),
@@ -147,8 +141,19 @@ pub fn runtime_workers(args: &RunArgs) -> Option<usize> {
     (scenario.peak_rate() * args.rate_scale <= LIGHT_RATE).then_some(1)
 }
 
+/// The target, checked reachable (or the bundled gateway, started); the error is printed as is.
+pub async fn reach_target(config: &RunConfig) -> Result<Target, String> {
+    let target = resolve_target(config).await?;
+    if target.embedded.is_none() {
+        preflight(&target.url)
+            .await
+            .map_err(|e| format!("target {} unreachable: {e}", crate::report::redact_url(&target.url)))?;
+    }
+    Ok(target)
+}
+
 /// The configured target, or the bundled gateway started in-process.
-pub async fn resolve_target(config: &RunConfig) -> Result<Target, String> {
+async fn resolve_target(config: &RunConfig) -> Result<Target, String> {
     if let Some(url) = config.target.clone() {
         return Ok(Target { url, embedded: None });
     }
@@ -167,7 +172,7 @@ pub async fn resolve_target(config: &RunConfig) -> Result<Target, String> {
 
 /// Can a TCP connection to the target be opened at all? A wrong URL fails here, clearly,
 /// instead of as a run full of connect errors.
-pub async fn preflight(url: &str) -> Result<(), String> {
+async fn preflight(url: &str) -> Result<(), String> {
     let parsed = reqwest::Url::parse(url).map_err(|e| format!("invalid URL: {e}"))?;
     let host = parsed.host_str().ok_or("the URL has no host")?.trim_matches(['[', ']']).to_string();
     let port = parsed.port_or_known_default().ok_or("the URL has no port")?;

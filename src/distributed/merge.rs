@@ -4,13 +4,13 @@
 //! the shards were judged by. Per-second percentiles cannot be added: a merged second shows
 //! the highest shard's.
 
-use crate::metrics::aggregate::RunHistograms;
-use crate::metrics::codec::{add_encoded, encode_histogram};
+use crate::metrics::aggregate::{FinalHistograms, RunHistograms};
+use crate::metrics::codec::add_encoded;
 use crate::metrics::{
     new_histogram, Distribution, FailureSample, LaneState, Quantiles, RunStatus, SecondPoint, ShardLane, Snapshot,
 };
 use crate::report::kpi;
-use crate::report::{NamedHistogram, RunReport, ToolHistograms};
+use crate::report::RunReport;
 use crate::scenario::Phase;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -48,8 +48,7 @@ pub fn merge(runs: &[(PathBuf, RunReport)]) -> Result<RunReport, String> {
         }
     }
     let lanes = lanes(runs)?;
-    let snapshot = merged_snapshot(runs, &lanes)?;
-    let histograms = merged_histograms(runs)?;
+    let (snapshot, histograms) = merged_snapshot(runs, &lanes)?;
 
     let phases: Vec<Phase> = first
         .scenario
@@ -108,8 +107,7 @@ pub fn merge(runs: &[(PathBuf, RunReport)]) -> Result<RunReport, String> {
     out.flows = snapshot.flows.clone();
     out.phases = crate::report::phase_summaries(&phases.iter().map(|p| p.name.clone()).collect::<Vec<_>>(), &series);
     out.series = series;
-    out.histograms = histograms.0;
-    out.run_histograms = histograms.1;
+    (out.histograms, out.run_histograms) = crate::report::encode_histograms(&histograms);
     out.chaos = runs.iter().flat_map(|(_, r)| r.chaos.clone()).collect();
     out.chaos_left = runs.iter().flat_map(|(_, r)| r.chaos_left.clone()).collect();
     out.events = runs.iter().flat_map(|(_, r)| r.events.clone()).collect();
@@ -185,42 +183,8 @@ fn lanes(runs: &[(PathBuf, RunReport)]) -> Result<Distribution, String> {
     Ok(Distribution { shards: lanes.len(), lanes, coverage, ..Distribution::default() })
 }
 
-fn merged_histograms(runs: &[(PathBuf, RunReport)]) -> Result<(Vec<ToolHistograms>, Vec<NamedHistogram>), String> {
-    let unreadable = |dir: &PathBuf, what: &str| format!("{}: the {what} histogram cannot be read", dir.display());
-    let first = &runs[0].1;
-    let mut tools: Vec<(hdrhistogram::Histogram<u64>, hdrhistogram::Histogram<u64>)> =
-        first.tools.iter().map(|_| (new_histogram(), new_histogram())).collect();
-    let mut run = RunHistograms::default();
-    for (dir, r) in runs {
-        for ((l, s), h) in tools.iter_mut().zip(&r.histograms) {
-            if !add_encoded(l, &h.latency_us) || !add_encoded(s, &h.service_us) {
-                return Err(unreadable(dir, &h.tool));
-            }
-        }
-        for (name, into) in run.named_mut() {
-            if let Some(h) = r.run_histograms.iter().find(|h| h.name == name) {
-                if !add_encoded(into, &h.us) {
-                    return Err(unreadable(dir, name));
-                }
-            }
-        }
-    }
-    let tools = first
-        .tools
-        .iter()
-        .zip(&tools)
-        .map(|(t, (l, s))| ToolHistograms {
-            tool: t.name.clone(),
-            latency_us: encode_histogram(l),
-            service_us: encode_histogram(s),
-        })
-        .collect();
-    let named = run.named().into_iter().map(|(name, h)| NamedHistogram { name: name.into(), us: encode_histogram(h) });
-    Ok((tools, named.collect()))
-}
-
-/// The merged run as a snapshot, for the KPIs to judge.
-fn merged_snapshot(runs: &[(PathBuf, RunReport)], lanes: &Distribution) -> Result<Snapshot, String> {
+/// The merged run as a snapshot, for the KPIs to judge, and its histograms, added once.
+fn merged_snapshot(runs: &[(PathBuf, RunReport)], lanes: &Distribution) -> Result<(Snapshot, FinalHistograms), String> {
     let first = &runs[0].1;
     let names: Vec<String> = first.tools.iter().map(|t| t.name.clone()).collect();
     let mut s = Snapshot::empty(&names, &first.flows);
@@ -238,21 +202,17 @@ fn merged_snapshot(runs: &[(PathBuf, RunReport)], lanes: &Distribution) -> Resul
         s.completed += r.totals.requests;
         s.kpi_total += r.totals.kpi_total;
         s.kpi_ok += r.totals.kpi_ok;
-        for ((view, t), h) in s.tools.iter_mut().zip(&r.tools).zip(&r.histograms) {
+        for (view, t) in s.tools.iter_mut().zip(&r.tools) {
             view.by_flow = t.by_flow;
             view.requests += t.requests;
             view.ok += t.ok;
             view.errors.add(&t.errors.0);
-            for (code, n) in &t.codes {
-                match view.codes.iter_mut().find(|(c, _)| c == code) {
-                    Some((_, m)) => *m += n,
-                    None => view.codes.push((*code, *n)),
-                }
-            }
-            view.codes.sort_unstable();
-            let (l, sv) = &mut latency[s_index(&names, &t.name)];
+            crate::metrics::add_codes(&mut view.codes, &t.codes);
+        }
+        // Same tools in the same order in every run (checked by `merge`).
+        for ((l, sv), h) in latency.iter_mut().zip(&r.histograms) {
             if !add_encoded(l, &h.latency_us) || !add_encoded(sv, &h.service_us) {
-                return Err(format!("{}: the {} histograms cannot be read", dir.display(), t.name));
+                return Err(format!("{}: the {} histograms cannot be read", dir.display(), h.tool));
             }
         }
         for (view, f) in s.flows.iter_mut().zip(&r.flows) {
@@ -293,11 +253,8 @@ fn merged_snapshot(runs: &[(PathBuf, RunReport)], lanes: &Distribution) -> Resul
     }
     s.series = builder.series();
     s.distribution = Some(Arc::new(lanes.clone()));
-    Ok(s)
-}
-
-fn s_index(names: &[String], name: &str) -> usize {
-    names.iter().position(|n| n == name).unwrap_or(0)
+    let tools = names.into_iter().zip(latency).map(|(n, (l, sv))| (n, l, sv)).collect();
+    Ok((s, FinalHistograms { tools, run }))
 }
 
 /// Each run's seconds from its first arrival, added second by second.

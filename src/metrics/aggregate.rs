@@ -238,15 +238,7 @@ impl Aggregator {
             for (e, add) in self.second.errors.iter_mut().zip(&t.errors) {
                 *e += add;
             }
-            for (code, count) in &t.codes {
-                match view.codes.iter_mut().find(|(c, _)| c == code) {
-                    Some((_, n)) => *n += count,
-                    None => {
-                        view.codes.push((*code, *count));
-                        view.codes.sort_unstable();
-                    }
-                }
-            }
+            super::add_codes(&mut view.codes, &t.codes);
         }
         for (view, f) in s.flows.iter_mut().zip(&shard.flows) {
             view.iterations += f.iterations;

@@ -195,12 +195,7 @@ impl Shard {
             for (a, b) in t.errors.iter_mut().zip(&o.errors) {
                 *a += b;
             }
-            for (code, count) in &o.codes {
-                match t.codes.iter_mut().find(|(c, _)| c == code) {
-                    Some((_, n)) => *n += count,
-                    None => t.codes.push((*code, *count)),
-                }
-            }
+            super::add_codes(&mut t.codes, &o.codes);
         }
         for (f, o) in self.flows.iter_mut().zip(&other.flows) {
             f.iterations += o.iterations;

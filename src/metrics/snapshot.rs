@@ -71,6 +71,17 @@ pub struct FailureSample {
     pub count: u64,
 }
 
+/// Adds `from`'s (status, count) pairs into `into`, which stays sorted by status.
+pub fn add_codes(into: &mut Vec<(u16, u64)>, from: &[(u16, u64)]) {
+    for (code, count) in from {
+        match into.iter_mut().find(|(c, _)| c == code) {
+            Some((_, n)) => *n += count,
+            None => into.push((*code, *count)),
+        }
+    }
+    into.sort_unstable();
+}
+
 impl ErrorCounts {
     pub fn total(&self) -> u64 {
         self.0.iter().sum()

@@ -211,6 +211,7 @@ pub struct RunInputs<'a> {
 impl RunReport {
     pub fn new(i: RunInputs<'_>) -> Self {
         let s = i.snapshot;
+        let (histograms, run_histograms) = encode_histograms(i.histograms);
         let series = s.series.to_vec();
         Self {
             schema: SCHEMA.into(),
@@ -261,16 +262,7 @@ impl RunReport {
             flows: s.flows.clone(),
             phases: phase_summaries(&i.scenario.phases.iter().map(|p| p.name.clone()).collect::<Vec<_>>(), &series),
             series,
-            histograms: i
-                .histograms
-                .tools
-                .iter()
-                .map(|(tool, l, sv)| ToolHistograms {
-                    tool: tool.clone(),
-                    latency_us: encode_histogram(l),
-                    service_us: encode_histogram(sv),
-                })
-                .collect(),
+            histograms,
             chaos: i.chaos,
             chaos_left: i.chaos_left,
             reconciliation: i.reconciliation,
@@ -284,13 +276,7 @@ impl RunReport {
             events: i.events,
             dashboard: i.dashboard.map(dashboard::DashboardReport::from_view),
             target_p99_ms: i.target_p99_ms,
-            run_histograms: i
-                .histograms
-                .run
-                .named()
-                .into_iter()
-                .map(|(name, h)| NamedHistogram { name: name.into(), us: encode_histogram(h) })
-                .collect(),
+            run_histograms,
             kpi_targets: Some(i.scenario.kpi.clone()),
             shard: i.shard.map(|(s, _)| s.to_string()),
             shard_share: i.shard.map(|(s, _)| s.share()),
@@ -331,6 +317,21 @@ pub fn phase_summaries(phases: &[String], series: &[SecondPoint]) -> Vec<PhaseSu
 }
 
 pub use crate::metrics::codec::{decode_histogram, encode_histogram};
+
+/// The histograms as `report.json` keeps them: per tool, then the run-wide ones by name.
+pub fn encode_histograms(h: &FinalHistograms) -> (Vec<ToolHistograms>, Vec<NamedHistogram>) {
+    let tools = h
+        .tools
+        .iter()
+        .map(|(tool, l, sv)| ToolHistograms {
+            tool: tool.clone(),
+            latency_us: encode_histogram(l),
+            service_us: encode_histogram(sv),
+        })
+        .collect();
+    let run = h.run.named().into_iter().map(|(name, h)| NamedHistogram { name: name.into(), us: encode_histogram(h) });
+    (tools, run.collect())
+}
 
 /// Drops credentials from a URL before it reaches any output.
 pub fn redact_url(url: &str) -> String {

@@ -56,10 +56,13 @@ fn plan(rate: u32, seconds: u32) -> Vec<String> {
         .collect()
 }
 
-fn coordinate(target: &str, shards: usize, plan: &[String], dir: &Path) -> Coordinator {
+/// A coordinator for `shards` shards; without a target it serves the bundled gateway itself.
+fn coordinate(target: Option<&str>, shards: usize, plan: &[String], dir: &Path) -> Coordinator {
+    let target: Vec<&str> = target.map(|t| vec!["--target", t]).unwrap_or_default();
     let mut child = Command::new(BIN)
         .args(["coordinate", "--shards", &shards.to_string(), "--listen", "127.0.0.1:0", "--join-timeout", "60s"])
-        .args(["--target", target, "--report-dir"])
+        .args(target)
+        .arg("--report-dir")
         .arg(dir)
         .args(plan)
         .stdout(Stdio::null())
@@ -121,7 +124,7 @@ fn three_shards_send_exactly_the_schedule_and_merge_exactly() {
     let root = tempdir("three");
     // 300/s for 4 s: 1,200 arrivals in the one-machine schedule, 400 per stripe.
     let plan = plan(300, 4);
-    let mut coordinator = coordinate(&target, 3, &plan, &root.join("coordinator"));
+    let mut coordinator = coordinate(Some(&target), 3, &plan, &root.join("coordinator"));
     let mut shards: Vec<Child> =
         (0..3).map(|i| shard(i, 3, &coordinator.addr, &plan, &root.join(format!("shard-{i}")))).collect();
     for (i, s) in shards.iter_mut().enumerate() {
@@ -175,18 +178,11 @@ fn a_shard_killed_mid_run_makes_a_partial_report_that_names_it() {
     let (target, _served) = counting_server();
     let root = tempdir("killed");
     let plan = plan(60, 8);
-    let mut coordinator = coordinate(&target, 3, &plan, &root.join("coordinator"));
+    let mut coordinator = coordinate(Some(&target), 3, &plan, &root.join("coordinator"));
     let mut shards: Vec<Child> =
         (0..3).map(|i| shard(i, 3, &coordinator.addr, &plan, &root.join(format!("shard-{i}")))).collect();
-    // Wait until the coordinator reports completed requests, then kill shard 2.
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        let line = coordinator.stderr.recv_timeout(deadline.saturating_duration_since(Instant::now())).unwrap();
-        let done = line.split(" sched, ").nth(1).and_then(|r| r.split('/').next()).and_then(|n| n.parse::<u64>().ok());
-        if done.is_some_and(|n| n > 0) {
-            break;
-        }
-    }
+    // Once the coordinator reports completed requests, kill shard 2.
+    wait_for_completions(&coordinator);
     shards[2].kill().unwrap();
     let _ = shards[2].wait();
     for (i, s) in shards.iter_mut().take(2).enumerate() {
@@ -323,7 +319,7 @@ fn weighted_shards_split_the_schedule_in_proportion_and_add_up_exactly() {
     // 200/s for 2 s: 400 arrivals, 3:1 over two shards.
     let mut plan = plan(200, 2);
     plan.extend(["--shard-weights".to_string(), "3,1".to_string()]);
-    let mut coordinator = coordinate(&target, 2, &plan, &root.join("coordinator"));
+    let mut coordinator = coordinate(Some(&target), 2, &plan, &root.join("coordinator"));
     let mut shards: Vec<Child> =
         (0..2).map(|i| shard(i, 2, &coordinator.addr, &plan, &root.join(format!("shard-{i}")))).collect();
     for (i, s) in shards.iter_mut().enumerate() {
@@ -352,7 +348,7 @@ fn a_shard_stopped_on_its_own_is_lost_not_done() {
     let (target, _served) = counting_server();
     let root = tempdir("sigterm");
     let plan = plan(60, 8);
-    let mut coordinator = coordinate(&target, 2, &plan, &root.join("coordinator"));
+    let mut coordinator = coordinate(Some(&target), 2, &plan, &root.join("coordinator"));
     let mut shards: Vec<Child> =
         (0..2).map(|i| shard(i, 2, &coordinator.addr, &plan, &root.join(format!("shard-{i}")))).collect();
     wait_for_completions(&coordinator);
@@ -377,28 +373,7 @@ fn shards_with_a_setup_start_together_once_every_setup_is_done() {
     // gateway itself and gives the shards its address.
     let scenario = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/proof.toml");
     let plan: Vec<String> = [scenario, "--duration", "3s", "--no-tui"].iter().map(|s| s.to_string()).collect();
-    let mut child = Command::new(BIN)
-        .args(["coordinate", "--shards", "2", "--listen", "127.0.0.1:0", "--report-dir"])
-        .arg(root.join("coordinator"))
-        .args(&plan)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let (tx, stderr) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in lines.map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let addr = loop {
-        let line = stderr.recv_timeout(PATIENCE).expect("the coordinator says where it listens");
-        if let Some(rest) = line.strip_prefix("coordinator listening on ") {
-            break rest.split(':').take(2).collect::<Vec<_>>().join(":");
-        }
-    };
-    let mut coordinator = Coordinator { child, addr, stderr };
+    let mut coordinator = coordinate(None, 2, &plan, &root.join("coordinator"));
     let mut shards: Vec<Child> =
         (0..2).map(|i| shard(i, 2, &coordinator.addr, &plan, &root.join(format!("shard-{i}")))).collect();
     for (i, s) in shards.iter_mut().enumerate() {
