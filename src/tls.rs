@@ -1,7 +1,7 @@
 //! rustls with the `ring` provider, installed once for every HTTPS client in the process, and
 //! `--insecure` for bench targets with self-signed certificates.
 
-use std::sync::{Arc, Once};
+use std::sync::{Arc, Once, OnceLock};
 
 pub fn install_crypto_provider() {
     static ONCE: Once = Once::new();
@@ -20,9 +20,34 @@ pub fn admin_client(timeout: std::time::Duration) -> reqwest::Client {
 /// signature checks as the load path's.
 pub fn admin_client_for(timeout: std::time::Duration, insecure: bool) -> reqwest::Client {
     install_crypto_provider();
-    let builder = reqwest::Client::builder().timeout(timeout).connect_timeout(timeout);
-    let builder = if insecure { builder.tls_backend_preconfigured(insecure_client_config()) } else { builder };
-    builder.build().expect("a reqwest client with the ring provider builds")
+    let config = if insecure { insecure_client_config() } else { verified_client_config() };
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .tls_backend_preconfigured(config)
+        .build()
+        .expect("a reqwest client with a preconfigured rustls config builds")
+}
+
+/// The platform's roots, as reqwest would load them, but read once per process: loading
+/// them opens and parses every file of the system's certificate store, and a run builds
+/// several clients. Without a usable system store, the bundled web PKI roots.
+fn verified_client_config() -> rustls::ClientConfig {
+    static CONFIG: OnceLock<rustls::ClientConfig> = OnceLock::new();
+    CONFIG
+        .get_or_init(|| {
+            let provider = Arc::new(rustls::crypto::ring::default_provider());
+            let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+                .with_safe_default_protocol_versions()
+                .expect("ring supports the default protocol versions");
+            match rustls_platform_verifier::Verifier::new(provider) {
+                Ok(verifier) => builder.dangerous().with_custom_certificate_verifier(Arc::new(verifier)),
+                Err(_) => builder
+                    .with_root_certificates(rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() }),
+            }
+            .with_no_client_auth()
+        })
+        .clone()
 }
 
 /// A client config that accepts any server certificate, still checking that the server holds

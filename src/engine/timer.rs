@@ -49,6 +49,33 @@ impl Waiter {
     }
 }
 
+/// Makes this thread's timed sleeps precise until dropped: Linux lets a sleep of a normal
+/// thread end up to its *timer slack* (50 µs by default) late to batch wake-ups, lateness
+/// every arrival of the parked scheduler would carry. The timerfd path has none.
+pub struct PreciseSleeps(());
+
+impl PreciseSleeps {
+    pub fn on_this_thread() -> Self {
+        #[cfg(target_os = "linux")]
+        // SAFETY: PR_SET_TIMERSLACK takes a plain integer; 1 ns is the smallest slack.
+        unsafe {
+            libc::prctl(libc::PR_SET_TIMERSLACK, 1 as libc::c_ulong);
+        }
+        Self(())
+    }
+}
+
+impl Drop for PreciseSleeps {
+    fn drop(&mut self) {
+        // The thread goes back to the blocking pool with the default slack (0 restores it).
+        #[cfg(target_os = "linux")]
+        // SAFETY: as above.
+        unsafe {
+            libc::prctl(libc::PR_SET_TIMERSLACK, 0 as libc::c_ulong);
+        }
+    }
+}
+
 #[cfg(target_os = "linux")]
 pub struct TimerFd {
     fd: tokio::io::unix::AsyncFd<std::os::fd::OwnedFd>,
@@ -101,7 +128,15 @@ impl TimerFd {
                 }
             });
             match read {
-                Ok(result) => return result,
+                Ok(result) => {
+                    // One read takes every expiration, and only the next arming can make the
+                    // fd readable again: without this, the next wait would start with a
+                    // stale readiness and a read that can only fail (a syscall per arrival).
+                    if result.is_ok() {
+                        guard.clear_ready();
+                    }
+                    return result;
+                }
                 // Readiness was stale: wait again.
                 Err(_would_block) => continue,
             }
