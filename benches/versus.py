@@ -206,24 +206,31 @@ class Bench:
                 cmd, report = proofdeck(["--target", self.nginx.h1, "--rate", str(rate), "--duration", f"{s}s"],
                                         self.work, label)
                 m = measure(self.nginx, cmd)
-                lat = pd_report(report)["tools"][0]["latency"]
-                pd_runs.append((m, lat["p50_ms"], lat["p99_ms"]))
+                r = pd_report(report)
+                lat, svc = r["tools"][0]["latency"], r["tools"][0]["service"]
+                pd_runs.append((m, lat["p50_ms"], lat["p99_ms"], svc["p50_ms"], r["dispatch_lag"]["p50_ms"]))
                 m = measure(self.nginx, oha_cmd(self.nginx.h1, s, ["-q", str(rate), "--latency-correction"]))
                 oha_runs.append((m, *oha_latency(m)))
             expected = rate * s
 
-            def fig(runs):
-                return (median([m.cpu for m, _, _ in runs]), median([p50 for _, p50, _ in runs]),
-                        median([p99 for _, _, p99 in runs]), [m.served for m, _, _ in runs])
+            def med(runs, i):
+                return median([run[i] for run in runs])
 
-            pc, p50, p99, served = fig(pd_runs)
-            oc, o50, o99, oserved = fig(oha_runs)
+            pc, oc = median([run[0].cpu for run in pd_runs]), median([run[0].cpu for run in oha_runs])
+            ratios = sorted(p[0].cpu / o[0].cpu for p, o in zip(pd_runs, oha_runs))
+            served = [run[0].served for run in pd_runs]
+            oserved = [run[0].served for run in oha_runs]
             off = max(abs(n - expected) for n in served) * 100 / expected
-            self.row(f"fixed {rate:,}/s for {s} s (median of {self.o.rounds}), latency from the intended start",
-                     f"proofdeck CPU **{pc:.2f} s** (**{pc / oc:.2f}×** oha's {oc:.2f} s) · nginx counted "
-                     f"{', '.join(f'{n:,}' for n in served)} of {expected:,} (worst {off:.3f} %; oha "
-                     f"{', '.join(f'{n:,}' for n in oserved)}) · p50 **{p50:.3f}** / p99 {p99:.3f} ms, oha "
-                     f"`--latency-correction` {o50:.3f} / {o99:.3f} ms (p50 {1000 * (p50 - o50):+.0f} µs)")
+            p50, p99, svc50, lag50 = (med(pd_runs, i) for i in (1, 2, 3, 4))
+            o50, o99 = med(oha_runs, 1), med(oha_runs, 2)
+            self.row(f"fixed {rate:,}/s for {s} s, {self.o.rounds} rounds (medians)",
+                     f"proofdeck CPU **{pc:.2f} s**, **{pc / oc:.2f}×** oha's {oc:.2f} s (pairs "
+                     f"{ratios[0]:.2f}–{ratios[-1]:.2f}×) · nginx counted {', '.join(f'{n:,}' for n in served)} of "
+                     f"{expected:,} (worst {off:.3f} %; oha {', '.join(f'{n:,}' for n in oserved)}) · proofdeck p50 "
+                     f"**{p50:.3f}** / p99 {p99:.3f} ms from the intended start (dispatch lateness p50 {lag50:.3f}), "
+                     f"**{svc50:.3f}** from the send; oha `--latency-correction` {o50:.3f} / {o99:.3f} ms, "
+                     f"from its timer's wake-up (p50 {1000 * (p50 - o50):+.0f} µs from the intended start, "
+                     f"{1000 * (svc50 - o50):+.0f} µs from the send)")
 
     def soak(self):
         # As fast as the closed loop goes, long enough for the requests asked for.
