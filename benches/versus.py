@@ -64,16 +64,21 @@ def measure(nginx, cmd, rss_samples=None):
     out = []
     reader = threading.Thread(target=lambda: out.append(p.stdout.read()))
     reader.start()
-    if rss_samples is not None:
-        while p.poll() is None:
-            time.sleep(2)
-            try:
-                with open(f"/proc/{p.pid}/status") as f:
-                    kb = int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
-                rss_samples.append((time.monotonic() - started, kb / 1024))
-            except (OSError, AttributeError):
-                pass
-    _, _, usage = os.wait4(p.pid, 0)
+    usage = None
+    while rss_samples is not None:
+        pid, _, finished = os.wait4(p.pid, os.WNOHANG)
+        if pid:
+            usage = finished
+            break
+        time.sleep(2)
+        try:
+            with open(f"/proc/{p.pid}/status") as f:
+                kb = int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
+            rss_samples.append((time.monotonic() - started, kb / 1024))
+        except (OSError, AttributeError):
+            pass
+    if usage is None:
+        _, _, usage = os.wait4(p.pid, 0)
     p.returncode = 0
     reader.join()
     wall = time.monotonic() - started
@@ -250,10 +255,13 @@ class Bench:
                  f"the end of the load (**{(late - early) * 100 / early:+.1f} %**), peak {m.rss_mib:.1f} MiB")
 
     def ticks(self):
-        out = subprocess.run(["cargo", "bench", "--quiet", "--bench", "series"], cwd=ROOT, capture_output=True,
-                             text=True, check=True).stdout
-        self.row("publishing the per-second series with a snapshot after 1 min, 1 h, 24 h (`cargo bench --bench "
-                 "series`, 10 tools)", " · ".join(line.strip() for line in out.splitlines() if line.strip()))
+        for bench, what in (("ticks", "the aggregator's tick over a simulated day: 10 tools, 4 ticks/s, 1,000 "
+                                      "requests/s recorded (`cargo bench --bench ticks`)"),
+                            ("series", "publishing the per-second series with a snapshot, 10 tools (`cargo bench "
+                                       "--bench series`)")):
+            out = subprocess.run(["cargo", "bench", "--quiet", "--bench", bench], cwd=ROOT, capture_output=True,
+                                 text=True, check=True).stdout
+            self.row(what, " · ".join(" ".join(line.split()) for line in out.splitlines() if line.strip()))
 
     def build(self):
         target = os.path.join(self.work, "build-target")

@@ -6,10 +6,13 @@
 use crate::metrics::ErrorClass;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use hyper::Request;
+use hyper::body::Incoming;
+use hyper::client::conn::http1;
+use hyper::{Request, Response, Uri};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
+use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,8 +39,16 @@ pub struct LoadClient {
 }
 
 enum Inner {
-    Http1(Box<HyperClient>),
-    Http2 { lanes: std::sync::RwLock<Vec<Arc<Lane>>>, streams: usize, insecure: bool },
+    /// The shared pool, and the connector for connections a worker keeps to itself.
+    Http1 {
+        pool: Box<HyperClient>,
+        connector: HttpsConnector,
+    },
+    Http2 {
+        lanes: std::sync::RwLock<Vec<Arc<Lane>>>,
+        streams: usize,
+        insecure: bool,
+    },
 }
 
 struct Lane {
@@ -100,12 +111,15 @@ impl LoadClient {
             let streams = streams.unwrap_or(DEFAULT_STREAMS).max(1);
             Inner::Http2 { lanes: std::sync::RwLock::new(Vec::new()), streams, insecure }
         } else {
-            Inner::Http1(Box::new(Self::client(max_inflight.min(4096), false, insecure)))
+            Inner::Http1 {
+                pool: Box::new(Self::client(max_inflight.min(4096), false, insecure)),
+                connector: Self::connector(false, insecure),
+            }
         };
         Self { inner }
     }
 
-    fn client(max_idle_per_host: usize, http2: bool, insecure: bool) -> HyperClient {
+    fn connector(http2: bool, insecure: bool) -> HttpsConnector {
         crate::tls::install_crypto_provider();
         let mut http = HttpConnector::new();
         http.enforce_http(false);
@@ -117,16 +131,19 @@ impl LoadClient {
             hyper_rustls::HttpsConnectorBuilder::new().with_webpki_roots()
         }
         .https_or_http();
-        let https = if http2 {
+        if http2 {
             builder.enable_http2().wrap_connector(http)
         } else {
             builder.enable_http1().wrap_connector(http)
-        };
+        }
+    }
+
+    fn client(max_idle_per_host: usize, http2: bool, insecure: bool) -> HyperClient {
         Client::builder(TokioExecutor::new())
             .pool_max_idle_per_host(max_idle_per_host)
             .pool_idle_timeout(Duration::from_secs(30))
             .http2_only(http2)
-            .build(https)
+            .build(Self::connector(http2, insecure))
     }
 
     /// The first HTTP/2 lane with a free stream, a new one when all are busy, or at the cap
@@ -154,38 +171,155 @@ impl LoadClient {
         let exchange = async {
             // The stream stays taken until the answer's body is read (or the exchange dropped).
             let stream = match &self.inner {
-                Inner::Http1(_) => None,
+                Inner::Http1 { .. } => None,
                 Inner::Http2 { lanes, streams, insecure } => Some(Self::lane(lanes, *streams, *insecure)),
             };
             let client = match (&self.inner, &stream) {
-                (Inner::Http1(client), _) => client,
+                (Inner::Http1 { pool, .. }, _) => pool,
                 (Inner::Http2 { .. }, Some(taken)) => &taken.0.client,
                 (Inner::Http2 { .. }, None) => unreachable!("an HTTP/2 exchange takes a stream first"),
             };
-            let response = client.request(request).await.map_err(|e| request_failure(&e))?;
-            let status = response.status().as_u16();
-            // Bounded: at 10k in flight, an unbounded body per request could exhaust memory.
-            let body = http_body_util::Limited::new(response.into_body(), MAX_BODY)
-                .collect()
-                .await
-                .map_err(|e| body_failure(status, &*e))?
-                .to_bytes();
-            Ok::<_, Answer>((status, body))
+            let response = client.request(request).await.map_err(|e| failure(&e, e.is_connect()))?;
+            read_answer(response).await
         };
-        match tokio::time::timeout(timeout, exchange).await {
-            Err(_) => Answer::Timeout,
-            Ok(Err(failed)) => failed,
-            Ok(Ok((status, body))) => Answer::Response { status, body },
+        answer_within(timeout, exchange).await
+    }
+
+    /// Like [`send`](Self::send), over `own`'s connection when this is HTTP/1.1: for a worker
+    /// that sends one request at a time (the closed loop), which then skips the shared pool
+    /// (a lock, two key hashes and a connector clone per request). HTTP/2 shares its lanes.
+    pub async fn send_own(&self, own: &mut OwnConnection, request: Request<Full<Bytes>>, timeout: Duration) -> Answer {
+        let Inner::Http1 { connector, .. } = &self.inner else {
+            // Boxed so that the HTTP/1.1 path's future stays small (see `exchange`).
+            return Box::pin(self.send(request, timeout)).await;
+        };
+        let exchange = async {
+            let response = own.exchange(connector, request).await?;
+            read_answer(response).await
+        };
+        let answer = answer_within(timeout, exchange).await;
+        if !matches!(answer, Answer::Response { .. }) {
+            // An exchange cut short (timeout, unread body) leaves the connection busy or
+            // broken: the next request gets a new one, as it would from the pool.
+            own.0 = None;
         }
+        answer
     }
 }
 
-/// Why a request got no answer, classified from the error's causes rather than its text.
-fn request_failure(e: &hyper_util::client::legacy::Error) -> Answer {
+/// An HTTP/1.1 connection one worker keeps to itself, opened on first use and again after
+/// the target closes it.
+#[derive(Default)]
+pub struct OwnConnection(Option<http1::SendRequest<Full<Bytes>>>);
+
+impl OwnConnection {
+    async fn exchange(
+        &mut self,
+        connector: &HttpsConnector,
+        mut request: Request<Full<Bytes>>,
+    ) -> Result<Response<Incoming>, Answer> {
+        let target = request.uri().clone();
+        if target.host().is_none() {
+            let reason = format!("invalid request: {target} has no host");
+            return Err(Answer::Failed { class: ErrorClass::InvalidRequest, reason });
+        }
+        prepare_for_http1(&mut request, &target);
+        // A request the connection never took (the target closed it meanwhile, e.g. after its
+        // keep-alive limit) goes once more, on a new connection, as the shared pool does.
+        for retry in [false, true] {
+            let sender = match &mut self.0 {
+                Some(open) if !open.is_closed() => open,
+                // Boxed: opening is rare, and its large future would otherwise be copied
+                // along with every request's.
+                slot => slot.insert(Box::pin(open_connection(connector, &target)).await?),
+            };
+            if sender.ready().await.is_err() {
+                self.0 = None;
+                continue;
+            }
+            match sender.try_send_request(request).await {
+                Ok(response) => return Ok(response),
+                Err(mut e) => {
+                    self.0 = None;
+                    match e.take_message() {
+                        Some(unsent) if !retry => request = unsent,
+                        _ => {
+                            let e = e.into_error();
+                            return Err(failure(&e, false));
+                        }
+                    }
+                }
+            }
+        }
+        let reason = "the target closed the connection before the request could be sent".to_string();
+        Err(Answer::Failed { class: ErrorClass::Connect, reason })
+    }
+}
+
+/// What hyper's pooled client does to a request before HTTP/1.1: a `Host` header (with the
+/// port unless it is the scheme's default) and the target in origin form (`/path?query`).
+fn prepare_for_http1(request: &mut Request<Full<Bytes>>, target: &Uri) {
+    let host = target.host().unwrap_or_default();
+    let default_port = if target.scheme_str() == Some("https") { 443 } else { 80 };
+    let value = match target.port_u16() {
+        Some(port) if port != default_port => http::HeaderValue::try_from(format!("{host}:{port}")),
+        _ => http::HeaderValue::try_from(host),
+    };
+    if let Ok(value) = value {
+        request.headers_mut().entry(http::header::HOST).or_insert(value);
+    }
+    let origin = match target.path_and_query() {
+        Some(path) if path.as_str() != "/" => Uri::from(path.clone()),
+        _ => Uri::from_static("/"),
+    };
+    *request.uri_mut() = origin;
+}
+
+/// Connects to `target` (TLS when it is `https://`) and starts the connection's task.
+async fn open_connection(connector: &HttpsConnector, target: &Uri) -> Result<http1::SendRequest<Full<Bytes>>, Answer> {
+    use tower_service::Service;
+    let mut connector = connector.clone();
+    let io = async {
+        std::future::poll_fn(|cx| connector.poll_ready(cx)).await?;
+        connector.call(target.clone()).await
+    }
+    .await
+    .map_err(|e| failure(&*e, true))?;
+    let (sender, connection) = http1::handshake(io).await.map_err(|e| failure(&e, true))?;
+    tokio::spawn(async move {
+        // Ends when the connection closes; its error, if any, reaches the request.
+        let _ = connection.await;
+    });
+    Ok(sender)
+}
+
+/// The answer's status and body, read within the body limit.
+async fn read_answer(response: Response<Incoming>) -> Result<(u16, Bytes), Answer> {
+    let status = response.status().as_u16();
+    // Bounded: at 10k in flight, an unbounded body per request could exhaust memory.
+    let body = http_body_util::Limited::new(response.into_body(), MAX_BODY)
+        .collect()
+        .await
+        .map_err(|e| body_failure(status, &*e))?
+        .to_bytes();
+    Ok((status, body))
+}
+
+async fn answer_within(timeout: Duration, exchange: impl Future<Output = Result<(u16, Bytes), Answer>>) -> Answer {
+    match tokio::time::timeout(timeout, exchange).await {
+        Err(_) => Answer::Timeout,
+        Ok(Err(failed)) => failed,
+        Ok(Ok((status, body))) => Answer::Response { status, body },
+    }
+}
+
+/// Why a request got no answer, classified from the error's causes rather than its text;
+/// `connecting` when it came from opening the connection.
+fn failure(e: &(dyn std::error::Error + 'static), connecting: bool) -> Answer {
     let reason = crate::util::error_chain(e);
     let class = if caused_by::<rustls::Error>(e) {
         ErrorClass::Tls
-    } else if is_user_error(e) || (e.is_connect() && reason.contains("scheme")) {
+    } else if is_user_error(e) || (connecting && reason.contains("scheme")) {
         // hyper refuses a request it cannot send as written; the connector refuses a scheme.
         ErrorClass::InvalidRequest
     } else {

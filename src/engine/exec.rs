@@ -1,7 +1,7 @@
 //! Running one flow iteration: render each step, send it, classify the answer, capture
 //! values for later steps, and record the outcome.
 
-use super::client::{Answer, LoadClient};
+use super::client::{Answer, LoadClient, OwnConnection};
 use crate::metrics::classify::AnswerRules;
 use crate::metrics::shard::FlowOutcome;
 use crate::metrics::{ErrorClass, Recorder, StepRecord};
@@ -88,14 +88,25 @@ pub struct StepResult {
     pub failure: Option<String>,
     /// Captures whose JSON pointer found nothing in a successful answer.
     pub missing_captures: Vec<String>,
+    /// When the answer (or the failure) came: a flow's next step counts from here.
+    pub done: Instant,
 }
 
-pub async fn send_step(ctx: &Context, step: &Step, vars: &mut Vars<'_>, intended: Instant) -> StepResult {
+/// Sends one step (over `own`'s connection when given) and classes its answer.
+pub async fn send_step(
+    ctx: &Context,
+    step: &Step,
+    vars: &mut Vars<'_>,
+    intended: Instant,
+    own: Option<&mut OwnConnection>,
+) -> StepResult {
     let request = build_request(ctx, step, vars);
     let sent = Instant::now();
-    let answer = match request {
-        Ok(r) => ctx.client.send(r, ctx.scenario.defaults.timeout).await,
-        Err(reason) => Answer::Failed { class: ErrorClass::InvalidRequest, reason },
+    let timeout = ctx.scenario.defaults.timeout;
+    let answer = match (request, own) {
+        (Ok(r), Some(own)) => ctx.client.send_own(own, r, timeout).await,
+        (Ok(r), None) => ctx.client.send(r, timeout).await,
+        (Err(reason), _) => Answer::Failed { class: ErrorClass::InvalidRequest, reason },
     };
     let done = Instant::now();
     let service_us = done.duration_since(sent).as_micros() as u64;
@@ -111,7 +122,7 @@ pub async fn send_step(ctx: &Context, step: &Step, vars: &mut Vars<'_>, intended
     };
     let missing_captures =
         if error.is_none() && !step.captures.is_empty() { capture(ctx, step, &body, vars) } else { Vec::new() };
-    let mut result = StepResult { status, error, body, service_us, latency_us, failure, missing_captures };
+    let mut result = StepResult { status, error, body, service_us, latency_us, failure, missing_captures, done };
     // Nothing may be sent with a `null` where a capture should be: the flow stops here.
     if !result.missing_captures.is_empty() {
         result.error = Some(ErrorClass::CaptureMissing);
@@ -193,16 +204,24 @@ fn capture(ctx: &Context, step: &Step, body: &[u8], vars: &mut Vars<'_>) -> Vec<
     missing
 }
 
-/// Runs every step of flow `flow` for an arrival scheduled at `intended`, and records it.
-pub async fn run_flow(ctx: Arc<Context>, flow: usize, intended: Instant, kpi_phase: bool, rng: SmallRng) {
+/// Runs every step of flow `flow` for an arrival scheduled at `intended`, and records it;
+/// over `own`'s connection when given (a worker sending one request at a time).
+pub async fn run_flow(
+    ctx: &Context,
+    flow: usize,
+    intended: Instant,
+    kpi_phase: bool,
+    rng: SmallRng,
+    mut own: Option<&mut OwnConnection>,
+) {
     let spec = &ctx.scenario.flows[flow];
-    let mut vars = Vars::new(&ctx, spec.slots, rng);
+    let mut vars = Vars::new(ctx, spec.slots, rng);
     let mut outcome = FlowOutcome::Ok;
     let mut step_start = intended;
     // The latency and success KPIs' calls: a happy flow in a KPI phase.
     let judged = kpi_phase && spec.kind == FlowKind::Happy;
     for (i, step) in spec.steps.iter().enumerate() {
-        let r = send_step(&ctx, step, &mut vars, step_start).await;
+        let r = send_step(ctx, step, &mut vars, step_start, own.as_deref_mut()).await;
         let fast_fail = ctx.answers.is_fast_fail(r.status, &r.body);
         // Judged calls only: chaos slows misses alone (hits skip the upstream) and would
         // flatter the cache.
@@ -234,7 +253,7 @@ pub async fn run_flow(ctx: Arc<Context>, flow: usize, intended: Instant, kpi_pha
         if r.error.is_some() {
             break;
         }
-        step_start = Instant::now();
+        step_start = r.done;
     }
     ctx.recorder.record_flow(flow, outcome);
 }

@@ -450,10 +450,10 @@ struct Driver {
 }
 
 /// Decrements the in-flight count however the iteration ends.
-struct InflightGuard(Arc<Context>);
-impl Drop for InflightGuard {
+struct InflightGuard<'a>(&'a Recorder);
+impl Drop for InflightGuard<'_> {
     fn drop(&mut self) {
-        self.0.recorder.inflight.fetch_sub(1, Ordering::AcqRel);
+        self.0.inflight.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -470,8 +470,8 @@ impl Driver {
         let rng = SmallRng::seed_from_u64(self.rng.random());
         let ctx = self.ctx.clone();
         self.handle.spawn(async move {
-            let _guard = InflightGuard(ctx.clone());
-            exec::run_flow(ctx, flow, intended, kpi, rng).await;
+            let _guard = InflightGuard(&ctx.recorder);
+            exec::run_flow(&ctx, flow, intended, kpi, rng, None).await;
         });
     }
 
@@ -668,13 +668,17 @@ impl Driver {
             let mut rng = SmallRng::seed_from_u64(self.rng.random());
             let weights: Vec<f64> = ctx.scenario.flows.iter().map(|f| f.weight).collect();
             workers.push(tokio::spawn(async move {
+                // Each worker always has one iteration in flight: counted once, not per
+                // request (shared counters bounce between cores at every touch).
+                ctx.recorder.inflight.fetch_add(1, Ordering::AcqRel);
+                let _guard = InflightGuard(&ctx.recorder);
+                // One request at a time: the worker's own connection, no shared pool.
+                let mut own = client::OwnConnection::default();
                 while Instant::now() < deadline && !stopped.load(Ordering::Relaxed) {
                     let flow = weighted(&weights, &mut rng);
                     ctx.recorder.arrivals.fetch_add(1, Ordering::Relaxed);
-                    ctx.recorder.inflight.fetch_add(1, Ordering::AcqRel);
-                    let _guard = InflightGuard(ctx.clone());
                     let seed = SmallRng::seed_from_u64(rng.random());
-                    exec::run_flow(ctx.clone(), flow, Instant::now(), true, seed).await;
+                    exec::run_flow(&ctx, flow, Instant::now(), true, seed, Some(&mut own)).await;
                 }
             }));
         }

@@ -107,7 +107,7 @@ async fn run_iteration(
 ) -> Result<Vec<serde_json::Value>, SetupError> {
     let mut vars = Vars::new(ctx, group.slots, SmallRng::seed_from_u64(seed));
     for step in &group.steps {
-        let r = send_step(ctx, step, &mut vars, Instant::now()).await;
+        let r = send_step(ctx, step, &mut vars, Instant::now(), None).await;
         let detail = if r.error.is_some() {
             r.detail(ctx)
         } else if !r.missing_captures.is_empty() {

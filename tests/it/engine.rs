@@ -256,3 +256,70 @@ async fn http2_connections_follow_the_load_in_streams_per_connection() {
         assert!((fewest..=most).contains(&connections), "streams {streams:?}: {connections} connections");
     }
 }
+
+/// A raw HTTP/1.1 server answering `ok`; with `close`, every answer says `Connection: close`
+/// and the connection ends, as a server at its keep-alive limit does. Counts the requests
+/// and the connections it took.
+async fn closing_server(close: bool) -> (String, Arc<std::sync::atomic::AtomicU64>, Arc<std::sync::atomic::AtomicU64>) {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (requests, connections) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (seen, opened) = (requests.clone(), connections.clone());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            opened.fetch_add(1, Ordering::Relaxed);
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                loop {
+                    // Requests without bodies: each ends at its blank line.
+                    while let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                        buf.drain(..end + 4);
+                        seen.fetch_add(1, Ordering::Relaxed);
+                        let answer: &[u8] = if close {
+                            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+                        } else {
+                            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+                        };
+                        if socket.write_all(answer).await.is_err() || close {
+                            return;
+                        }
+                    }
+                    match socket.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                }
+            });
+        }
+    });
+    (format!("http://{addr}"), requests, connections)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_loop_keeps_one_connection_per_worker_and_reconnects_when_the_target_closes() {
+    use std::sync::atomic::Ordering;
+    for close in [false, true] {
+        let (base, requests, connections) = closing_server(close).await;
+        let opts = EngineOptions {
+            connections: Some(4),
+            duration_cap: Some(Duration::from_millis(1500)),
+            ..EngineOptions::default()
+        };
+        let r = engine::start(Arc::new(quick("/", 10.0, 2, 1000)), &base, opts).join.await.unwrap();
+        let t = r.snapshot.tool("t").unwrap();
+        let served = requests.load(Ordering::Relaxed);
+        let opened = connections.load(Ordering::Relaxed);
+        assert!(t.requests > 50, "close {close}: only {} requests", t.requests);
+        // Every request the server took was answered and counted, none failed.
+        assert_eq!((t.ok, t.requests), (served, served), "close {close}: errors {:?}", t.errors);
+        if close {
+            assert_eq!(opened, served, "one connection per request when the target closes each");
+        } else {
+            assert_eq!(opened, 4, "one connection per worker, kept");
+        }
+    }
+}
