@@ -31,8 +31,9 @@ pub fn admin_client_for(timeout: std::time::Duration, insecure: bool) -> reqwest
 
 /// Verification against the platform's roots, as reqwest's own, but loaded on the first TLS
 /// handshake and once per process: loading opens and parses every file of the system's
-/// certificate store, a cost a plain-HTTP run never needs.
-fn verified_client_config() -> rustls::ClientConfig {
+/// certificate store, a cost a plain-HTTP run never needs. The load path and the scrapes
+/// share it, so a target behind a private CA the system trusts is trusted by both.
+pub fn verified_client_config() -> rustls::ClientConfig {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()

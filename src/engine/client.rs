@@ -128,7 +128,7 @@ impl LoadClient {
         let builder = if insecure {
             hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(crate::tls::insecure_client_config())
         } else {
-            hyper_rustls::HttpsConnectorBuilder::new().with_webpki_roots()
+            hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(crate::tls::verified_client_config())
         }
         .https_or_http();
         if http2 {
