@@ -16,14 +16,9 @@ const TICKS_PER_SECOND: u32 = 4;
 const REQUESTS_PER_TICK: usize = 250;
 const DAY: u32 = 86_400;
 
+/// The process's RSS, as the cockpit reads its own.
 fn rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kb = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .unwrap_or(0.0);
-    kb / 1024.0
+    proofdeck::procstat::read_self().rss_bytes.unwrap_or(0) as f64 / (1024.0 * 1024.0)
 }
 
 fn main() {

@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import re
+from statistics import median
 import subprocess
 import sys
 import tempfile
@@ -111,12 +112,6 @@ def oha_latency(m):
     d = json.loads(m.out)
     p = d["latencyPercentiles"]
     return p["p50"] * 1000, p["p99"] * 1000
-
-
-def median(xs):
-    xs = sorted(xs)
-    n = len(xs)
-    return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
 
 
 class Bench:
