@@ -110,7 +110,9 @@ pub async fn send_step(
     };
     let done = Instant::now();
     let service_us = done.duration_since(sent).as_micros() as u64;
-    let latency_us = done.duration_since(intended).as_micros() as u64;
+    // From the intended instant, or from the send when the scheduler's wake-up lead sent it
+    // a little early (`timer::WakeLead`): never less than the service time.
+    let latency_us = done.duration_since(intended.min(sent)).as_micros() as u64;
     let (status, error, body, failure) = match answer {
         Answer::Response { status, body } => (status, classify(&ctx.answers, step, status, &body), body, None),
         Answer::Timeout => {

@@ -315,6 +315,7 @@ async fn run(
             commands_open: true,
             weights: ctx.scenario.flows.iter().map(|f| f.weight).collect(),
             handle: tokio::runtime::Handle::current(),
+            send_offset: None,
         };
         let on_runtime = if opts.connections.is_none() { timer::Waiter::on_runtime() } else { None };
         let handle = tokio::runtime::Handle::current();
@@ -447,6 +448,9 @@ struct Driver {
     weights: Vec<f64>,
     /// Where arrivals are spawned from the scheduler's own thread.
     handle: tokio::runtime::Handle,
+    /// Where each arrival's task says how late its send started, when the scheduler wakes
+    /// ahead of its arrivals (`timer::WakeLead`).
+    send_offset: Option<Arc<timer::SendOffset>>,
 }
 
 /// Decrements the in-flight count however the iteration ends.
@@ -469,7 +473,11 @@ impl Driver {
         let flow = weighted(&self.weights, &mut self.rng);
         let rng = SmallRng::seed_from_u64(self.rng.random());
         let ctx = self.ctx.clone();
+        let send_offset = self.send_offset.clone();
         self.handle.spawn(async move {
+            if let Some(offset) = send_offset {
+                offset.sending(intended);
+            }
             let _guard = InflightGuard(&ctx.recorder);
             exec::run_flow(&ctx, flow, intended, kpi, rng, None).await;
         });
@@ -553,6 +561,13 @@ impl Driver {
         // A phase that ran its course hands its exact end to the next, so boundaries do not
         // drift by the wake-up latency; a skipped one hands over "now".
         let mut next_start: Option<Instant> = None;
+        // On the runtime's own timer (light plans, where the thread that wakes sends), each
+        // wake-up comes early by the lateness the sends have shown (`timer::WakeLead`). The
+        // parked scheduler of heavy plans, with arrivals microseconds apart, keeps exact wakes.
+        if !matches!(waiter, timer::Waiter::Park) {
+            self.send_offset = Some(Arc::default());
+        }
+        let mut lead = timer::WakeLead::default();
         for (pos, (index, phase)) in phases.iter().enumerate() {
             let duration_s = phase.duration.as_secs_f64();
             let curve = RateCurve {
@@ -572,6 +587,7 @@ impl Driver {
             // every 250 ms.
             let mut progress_due = Instant::now();
             'phase: loop {
+                let lead_s = lead.get().as_secs_f64();
                 let now = Instant::now();
                 let tau = if let Some(at) = paused_at {
                     at.duration_since(phase_start)
@@ -587,7 +603,7 @@ impl Driver {
                 // over: they belong to it, and skipping them would end the ramp early.
                 if !self.paused {
                     while let Some(t) = sched.peek() {
-                        if t > tau || t >= end_s {
+                        if t > tau + lead_s || t >= end_s {
                             break;
                         }
                         sched.advance();
@@ -624,12 +640,17 @@ impl Driver {
                 // Sleep until the next arrival (or the phase's end); a command unparks the
                 // thread at once, and the progress is refreshed at least every 250 ms.
                 let wake = match (self.paused, sched.peek()) {
-                    (false, Some(t)) => phase_start + Duration::from_secs_f64(t),
+                    (false, Some(t)) => {
+                        (phase_start + Duration::from_secs_f64(t)).checked_sub(lead.get()).unwrap_or(now)
+                    }
                     (false, None) => phase_start + phase.duration,
                     (true, _) => progress_due,
                 }
                 .min(progress_due);
                 let mut first = self.wait(&waiter, wake).await;
+                if let Some(late) = self.send_offset.as_ref().and_then(|o| o.take_late()) {
+                    lead.observe(late);
+                }
                 while self.commands_open {
                     let c = match first.take().map_or_else(|| self.commands.try_recv(), Ok) {
                         Ok(c) => c,

@@ -49,6 +49,65 @@ impl Waiter {
     }
 }
 
+/// How early to wake for an arrival so that its request leaves on time rather than always
+/// after it. The lead is the median of what a send has come late by with no lead: the OS's
+/// wake-up (tens of microseconds to a tenth of a millisecond in a VM) and the hand-over to
+/// the sending task. It is tracked a step per observed send, up when that send was late and
+/// down when it was early, with no history kept, and capped so that no request ever leaves
+/// more than `MAX` before its instant. A request that leaves early is timed from its send,
+/// never from the later intended instant (`exec::send_step`).
+#[derive(Debug, Default)]
+pub struct WakeLead {
+    lead: Duration,
+}
+
+impl WakeLead {
+    const STEP: Duration = Duration::from_micros(2);
+    pub const MAX: Duration = Duration::from_micros(200);
+
+    /// One send, which left after its intended instant (`late`) or not.
+    pub fn observe(&mut self, late: bool) {
+        self.lead = if late { (self.lead + Self::STEP).min(Self::MAX) } else { self.lead.saturating_sub(Self::STEP) };
+    }
+
+    pub fn get(&self) -> Duration {
+        self.lead
+    }
+}
+
+/// The latest send's offset from its intended instant, from the sending task to the
+/// scheduler's `WakeLead`: one relaxed store per arrival.
+#[derive(Debug)]
+pub struct SendOffset(std::sync::atomic::AtomicI64);
+
+impl Default for SendOffset {
+    fn default() -> Self {
+        Self(std::sync::atomic::AtomicI64::new(Self::NONE))
+    }
+}
+
+impl SendOffset {
+    const NONE: i64 = i64::MIN;
+
+    /// The send of an arrival intended at `intended` starts now.
+    pub fn sending(&self, intended: Instant) {
+        let now = Instant::now();
+        let ns = match now.checked_duration_since(intended) {
+            Some(late) => late.as_nanos() as i64,
+            None => -(intended.duration_since(now).as_nanos() as i64),
+        };
+        self.0.store(ns.max(Self::NONE + 1), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether the latest send since the last take was late; `None` if none happened.
+    pub fn take_late(&self) -> Option<bool> {
+        match self.0.swap(Self::NONE, std::sync::atomic::Ordering::Relaxed) {
+            Self::NONE => None,
+            ns => Some(ns > 0),
+        }
+    }
+}
+
 /// Makes this thread's timed sleeps precise until dropped: Linux lets a sleep of a normal
 /// thread end up to its *timer slack* (50 µs by default) late to batch wake-ups, lateness
 /// every arrival of the parked scheduler would carry. The timerfd path has none.
@@ -115,30 +174,14 @@ impl TimerFd {
         if unsafe { libc::timerfd_settime(fd, 0, &spec, std::ptr::null_mut()) } < 0 {
             return Err(std::io::Error::last_os_error());
         }
+        // Arming resets the expiration count, so the fd is readable only once the new expiry
+        // passes: no read is needed (a syscall per arrival saved). A readiness left from an
+        // earlier arming a dropped wait never consumed is told apart by the clock.
         loop {
             let mut guard = self.fd.readable().await?;
-            let read = guard.try_io(|inner| {
-                let mut expirations = [0u8; 8];
-                // SAFETY: reads 8 bytes into an 8-byte buffer from our timerfd.
-                let n = unsafe { libc::read(inner.get_ref().as_raw_fd(), expirations.as_mut_ptr().cast(), 8) };
-                if n < 0 {
-                    Err(std::io::Error::last_os_error())
-                } else {
-                    Ok(())
-                }
-            });
-            match read {
-                Ok(result) => {
-                    // One read takes every expiration, and only the next arming can make the
-                    // fd readable again: without this, the next wait would start with a
-                    // stale readiness and a read that can only fail (a syscall per arrival).
-                    if result.is_ok() {
-                        guard.clear_ready();
-                    }
-                    return result;
-                }
-                // Readiness was stale: wait again.
-                Err(_would_block) => continue,
+            guard.clear_ready();
+            if Instant::now() >= at {
+                return Ok(());
             }
         }
     }
@@ -158,5 +201,55 @@ mod tests {
         }
         // A past instant resolves at once.
         timer.sleep_until(Instant::now() - Duration::from_millis(1)).await.unwrap();
+    }
+
+    #[test]
+    fn the_lead_follows_the_median_lateness_and_stays_capped() {
+        let mut lead = WakeLead::default();
+        // With no lead, nine sends in ten would be 80 µs late, one in ten 5 ms (a busy moment).
+        for i in 0..2_000 {
+            let lateness = Duration::from_micros(if i % 10 == 9 { 5_000 } else { 80 });
+            lead.observe(lateness > lead.get());
+        }
+        let us = lead.get().as_micros();
+        assert!((76..=84).contains(&us), "lead {us} µs, want about 80");
+        // Always very late: held at the cap, never more.
+        for _ in 0..1_000 {
+            lead.observe(true);
+        }
+        assert_eq!(lead.get(), WakeLead::MAX);
+        // Early every time: the lead goes back to nothing.
+        for _ in 0..1_000 {
+            lead.observe(false);
+        }
+        assert_eq!(lead.get(), Duration::ZERO);
+    }
+
+    #[test]
+    fn a_send_offset_is_taken_once_with_its_sign() {
+        let offset = SendOffset::default();
+        assert_eq!(offset.take_late(), None);
+        offset.sending(Instant::now() - Duration::from_millis(1));
+        assert_eq!(offset.take_late(), Some(true));
+        assert_eq!(offset.take_late(), None, "taken once");
+        offset.sending(Instant::now() + Duration::from_millis(1));
+        assert_eq!(offset.take_late(), Some(false));
+    }
+
+    #[tokio::test]
+    async fn a_dropped_wait_that_fired_later_does_not_end_the_next_one_early() {
+        let timer = TimerFd::new().unwrap();
+        // Armed for 5 ms, abandoned after 1 ms (as a command abandons a wait) ...
+        let abandoned = tokio::time::timeout(
+            Duration::from_millis(1),
+            timer.sleep_until(Instant::now() + Duration::from_millis(5)),
+        );
+        assert!(abandoned.await.is_err());
+        // ... and let it fire unread, so its readiness is left behind.
+        std::thread::sleep(Duration::from_millis(10));
+        tokio::task::yield_now().await;
+        let at = Instant::now() + Duration::from_millis(20);
+        timer.sleep_until(at).await.unwrap();
+        assert!(Instant::now() >= at, "the stale readiness ended the wait early");
     }
 }
