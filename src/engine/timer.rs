@@ -239,14 +239,13 @@ mod tests {
     #[tokio::test]
     async fn a_dropped_wait_that_fired_later_does_not_end_the_next_one_early() {
         let timer = TimerFd::new().unwrap();
-        // Armed for 5 ms, abandoned after 1 ms (as a command abandons a wait) ...
-        let abandoned = tokio::time::timeout(
-            Duration::from_millis(1),
-            timer.sleep_until(Instant::now() + Duration::from_millis(5)),
-        );
+        // Armed for 5 ms and abandoned after one poll (as a command abandons a wait): a
+        // zero timeout polls the wait once, then gives up on it.
+        let abandoned =
+            tokio::time::timeout(Duration::ZERO, timer.sleep_until(Instant::now() + Duration::from_millis(5)));
         assert!(abandoned.await.is_err());
         // ... and let it fire unread, so its readiness is left behind.
-        std::thread::sleep(Duration::from_millis(10));
+        std::thread::sleep(Duration::from_millis(20));
         tokio::task::yield_now().await;
         let at = Instant::now() + Duration::from_millis(20);
         timer.sleep_until(at).await.unwrap();

@@ -2,23 +2,20 @@
 
 use std::collections::BTreeMap;
 
-use promql_parser::parser::{AggregateExpr, LabelModifier};
-
-use super::support::op_name;
 use super::{EvalError, Evaluator};
 use crate::promql::store::METRIC_NAME;
+use crate::promql::syntax::{Aggregate, LabelModifier};
 use crate::promql::value::{Labels, Sample, Value};
 
-pub fn eval(ev: &Evaluator, a: &AggregateExpr, at_ms: i64) -> Result<Value, EvalError> {
-    let op = op_name(a.op);
-    let op = op.as_str();
+pub fn eval(ev: &Evaluator, a: &Aggregate, at_ms: i64) -> Result<Value, EvalError> {
+    let op = a.op.as_str();
     let input = ev.vector(&a.expr, at_ms)?;
     let mut groups: BTreeMap<Labels, Vec<Sample>> = BTreeMap::new();
     for s in input {
         groups.entry(group_labels(&s.labels, a.modifier.as_ref())).or_default().push(s);
     }
     if matches!(op, "topk" | "bottomk") {
-        let param = a.param.as_deref().ok_or(EvalError::Type { expected: "a parameter", got: "none" })?;
+        let param = a.param.as_ref().ok_or(EvalError::Type { expected: "a parameter", got: "none" })?;
         let k = ev.scalar(param, at_ms)?;
         let k = if k.is_finite() && k >= 1.0 { k as usize } else { 0 };
         let mut out = Vec::new();
@@ -57,11 +54,11 @@ pub fn eval(ev: &Evaluator, a: &AggregateExpr, at_ms: i64) -> Result<Value, Eval
 fn group_labels(labels: &Labels, modifier: Option<&LabelModifier>) -> Labels {
     match modifier {
         Some(LabelModifier::Include(by)) => {
-            labels.iter().filter(|(k, _)| by.labels.contains(k)).map(|(k, v)| (k.clone(), v.clone())).collect()
+            labels.iter().filter(|(k, _)| by.contains(k)).map(|(k, v)| (k.clone(), v.clone())).collect()
         }
         Some(LabelModifier::Exclude(without)) => labels
             .iter()
-            .filter(|(k, _)| k.as_str() != METRIC_NAME && !without.labels.contains(k))
+            .filter(|(k, _)| k.as_str() != METRIC_NAME && !without.contains(k))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
         None => Labels::new(),

@@ -3,17 +3,14 @@
 
 use std::collections::{HashMap, HashSet};
 
-use promql_parser::parser::{BinModifier, BinaryExpr, LabelModifier, VectorMatchCardinality};
-
-use super::support::op_name;
 use super::{EvalError, Evaluator};
 use crate::promql::store::METRIC_NAME;
+use crate::promql::syntax::{Binary, Cardinality, LabelModifier};
 use crate::promql::value::{drop_name, Labels, Sample, Value};
 
-pub fn eval(ev: &Evaluator, b: &BinaryExpr, at_ms: i64) -> Result<Value, EvalError> {
-    let op = op_name(b.op);
-    let op = op.as_str();
-    let return_bool = b.modifier.as_ref().is_some_and(|m| m.return_bool);
+pub fn eval(ev: &Evaluator, b: &Binary, at_ms: i64) -> Result<Value, EvalError> {
+    let op = b.op;
+    let return_bool = b.return_bool;
     let lhs = ev.eval(&b.lhs, at_ms)?;
     let rhs = ev.eval(&b.rhs, at_ms)?;
     match (lhs, rhs) {
@@ -24,14 +21,10 @@ pub fn eval(ev: &Evaluator, b: &BinaryExpr, at_ms: i64) -> Result<Value, EvalErr
         }
         (Value::Vector(v), Value::Scalar(s)) => with_scalar(op, v, s, false, return_bool),
         (Value::Scalar(s), Value::Vector(v)) => with_scalar(op, v, s, true, return_bool),
-        (Value::Vector(l), Value::Vector(r)) => {
-            let default = BinModifier::default();
-            let modifier = b.modifier.as_ref().unwrap_or(&default);
-            match op {
-                "and" | "or" | "unless" => Ok(Value::Vector(set_op(op, l, r, modifier.matching.as_ref()))),
-                _ => vectors(op, l, r, modifier),
-            }
-        }
+        (Value::Vector(l), Value::Vector(r)) => match op {
+            "and" | "or" | "unless" => Ok(Value::Vector(set_op(op, l, r, b.matching.as_ref()))),
+            _ => vectors(op, l, r, b),
+        },
         (l, r) => Err(EvalError::Type {
             expected: "scalars or instant vectors",
             got: if matches!(l, Value::Scalar(_) | Value::Vector(_)) { r.kind() } else { l.kind() },
@@ -89,11 +82,11 @@ fn with_scalar(op: &str, v: Vec<Sample>, s: f64, scalar_left: bool, return_bool:
 fn signature(labels: &Labels, matching: Option<&LabelModifier>) -> Vec<(String, String)> {
     match matching {
         Some(LabelModifier::Include(on)) => {
-            on.labels.iter().map(|k| (k.clone(), labels.get(k).cloned().unwrap_or_default())).collect()
+            on.iter().map(|k| (k.clone(), labels.get(k).cloned().unwrap_or_default())).collect()
         }
         Some(LabelModifier::Exclude(ignoring)) => labels
             .iter()
-            .filter(|(k, _)| k.as_str() != METRIC_NAME && !ignoring.labels.contains(k))
+            .filter(|(k, _)| k.as_str() != METRIC_NAME && !ignoring.contains(k))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
         None => labels.iter().filter(|(k, _)| k.as_str() != METRIC_NAME).map(|(k, v)| (k.clone(), v.clone())).collect(),
@@ -114,7 +107,7 @@ fn set_op(op: &str, l: Vec<Sample>, r: Vec<Sample>, matching: Option<&LabelModif
     }
 }
 
-fn vectors(op: &str, l: Vec<Sample>, r: Vec<Sample>, m: &BinModifier) -> Result<Value, EvalError> {
+fn vectors(op: &str, l: Vec<Sample>, r: Vec<Sample>, m: &Binary) -> Result<Value, EvalError> {
     // Nothing can match: no result, and no complaint about either side (as in Prometheus).
     if l.is_empty() || r.is_empty() {
         return Ok(Value::Vector(Vec::new()));
@@ -122,8 +115,8 @@ fn vectors(op: &str, l: Vec<Sample>, r: Vec<Sample>, m: &BinModifier) -> Result<
     let matching = m.matching.as_ref();
     // group_right is group_left with the sides swapped; the operands keep their order.
     let (many, one, swapped, include) = match &m.card {
-        VectorMatchCardinality::OneToMany(include) => (r, l, true, Some(include)),
-        VectorMatchCardinality::ManyToOne(include) => (l, r, false, Some(include)),
+        Cardinality::OneToMany(include) => (r, l, true, Some(include)),
+        Cardinality::ManyToOne(include) => (l, r, false, Some(include)),
         _ => (l, r, false, None),
     };
     let one_to_one = include.is_none();
@@ -155,13 +148,13 @@ fn vectors(op: &str, l: Vec<Sample>, r: Vec<Sample>, m: &BinModifier) -> Result<
         }
         if one_to_one {
             match matching {
-                Some(LabelModifier::Include(on)) => labels.retain(|k, _| on.labels.contains(k)),
-                Some(LabelModifier::Exclude(ignoring)) => labels.retain(|k, _| !ignoring.labels.contains(k)),
+                Some(LabelModifier::Include(on)) => labels.retain(|k, _| on.contains(k)),
+                Some(LabelModifier::Exclude(ignoring)) => labels.retain(|k, _| !ignoring.contains(k)),
                 None => {}
             }
         }
         if let Some(include) = include {
-            for k in &include.labels {
+            for k in include {
                 match o.labels.get(k) {
                     Some(v) if !v.is_empty() => {
                         labels.insert(k.clone(), v.clone());

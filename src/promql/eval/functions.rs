@@ -1,15 +1,15 @@
 //! Function calls: range functions over matrix selectors and elementwise math.
 
-use promql_parser::parser::{Call, Expr};
+use crate::promql::syntax::{Call, Expr};
 
 use super::{histogram, EvalError, Evaluator};
 use crate::promql::value::{drop_name, RangeSeries, Sample, Value};
 
 pub fn eval(ev: &Evaluator, call: &Call, at_ms: i64) -> Result<Value, EvalError> {
-    let name = call.func.name;
-    let args = &call.args.args;
+    let name = call.func.as_str();
+    let args = &call.args;
     let arg = |i: usize| -> Result<&Expr, EvalError> {
-        args.get(i).map(|a| &**a).ok_or(EvalError::Type { expected: "an argument", got: "none" })
+        args.get(i).ok_or(EvalError::Type { expected: "an argument", got: "none" })
     };
     match name {
         "rate" | "increase" | "delta" | "irate" | "idelta" => {
@@ -119,11 +119,11 @@ pub(super) fn unique(v: Vec<Sample>) -> Result<Value, EvalError> {
 /// A matrix argument and the window its selector read: `(start, end)` in ms, offset applied.
 fn matrix_arg(ev: &Evaluator, expr: &Expr, at_ms: i64) -> Result<(Vec<RangeSeries>, (i64, i64)), EvalError> {
     match expr {
-        Expr::MatrixSelector(ms) => {
-            let end = at_ms - super::support::offset_of(&ms.vs).as_millis() as i64;
-            Ok((ev.select_range(&ms.vs, ms.range, at_ms), (end - ms.range.as_millis() as i64, end)))
+        Expr::Matrix(s, range) => {
+            let end = at_ms - super::support::offset_of(s).as_millis() as i64;
+            Ok((ev.select_range(s, *range, at_ms), (end - range.as_millis() as i64, end)))
         }
-        Expr::Paren(p) => matrix_arg(ev, &p.expr, at_ms),
+        Expr::Paren(e) => matrix_arg(ev, e, at_ms),
         other => Err(EvalError::Type { expected: "range vector", got: ev.eval(other, at_ms)?.kind() }),
     }
 }

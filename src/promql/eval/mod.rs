@@ -8,8 +8,7 @@ pub(crate) mod support;
 
 use std::time::Duration;
 
-use promql_parser::label::Matchers;
-use promql_parser::parser::{Expr, VectorSelector};
+use super::syntax::{Expr, MatchOp, Matcher, Selector};
 
 use super::store::{SeriesKey, SeriesStore, METRIC_NAME};
 use super::value::{drop_name, labels_of, RangeSeries, Sample, Value};
@@ -58,23 +57,22 @@ impl<'s> Evaluator<'s> {
     /// The expression's value at `at_ms` (milliseconds since the Unix epoch).
     pub fn eval(&self, expr: &Expr, at_ms: i64) -> Result<Value, EvalError> {
         match expr {
-            Expr::NumberLiteral(n) => Ok(Value::Scalar(n.val)),
-            Expr::StringLiteral(s) => Ok(Value::String(s.val.clone())),
-            Expr::Paren(p) => self.eval(&p.expr, at_ms),
-            Expr::Unary(u) => match self.eval(&u.expr, at_ms)? {
+            Expr::Number(n) => Ok(Value::Scalar(*n)),
+            Expr::String(s) => Ok(Value::String(s.clone())),
+            Expr::Paren(e) => self.eval(e, at_ms),
+            Expr::Neg(e) => match self.eval(e, at_ms)? {
                 Value::Scalar(v) => Ok(Value::Scalar(-v)),
                 Value::Vector(v) => functions::unique(
                     v.into_iter().map(|s| Sample { labels: drop_name(s.labels), value: -s.value }).collect(),
                 ),
                 other => Err(EvalError::Type { expected: "scalar or instant vector", got: other.kind() }),
             },
-            Expr::VectorSelector(vs) => Ok(Value::Vector(self.select(vs, at_ms))),
-            Expr::MatrixSelector(ms) => Ok(Value::Matrix(self.select_range(&ms.vs, ms.range, at_ms))),
+            Expr::Selector(s) => Ok(Value::Vector(self.select(s, at_ms))),
+            Expr::Matrix(s, range) => Ok(Value::Matrix(self.select_range(s, *range, at_ms))),
             Expr::Binary(b) => binary::eval(self, b, at_ms),
             Expr::Aggregate(a) => aggregate::eval(self, a, at_ms),
             Expr::Call(c) => functions::eval(self, c, at_ms),
             Expr::Subquery(_) => Err(EvalError::Unsupported("subquery".into())),
-            Expr::Extension(_) => Err(EvalError::Unsupported("extension expression".into())),
         }
     }
 
@@ -92,7 +90,7 @@ impl<'s> Evaluator<'s> {
         }
     }
 
-    fn select(&self, vs: &VectorSelector, at_ms: i64) -> Vec<Sample> {
+    fn select(&self, vs: &Selector, at_ms: i64) -> Vec<Sample> {
         let at = at_ms - support::offset_of(vs).as_millis() as i64;
         let name = selector_name(vs);
         self.store
@@ -102,7 +100,7 @@ impl<'s> Evaluator<'s> {
             .collect()
     }
 
-    pub(crate) fn select_range(&self, vs: &VectorSelector, range: Duration, at_ms: i64) -> Vec<RangeSeries> {
+    pub(crate) fn select_range(&self, vs: &Selector, range: Duration, at_ms: i64) -> Vec<RangeSeries> {
         let to = at_ms - support::offset_of(vs).as_millis() as i64;
         let from = to - range.as_millis() as i64;
         let name = selector_name(vs);
@@ -115,19 +113,15 @@ impl<'s> Evaluator<'s> {
 }
 
 /// The metric name to look up directly, when the selector fixes one.
-fn selector_name(vs: &VectorSelector) -> Option<&str> {
+fn selector_name(vs: &Selector) -> Option<&str> {
     vs.name.as_deref().or_else(|| {
-        vs.matchers
-            .matchers
-            .iter()
-            .find(|m| m.name == METRIC_NAME && m.op == promql_parser::label::MatchOp::Equal)
-            .map(|m| m.value.as_str())
+        vs.matchers.iter().find(|m| m.name == METRIC_NAME && m.op == MatchOp::Equal).map(|m| m.value.as_str())
     })
 }
 
 /// Every matcher accepts the series (a missing label reads as "").
-fn matches(matchers: &Matchers, key: &SeriesKey) -> bool {
-    matchers.matchers.iter().all(|m| {
+fn matches(matchers: &[Matcher], key: &SeriesKey) -> bool {
+    matchers.iter().all(|m| {
         let value = key.iter().find(|(k, _)| **k == m.name).map(|(_, v)| &**v).unwrap_or("");
         m.is_match(value)
     })

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use promql_parser::parser::{token, Expr, Offset};
+use crate::promql::syntax::{Expr, Offset, Selector};
 
 /// Functions the evaluator implements.
 pub const FUNCTIONS: &[&str] = &[
@@ -41,96 +41,76 @@ pub const AGGREGATIONS: &[&str] = &["sum", "avg", "min", "max", "count", "group"
 /// Binary operators the evaluator implements (all but `atan2`).
 const OPERATORS: &[&str] = &["+", "-", "*", "/", "%", "^", "==", "!=", ">", "<", ">=", "<=", "and", "or", "unless"];
 
-/// The operator or aggregation as written (`sum`, `+`, `>=`).
-pub fn op_name(op: token::TokenType) -> String {
-    op.to_string()
-}
-
 pub fn check(expr: &Expr) -> Result<(), String> {
     match expr {
         Expr::Aggregate(a) => {
-            let name = op_name(a.op);
-            if !AGGREGATIONS.contains(&name.as_str()) {
-                return Err(format!("aggregation {name}"));
+            if !AGGREGATIONS.contains(&a.op.as_str()) {
+                return Err(format!("aggregation {}", a.op));
             }
             if let Some(p) = &a.param {
                 check(p)?;
             }
             check(&a.expr)
         }
-        Expr::Unary(u) => check(&u.expr),
+        Expr::Neg(e) | Expr::Paren(e) => check(e),
         Expr::Binary(b) => {
-            let name = op_name(b.op);
-            if !OPERATORS.contains(&name.as_str()) {
-                return Err(format!("operator {name}"));
-            }
-            if let Some(m) = &b.modifier {
-                if m.fill_values.lhs.is_some() || m.fill_values.rhs.is_some() {
-                    return Err("fill modifiers".into());
-                }
+            if !OPERATORS.contains(&b.op) {
+                return Err(format!("operator {}", b.op));
             }
             check(&b.lhs)?;
             check(&b.rhs)
         }
-        Expr::Paren(p) => check(&p.expr),
         Expr::Subquery(_) => Err("subquery".into()),
-        Expr::NumberLiteral(_) | Expr::StringLiteral(_) => Ok(()),
-        Expr::VectorSelector(vs) => selector(vs),
-        Expr::MatrixSelector(ms) => selector(&ms.vs),
+        Expr::Number(_) | Expr::String(_) => Ok(()),
+        Expr::Selector(s) | Expr::Matrix(s, _) => selector(s),
         Expr::Call(c) => {
-            if !FUNCTIONS.contains(&c.func.name) {
-                return Err(format!("function {}", c.func.name));
+            if !FUNCTIONS.contains(&c.func.as_str()) {
+                return Err(format!("function {}", c.func));
             }
-            c.args.args.iter().try_for_each(|a| check(a))
+            c.args.iter().try_for_each(check)
         }
-        Expr::Extension(_) => Err("extension expression".into()),
     }
 }
 
-fn selector(vs: &promql_parser::parser::VectorSelector) -> Result<(), String> {
-    if vs.at.is_some() {
+fn selector(s: &Selector) -> Result<(), String> {
+    if s.at {
         return Err("the @ modifier".into());
     }
-    if matches!(vs.offset, Some(Offset::Neg(_))) {
+    if matches!(s.offset, Some(Offset::Ahead(_))) {
         return Err("a negative offset".into());
     }
-    if !vs.matchers.or_matchers.is_empty() {
+    if s.alternatives {
         return Err("`or` inside a selector".into());
     }
     Ok(())
 }
 
-pub fn offset_of(vs: &promql_parser::parser::VectorSelector) -> Duration {
-    match vs.offset {
-        Some(Offset::Pos(d)) => d,
-        _ => Duration::ZERO,
-    }
+pub fn offset_of(s: &Selector) -> Duration {
+    Offset::back(s.offset)
 }
 
 /// The longest stretch of past samples the expression reads.
 pub fn reach(expr: &Expr) -> Duration {
     match expr {
-        Expr::Aggregate(a) => reach(&a.expr).max(a.param.as_deref().map(reach).unwrap_or_default()),
-        Expr::Unary(u) => reach(&u.expr),
+        Expr::Aggregate(a) => reach(&a.expr).max(a.param.as_ref().map(reach).unwrap_or_default()),
+        Expr::Neg(e) | Expr::Paren(e) => reach(e),
         Expr::Binary(b) => reach(&b.lhs).max(reach(&b.rhs)),
-        Expr::Paren(p) => reach(&p.expr),
-        Expr::Subquery(s) => reach(&s.expr).saturating_add(s.range),
-        Expr::VectorSelector(vs) => offset_of(vs),
-        Expr::MatrixSelector(ms) => ms.range.saturating_add(offset_of(&ms.vs)),
-        Expr::Call(c) => c.args.args.iter().map(|a| reach(a)).max().unwrap_or_default(),
-        Expr::NumberLiteral(_) | Expr::StringLiteral(_) | Expr::Extension(_) => Duration::ZERO,
+        Expr::Subquery(s) => reach(&s.expr).saturating_add(s.range).saturating_add(Offset::back(s.offset)),
+        Expr::Selector(s) => offset_of(s),
+        Expr::Matrix(s, range) => range.saturating_add(offset_of(s)),
+        Expr::Call(c) => c.args.iter().map(reach).max().unwrap_or_default(),
+        Expr::Number(_) | Expr::String(_) => Duration::ZERO,
     }
 }
 
 /// How deep the syntax tree is.
 pub fn depth(expr: &Expr) -> usize {
     1 + match expr {
-        Expr::Aggregate(a) => depth(&a.expr).max(a.param.as_deref().map(depth).unwrap_or(0)),
-        Expr::Unary(u) => depth(&u.expr),
+        Expr::Aggregate(a) => depth(&a.expr).max(a.param.as_ref().map(depth).unwrap_or(0)),
+        Expr::Neg(e) | Expr::Paren(e) => depth(e),
         Expr::Binary(b) => depth(&b.lhs).max(depth(&b.rhs)),
-        Expr::Paren(p) => depth(&p.expr),
         Expr::Subquery(s) => depth(&s.expr),
-        Expr::Call(c) => c.args.args.iter().map(|a| depth(a)).max().unwrap_or(0),
+        Expr::Call(c) => c.args.iter().map(depth).max().unwrap_or(0),
         _ => 0,
     }
 }
