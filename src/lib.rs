@@ -23,6 +23,7 @@ pub mod report;
 pub mod scenario;
 pub mod scrape;
 pub mod session;
+pub mod side_client;
 pub mod stop;
 pub mod tls;
 pub mod tui;

@@ -143,7 +143,7 @@ impl Secrets {
 
     /// User info and credential-like query values of a URL or a path with a query.
     fn add_url(&mut self, text: &str) {
-        let parsed = reqwest::Url::parse(text).or_else(|_| reqwest::Url::parse(&format!("http://x{text}")));
+        let parsed = url::Url::parse(text).or_else(|_| url::Url::parse(&format!("http://x{text}")));
         let Ok(u) = parsed else { return };
         if let Some(pw) = u.password() {
             self.add(pw);
@@ -200,7 +200,7 @@ fn looks_like_credential(v: &str) -> bool {
 
 /// A URL without credentials: user info and secret-looking query values are masked.
 pub fn url(text: &str) -> String {
-    let Ok(mut u) = reqwest::Url::parse(text) else {
+    let Ok(mut u) = url::Url::parse(text) else {
         return text.to_string();
     };
     if !u.username().is_empty() || u.password().is_some() {

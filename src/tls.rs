@@ -11,25 +11,7 @@ pub fn install_crypto_provider() {
     });
 }
 
-/// The reqwest client for scrapes and admin calls (the load path uses hyper directly).
-pub fn admin_client(timeout: std::time::Duration) -> reqwest::Client {
-    admin_client_for(timeout, false)
-}
-
-/// The same, accepting any server certificate when `insecure` (`--insecure`), with the same
-/// signature checks as the load path's.
-pub fn admin_client_for(timeout: std::time::Duration, insecure: bool) -> reqwest::Client {
-    install_crypto_provider();
-    let config = if insecure { insecure_client_config() } else { verified_client_config() };
-    reqwest::Client::builder()
-        .timeout(timeout)
-        .connect_timeout(timeout)
-        .tls_backend_preconfigured(config)
-        .build()
-        .expect("a reqwest client with a preconfigured rustls config builds")
-}
-
-/// Verification against the platform's roots, as reqwest's own, but loaded on the first TLS
+/// Verification against the platform's roots, loaded on the first TLS
 /// handshake and once per process: loading opens and parses every file of the system's
 /// certificate store, a cost a plain-HTTP run never needs. The load path and the scrapes
 /// share it, so a target behind a private CA the system trusts is trusted by both.

@@ -2,33 +2,37 @@
 //! a value the caller shows (403 of a production gateway, 400, connection refused).
 
 use crate::live::ActiveChaos;
+use crate::side_client::SideClient;
 use serde_json::{json, Value};
 use std::time::Duration;
+
+/// An admin answer is a short JSON document; a longer one is not the admin API's.
+const ADMIN_MAX_BYTES: usize = 1 << 20;
 
 /// Where a gateway's chaos admin API lives; `{tool}` in a path is replaced by the tool.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ChaosRoutes {
-    pub inject: (reqwest::Method, String),
-    pub clear: (reqwest::Method, String),
-    pub status: (reqwest::Method, String),
+    pub inject: (http::Method, String),
+    pub clear: (http::Method, String),
+    pub status: (http::Method, String),
 }
 
 impl ChaosRoutes {
     pub fn four_runr() -> Self {
         Self {
-            inject: (reqwest::Method::POST, "/api/admin/chaos/tool".into()),
-            clear: (reqwest::Method::DELETE, "/api/admin/chaos/tool/{tool}".into()),
-            status: (reqwest::Method::GET, "/api/admin/chaos".into()),
+            inject: (http::Method::POST, "/api/admin/chaos/tool".into()),
+            clear: (http::Method::DELETE, "/api/admin/chaos/tool/{tool}".into()),
+            status: (http::Method::GET, "/api/admin/chaos".into()),
         }
     }
 
     /// Reads routes written as `"METHOD /path"`.
     pub fn parse(inject: &str, clear: &str, status: &str) -> Result<Self, RouteError> {
-        let one = |s: &str| -> Result<(reqwest::Method, String), RouteError> {
+        let one = |s: &str| -> Result<(http::Method, String), RouteError> {
             let (m, p) = s.trim().split_once(' ').ok_or_else(|| RouteError::Shape(s.to_string()))?;
             let method = match m {
                 "GET" | "POST" | "PUT" | "PATCH" | "DELETE" => {
-                    reqwest::Method::from_bytes(m.as_bytes()).expect("a standard method")
+                    http::Method::from_bytes(m.as_bytes()).expect("a standard method")
                 }
                 other => return Err(RouteError::Method { route: s.to_string(), method: other.to_string() }),
             };
@@ -54,7 +58,7 @@ pub enum RouteError {
 #[derive(Clone)]
 pub struct ChaosClient {
     base: String,
-    http: reqwest::Client,
+    http: SideClient,
     routes: ChaosRoutes,
 }
 
@@ -90,32 +94,24 @@ impl ChaosClient {
     }
 
     pub fn with_routes(base: &str, timeout: Duration, routes: ChaosRoutes) -> Self {
-        Self { base: base.trim_end_matches('/').to_string(), http: crate::tls::admin_client(timeout), routes }
+        Self { base: base.trim_end_matches('/').to_string(), http: SideClient::new(timeout, false), routes }
     }
 
     /// Accepts any server certificate of the target (`--insecure`).
     pub fn insecure(mut self, timeout: Duration, insecure: bool) -> Self {
         if insecure {
-            self.http = crate::tls::admin_client_for(timeout, true);
+            self.http = SideClient::new(timeout, true);
         }
         self
     }
 
-    fn request(&self, route: &(reqwest::Method, String), path: &str) -> reqwest::RequestBuilder {
-        self.http.request(route.0.clone(), format!("{}{path}", self.base))
-    }
-
     pub async fn inject(&self, tool: &str, mode: &str, pct: f64) -> Result<Vec<ActiveChaos>, ChaosError> {
-        let req = self
-            .request(&self.routes.inject, &self.routes.inject.1)
-            .header("content-type", "application/json")
-            .body(json!({"tool": tool, "mode": mode, "pct": pct}).to_string());
-        active(self.call(req).await?)
+        let body = json!({"tool": tool, "mode": mode, "pct": pct}).to_string();
+        active(self.call(&self.routes.inject, &self.routes.inject.1, Some(body)).await?)
     }
 
     pub async fn clear(&self, tool: &str) -> Result<Vec<ActiveChaos>, ChaosError> {
-        let req = self.request(&self.routes.clear, &self.routes.clear_path(tool));
-        active(self.call(req).await?)
+        active(self.call(&self.routes.clear, &self.routes.clear_path(tool), None).await?)
     }
 
     /// Clears every tool the target reports as under chaos.
@@ -128,15 +124,23 @@ impl ChaosClient {
     }
 
     pub async fn status(&self) -> Result<Vec<ActiveChaos>, ChaosError> {
-        active(self.call(self.request(&self.routes.status, &self.routes.status.1)).await?)
+        active(self.call(&self.routes.status, &self.routes.status.1, None).await?)
     }
 
-    async fn call(&self, req: reqwest::RequestBuilder) -> Result<Value, ChaosError> {
-        let resp = req.send().await.map_err(|e| {
-            ChaosError::unanswered(format!("chaos admin unreachable: {}", crate::util::error_chain(&e.without_url())))
-        })?;
-        let status = resp.status();
-        let text = resp.text().await.unwrap_or_default();
+    async fn call(
+        &self,
+        route: &(http::Method, String),
+        path: &str,
+        body: Option<String>,
+    ) -> Result<Value, ChaosError> {
+        let url = format!("{}{path}", self.base);
+        let answer = self
+            .http
+            .call(route.0.clone(), &url, body, ADMIN_MAX_BYTES)
+            .await
+            .map_err(|e| ChaosError::unanswered(format!("chaos admin unreachable: {e}")))?;
+        let status = answer.status;
+        let text = String::from_utf8_lossy(&answer.body);
         let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
         if !status.is_success() {
             // The gateway's own error text, or its body with anything secret masked.

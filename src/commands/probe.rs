@@ -55,13 +55,11 @@ pub async fn run(args: ProbeArgs) -> i32 {
             }
         },
         (None, Some(target)) => {
-            let http = crate::tls::admin_client(crate::scrape::fetch::DEFAULT_TIMEOUT);
-            let health = http.get(format!("{}/health", target.trim_end_matches('/'))).send().await;
+            let http = crate::side_client::SideClient::new(crate::scrape::fetch::DEFAULT_TIMEOUT, false);
+            let health = http.get(&format!("{}/health", target.trim_end_matches('/')), 64 * 1024).await;
             checks.push((
                 "health",
-                health
-                    .as_ref()
-                    .map_or_else(|e| format!("unreachable: {e}"), |r| format!("HTTP {}", r.status().as_u16())),
+                health.as_ref().map_or_else(|e| format!("unreachable: {e}"), |r| format!("HTTP {}", r.status.as_u16())),
             ));
             let chaos = match profile.chaos.clone() {
                 Some(routes) => {

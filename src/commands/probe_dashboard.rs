@@ -69,7 +69,7 @@ async fn scrapes(args: &DashboardProbe<'_>, interval: Duration) -> Result<Vec<St
         return Ok(vec![text]);
     }
     let target = args.target.unwrap_or_default();
-    let http = crate::tls::admin_client(crate::scrape::fetch::DEFAULT_TIMEOUT);
+    let http = crate::side_client::SideClient::new(crate::scrape::fetch::DEFAULT_TIMEOUT, false);
     let unreachable = || format!("cannot scrape {}/metrics", crate::redact::url(target.trim_end_matches('/')));
     let first = crate::scrape::fetch::fetch_metrics(&http, target).await.ok_or_else(unreachable)?;
     tokio::time::sleep(interval).await;

@@ -12,7 +12,7 @@ pub struct InvalidTarget {
 /// Why `url` cannot be a target, naming the value with any credentials masked.
 pub fn check(url: &str) -> Result<(), InvalidTarget> {
     let invalid = |why: String| InvalidTarget { shown: masked(url), why };
-    let parsed = reqwest::Url::parse(url).map_err(|e| invalid(e.to_string()))?;
+    let parsed = url::Url::parse(url).map_err(|e| invalid(e.to_string()))?;
     if !matches!(parsed.scheme(), "http" | "https") {
         let why = format!("scheme {:?} is not supported; expected http:// or https://", parsed.scheme());
         return Err(invalid(why));

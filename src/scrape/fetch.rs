@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use crate::side_client::{CallError, SideClient};
+
 /// Scrapes and admin calls give up after this long; a slow target never stalls a run.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -62,7 +64,7 @@ pub fn parse_size(text: &str) -> Result<usize, String> {
 /// Where a run reads the target's metrics, with its bounds.
 #[derive(Clone)]
 pub struct MetricsSource {
-    http: reqwest::Client,
+    http: SideClient,
     url: String,
     pub max_bytes: usize,
     pub timeout: Duration,
@@ -72,7 +74,7 @@ pub struct MetricsSource {
 impl MetricsSource {
     pub fn new(base: &str, timeout: Duration, max_bytes: usize) -> Self {
         Self {
-            http: crate::tls::admin_client(timeout),
+            http: SideClient::new(timeout, false),
             url: format!("{}/metrics", base.trim_end_matches('/')),
             max_bytes,
             timeout,
@@ -83,7 +85,7 @@ impl MetricsSource {
     /// Accepts any server certificate of the target (`--insecure`).
     pub fn insecure(mut self, insecure: bool) -> Self {
         self.insecure = insecure;
-        self.http = crate::tls::admin_client_for(self.timeout, insecure);
+        self.http = SideClient::new(self.timeout, insecure);
         self
     }
 
@@ -96,47 +98,27 @@ impl MetricsSource {
     }
 
     pub async fn fetch(&self) -> Result<String, FetchError> {
-        fetch(&self.http, &self.url, self.max_bytes, self.timeout).await
+        fetch(&self.http, &self.url, self.max_bytes).await
     }
 }
 
-/// GETs `url` and reads at most `max_bytes` of it within `timeout`, all told.
-pub async fn fetch(
-    http: &reqwest::Client,
-    url: &str,
-    max_bytes: usize,
-    timeout: Duration,
-) -> Result<String, FetchError> {
-    let read = async {
-        let mut resp = http
-            .get(url)
-            .send()
-            .await
-            .map_err(|e| FetchError::Unreachable(crate::util::error_chain(&e.without_url())))?;
-        if !resp.status().is_success() {
-            return Err(FetchError::Status(resp.status().as_u16()));
-        }
-        if resp.content_length().is_some_and(|n| n > max_bytes as u64) {
-            return Err(FetchError::TooLarge { limit: max_bytes });
-        }
-        let mut body: Vec<u8> = Vec::new();
-        while let Some(chunk) =
-            resp.chunk().await.map_err(|e| FetchError::Unreachable(crate::util::error_chain(&e.without_url())))?
-        {
-            if body.len() + chunk.len() > max_bytes {
-                return Err(FetchError::TooLarge { limit: max_bytes });
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(String::from_utf8_lossy(&body).into_owned())
-    };
-    tokio::time::timeout(timeout, read).await.unwrap_or(Err(FetchError::TimedOut(timeout)))
+/// GETs `url` and reads at most `max_bytes` of it within the client's timeout, all told.
+pub async fn fetch(http: &SideClient, url: &str, max_bytes: usize) -> Result<String, FetchError> {
+    let answer = http.get(url, max_bytes).await.map_err(|e| match e {
+        CallError::Unreachable(why) => FetchError::Unreachable(why),
+        CallError::TooLarge { limit } => FetchError::TooLarge { limit },
+        CallError::TimedOut(t) => FetchError::TimedOut(t),
+    })?;
+    if !answer.status.is_success() {
+        return Err(FetchError::Status(answer.status.as_u16()));
+    }
+    Ok(String::from_utf8_lossy(&answer.body).into_owned())
 }
 
-/// The target's exposition, bounded by the default size limit and the target timeout.
-pub async fn fetch_metrics(http: &reqwest::Client, base: &str) -> Option<String> {
+/// The target's exposition, bounded by the default size limit and the client's timeout.
+pub async fn fetch_metrics(http: &SideClient, base: &str) -> Option<String> {
     let url = format!("{}/metrics", base.trim_end_matches('/'));
-    fetch(http, &url, DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT).await.ok()
+    fetch(http, &url, DEFAULT_MAX_BYTES).await.ok()
 }
 
 #[cfg(test)]

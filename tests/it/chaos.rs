@@ -34,7 +34,7 @@ async fn wait_verdict(m: &Monitor, tool: &str) -> (EffectVerdict, String) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn injected_500s_show_an_observed_effect_on_that_tool_and_clearing_restores_it() {
     let gw = gateway::start_embedded(GatewayConfig { breaker_threshold: 1_000_000, ..fast_config() }).await.unwrap();
-    let c = crate::common::Client { base: gw.url(), http: proofdeck::tls::admin_client(Duration::from_secs(5)) };
+    let c = crate::common::Client { base: gw.url(), http: crate::common::http_client(Duration::from_secs(5)) };
     c.policy("ai", &["openai:chat", "serpapi:search"], &[]).await;
     let token = c.agent_with_token("ai", &["openai", "serpapi"]).await.2;
     let body = format!(
@@ -126,7 +126,7 @@ async fn interrupted_run_leaves_no_chaos_behind_and_writes_a_partial_report() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let c = crate::common::Client { base: gw.url(), http: proofdeck::tls::admin_client(Duration::from_secs(5)) };
+    let c = crate::common::Client { base: gw.url(), http: crate::common::http_client(Duration::from_secs(5)) };
     // Wait (bounded) until the schedule's injections are live on the gateway.
     let mut active = 0;
     for _ in 0..300 {

@@ -41,7 +41,7 @@ pub fn fast_config() -> GatewayConfig {
 
 pub async fn start(config: GatewayConfig) -> (GatewayHandle, Client) {
     let handle = gateway::start("127.0.0.1:0".parse().unwrap(), config).await.expect("gateway starts");
-    let client = Client { base: handle.url(), http: proofdeck::tls::admin_client(Duration::from_secs(30)) };
+    let client = Client { base: handle.url(), http: crate::common::http_client(Duration::from_secs(30)) };
     (handle, client)
 }
 
@@ -140,4 +140,16 @@ pub fn metric_sum(text: &str, name: &str, filter: &[(&str, &str)]) -> f64 {
                 .then(|| value.parse::<f64>().ok())?
         })
         .sum()
+}
+
+/// A reqwest client for the tests' own calls to the bundled gateway (proofdeck's own calls go
+/// through `proofdeck::side_client`).
+pub fn http_client(timeout: Duration) -> reqwest::Client {
+    proofdeck::tls::install_crypto_provider();
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .tls_backend_preconfigured(proofdeck::tls::verified_client_config())
+        .build()
+        .expect("a reqwest client with a preconfigured rustls config builds")
 }

@@ -30,7 +30,7 @@ fn compressed_proof() -> Scenario {
 async fn proof_run_reconciles_with_the_gateway_and_denies_everything_it_should() {
     let gw = gateway::start_embedded(GatewayConfig { latency_scale: 0.2, ..fast_config() }).await.unwrap();
     let scenario = Arc::new(compressed_proof());
-    let admin = proofdeck::tls::admin_client(Duration::from_secs(5));
+    let admin = proofdeck::side_client::SideClient::new(Duration::from_secs(5), false);
     let before = proofdeck::scrape::fetch::fetch_metrics(&admin, &gw.url()).await;
     let handle = engine::start(scenario, &gw.url(), EngineOptions::default());
     let result = handle.join.await.unwrap();
@@ -100,7 +100,7 @@ async fn a_stalled_target_fills_the_inflight_cap_and_arrivals_are_dropped_not_de
     let gw = gateway::start_embedded(GatewayConfig { chaos_scale: 0.1, breaker_threshold: 1_000_000, ..fast_config() })
         .await
         .unwrap();
-    let c = crate::common::Client { base: gw.url(), http: proofdeck::tls::admin_client(Duration::from_secs(5)) };
+    let c = crate::common::Client { base: gw.url(), http: crate::common::http_client(Duration::from_secs(5)) };
     let token = c.scraper().await;
     c.post("/api/admin/chaos/tool", serde_json::json!({"tool": "serpapi", "mode": "timeout", "pct": 100})).await;
     let text = format!(

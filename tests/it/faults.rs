@@ -545,7 +545,7 @@ impl ChaosTarget {
         let url = format!("{}/api/admin/chaos/tool", self.addr);
         let body = serde_json::json!({"tool": tool, "mode": mode, "pct": pct}).to_string();
         self.rt.block_on(async move {
-            let r = proofdeck::tls::admin_client(Duration::from_secs(5))
+            let r = crate::common::http_client(Duration::from_secs(5))
                 .post(url)
                 .header("content-type", "application/json")
                 .body(body)

@@ -233,7 +233,7 @@ const BY_VALUE: &[&str] = &["topk(2, gateway_requests_total)", "bottomk(2, gatew
 async fn the_evaluator_agrees_with_prometheus_on_the_seed_dashboard_and_every_function() {
     let gw = gateway::start_embedded(GatewayConfig { latency_scale: 0.2, ..fast_config() }).await.unwrap();
     let Some(prom) = start_prometheus(&gw.url()) else { return };
-    let http = proofdeck::tls::admin_client(Duration::from_secs(10));
+    let http = crate::common::http_client(Duration::from_secs(10));
 
     // Load for ~20 s: the proof plan with its phases shortened 10×.
     let mut scenario = proofdeck::scenario::load_file(Path::new("scenarios/proof.toml")).unwrap();

@@ -20,7 +20,7 @@ fn quick(path: &str, tool: &str, rate: f64, secs: u32, body: &str) -> scenario::
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn derived_rates_and_quantiles_agree_with_the_client() {
     let gw = gateway::start_embedded(GatewayConfig { latency_scale: 3.0, ..fast_config() }).await.unwrap();
-    let c = crate::common::Client { base: gw.url(), http: proofdeck::tls::admin_client(Duration::from_secs(5)) };
+    let c = crate::common::Client { base: gw.url(), http: crate::common::http_client(Duration::from_secs(5)) };
     c.policy("ai", &["openai:chat"], &[]).await;
     let token = c.agent_with_token("ai", &["openai"]).await.2;
     let body = format!(
@@ -83,7 +83,7 @@ async fn double_counting_target() -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_double_counting_target_is_flagged_with_both_numbers() {
     let base = double_counting_target().await;
-    let http = proofdeck::tls::admin_client(Duration::from_secs(5));
+    let http = proofdeck::side_client::SideClient::new(Duration::from_secs(5), false);
     let before = proofdeck::scrape::fetch::fetch_metrics(&http, &base).await;
     let r =
         engine::start(Arc::new(quick("/hit", "t", 50.0, 1, "")), &base, EngineOptions::default()).join.await.unwrap();
