@@ -80,20 +80,46 @@ impl Drop for GatewayHandle {
     }
 }
 
-/// Starts the gateway on the current Tokio runtime; `listen` may use port 0.
+/// Starts the gateway on the current Tokio runtime; `listen` may use port 0. HTTP/1.1 and
+/// HTTP/2 (prior knowledge) on one port, as hyper's server serves them.
 pub async fn start(listen: SocketAddr, config: GatewayConfig) -> std::io::Result<GatewayHandle> {
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
-    let app = routes::router(Arc::new(state::GatewayState::new(config)));
+    let state = Arc::new(state::GatewayState::new(config));
     let (tx, rx) = oneshot::channel::<()>();
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = rx.await;
-            })
-            .await;
-    });
+    tokio::spawn(serve(listener, state, rx));
     Ok(GatewayHandle { addr, shutdown: Some(tx) })
+}
+
+/// Accepts connections until `stop` fires, then lets each finish the request it is on and
+/// closes it (a keep-alive connection must not outlive the gateway).
+async fn serve(listener: tokio::net::TcpListener, state: Arc<state::GatewayState>, mut stop: oneshot::Receiver<()>) {
+    let builder = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                // Out of descriptors, or a connection reset before it was taken: go on.
+                Err(_) => {
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                    continue;
+                }
+            },
+            _ = &mut stop => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let state = state.clone();
+        let service = hyper::service::service_fn(move |request| {
+            let state = state.clone();
+            async move { Ok::<_, std::convert::Infallible>(routes::handle(state, request).await) }
+        });
+        let connection = builder.serve_connection(hyper_util::rt::TokioIo::new(stream), service).into_owned();
+        tokio::spawn(graceful.watch(connection));
+    }
+    drop(listener);
+    // In-flight answers finish (bounded, as a stuck client must not hold the shutdown).
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), graceful.shutdown()).await;
 }
 
 /// Starts the gateway in-process on an ephemeral loopback port, for runs without a target.

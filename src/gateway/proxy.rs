@@ -7,7 +7,7 @@ use super::state::{ChaosMode, GatewayState};
 use super::tokens::{self, Claims, TokenError};
 use super::tools::{self, ActionSpec};
 use crate::util::lock;
-use axum::http::{HeaderName, HeaderValue, StatusCode};
+use http::{HeaderName, HeaderValue, StatusCode};
 use rand::Rng;
 use serde_json::{json, Map, Value};
 use std::sync::Arc;

@@ -1,9 +1,12 @@
 //! A handler's answer: status, JSON body and extra headers, plus the input helpers that turn
 //! bad request bodies into the contract's 400s.
 
-use axum::http::{header, HeaderName, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use http::{header, HeaderName, HeaderValue, StatusCode};
+use http_body_util::Full;
 use serde_json::{json, Map, Value};
+
+pub type Response = http::Response<Full<Bytes>>;
 
 pub struct Reply {
     pub status: StatusCode,
@@ -25,11 +28,14 @@ impl Reply {
     }
 }
 
-impl IntoResponse for Reply {
-    fn into_response(self) -> Response {
+impl Reply {
+    pub fn into_response(self) -> Response {
         let body = serde_json::to_vec(&self.body).unwrap_or_default();
-        let mut response = (self.status, [(header::CONTENT_TYPE, "application/json")], body).into_response();
-        response.headers_mut().extend(self.headers);
+        let mut response = http::Response::new(Full::new(Bytes::from(body)));
+        *response.status_mut() = self.status;
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.extend(self.headers);
         response
     }
 }

@@ -1,20 +1,15 @@
 //! The HTTP routes of the 4Runr-compatible contract.
 
+use super::reply::Response;
 use super::reply::{object, required_str, string_list, Reply};
 use super::state::{Agent, ChaosMode, ChaosSetting, GatewayState, Policy, TokenRecord};
 use super::tokens::{self, Claims};
 use crate::util::lock;
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
-use axum::Router;
+use bytes::Bytes;
+use http::{header, HeaderValue, Method, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
 use serde_json::{json, Value};
 use std::sync::Arc;
-
-type Shared = State<Arc<GatewayState>>;
 
 /// Largest request body accepted; bigger ones get a JSON 413.
 pub const BODY_LIMIT: usize = 1024 * 1024;
@@ -22,43 +17,94 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 /// instead of a broken pipe; beyond it the connection is cut.
 const READ_LIMIT: usize = 16 * 1024 * 1024;
 
-pub fn router(state: Arc<GatewayState>) -> Router {
-    Router::new()
-        .route("/api/policies", post(create_policy))
-        .route("/api/create-agent", post(create_agent))
-        .route("/api/generate-token", post(generate_token))
-        .route("/api/proxy-request", post(proxy_request))
-        .route("/api/admin/tokens/{token_id}/revoke", post(revoke_token))
-        .route("/api/admin/chaos/tool", post(inject_chaos))
-        .route("/api/admin/chaos/tool/{tool}", delete(clear_chaos))
-        .route("/api/admin/chaos", get(chaos_state))
-        .route("/health", get(health))
-        .route("/ready", get(ready))
-        .route("/metrics", get(metrics))
-        .fallback(|| async { Reply::error(StatusCode::NOT_FOUND, "Not found") })
-        .layer(DefaultBodyLimit::max(READ_LIMIT))
-        .with_state(state)
+type Body = Result<Bytes, Reply>;
+
+/// Answers one request: the route by method and path, its body read within the limits.
+pub async fn handle(state: Arc<GatewayState>, request: http::Request<hyper::body::Incoming>) -> Response {
+    let (parts, body) = request.into_parts();
+    let path = parts.uri.path().to_string();
+    let segments: Vec<&str> = path.strip_prefix('/').unwrap_or(&path).split('/').collect();
+    let (allowed, route) = match segments.as_slice() {
+        ["api", "policies"] => (Method::POST, Route::CreatePolicy),
+        ["api", "create-agent"] => (Method::POST, Route::CreateAgent),
+        ["api", "generate-token"] => (Method::POST, Route::GenerateToken),
+        ["api", "proxy-request"] => (Method::POST, Route::ProxyRequest),
+        ["api", "admin", "tokens", id, "revoke"] if !id.is_empty() => (Method::POST, Route::RevokeToken(id)),
+        ["api", "admin", "chaos", "tool"] => (Method::POST, Route::InjectChaos),
+        ["api", "admin", "chaos", "tool", tool] if !tool.is_empty() => (Method::DELETE, Route::ClearChaos(tool)),
+        ["api", "admin", "chaos"] => (Method::GET, Route::ChaosState),
+        ["health"] => (Method::GET, Route::Health),
+        ["ready"] => (Method::GET, Route::Ready),
+        ["metrics"] => (Method::GET, Route::Metrics),
+        _ => return Reply::error(StatusCode::NOT_FOUND, "Not found").into_response(),
+    };
+    // GET routes answer HEAD too, as HTTP servers do.
+    if parts.method != allowed && !(allowed == Method::GET && parts.method == Method::HEAD) {
+        let mut response = Reply::error(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed").into_response();
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_str(allowed.as_str()).expect("a method is a header value"));
+        return response;
+    }
+    let param = |raw: &str| -> Result<String, Reply> {
+        percent_encoding::percent_decode_str(raw)
+            .decode_utf8()
+            .map(|s| s.into_owned())
+            .map_err(|_| Reply::bad_request("Invalid path parameter"))
+    };
+    let reply = match route {
+        Route::CreatePolicy => create_policy(&state, read(body).await),
+        Route::CreateAgent => create_agent(&state, read(body).await),
+        Route::GenerateToken => generate_token(&state, read(body).await),
+        Route::ProxyRequest => match read(body).await {
+            Ok(bytes) => super::proxy::handle(state, &bytes).await,
+            Err(reply) => reply,
+        },
+        Route::RevokeToken(id) => param(id).map_or_else(|e| e, |id| revoke_token(&state, id)),
+        Route::InjectChaos => inject_chaos(&state, read(body).await),
+        Route::ClearChaos(tool) => param(tool).map_or_else(|e| e, |tool| clear_chaos(&state, tool)),
+        Route::ChaosState => chaos_state(&state),
+        Route::Health => health(&state),
+        Route::Ready => ready(&state),
+        Route::Metrics => return metrics(&state),
+    };
+    reply.into_response()
+}
+
+enum Route<'a> {
+    CreatePolicy,
+    CreateAgent,
+    GenerateToken,
+    ProxyRequest,
+    RevokeToken(&'a str),
+    InjectChaos,
+    ClearChaos(&'a str),
+    ChaosState,
+    Health,
+    Ready,
+    Metrics,
 }
 
 /// The body, or the JSON error for one that could not be read (too large, cut off).
-fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, Reply> {
-    if body.as_ref().is_ok_and(|b| b.len() > BODY_LIMIT) {
-        return Err(Reply::error(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large"));
+async fn read(body: hyper::body::Incoming) -> Body {
+    let too_large = || Reply::error(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large");
+    match Limited::new(body, READ_LIMIT).collect().await {
+        Ok(collected) => {
+            let bytes = collected.to_bytes();
+            if bytes.len() > BODY_LIMIT {
+                return Err(too_large());
+            }
+            Ok(bytes)
+        }
+        // Left unread past the read limit: hyper closes the connection after the answer.
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(too_large()),
+        Err(_) => Err(Reply::bad_request("Could not read request body")),
     }
-    body.map_err(|rejection| {
-        let status = rejection.status();
-        let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
-            "Request body too large"
-        } else {
-            "Could not read request body"
-        };
-        Reply::error(status, message)
-    })
 }
 
-async fn create_policy(State(state): Shared, body: Result<Bytes, BytesRejection>) -> Reply {
+fn create_policy(state: &GatewayState, body: Body) -> Reply {
     let run = || -> Result<Reply, Reply> {
-        let req = object(&body_bytes(body)?)?;
+        let req = object(&body?)?;
         let name = required_str(&req, "name")?;
         let role = required_str(&req, "role")?;
         let spec = match req.get("spec") {
@@ -94,9 +140,9 @@ async fn create_policy(State(state): Shared, body: Result<Bytes, BytesRejection>
     run().unwrap_or_else(|e| e)
 }
 
-async fn create_agent(State(state): Shared, body: Result<Bytes, BytesRejection>) -> Reply {
+fn create_agent(state: &GatewayState, body: Body) -> Reply {
     let run = || -> Result<Reply, Reply> {
-        let req = object(&body_bytes(body)?)?;
+        let req = object(&body?)?;
         let name = required_str(&req, "name")?;
         let _created_by = required_str(&req, "created_by")?;
         let role = required_str(&req, "role")?;
@@ -112,9 +158,9 @@ async fn create_agent(State(state): Shared, body: Result<Bytes, BytesRejection>)
     run().unwrap_or_else(|e| e)
 }
 
-async fn generate_token(State(state): Shared, body: Result<Bytes, BytesRejection>) -> Reply {
+fn generate_token(state: &GatewayState, body: Body) -> Reply {
     let run = || -> Result<Reply, Reply> {
-        let req = object(&body_bytes(body)?)?;
+        let req = object(&body?)?;
         let agent_id = required_str(&req, "agent_id")?;
         let tools = string_list(&req, "tools")?;
         let permissions = string_list(&req, "permissions")?;
@@ -161,14 +207,7 @@ async fn generate_token(State(state): Shared, body: Result<Bytes, BytesRejection
     run().unwrap_or_else(|e| e)
 }
 
-async fn proxy_request(State(state): Shared, body: Result<Bytes, BytesRejection>) -> Reply {
-    match body_bytes(body) {
-        Ok(bytes) => super::proxy::handle(state, &bytes).await,
-        Err(reply) => reply,
-    }
-}
-
-async fn revoke_token(State(state): Shared, Path(token_id): Path<String>) -> Reply {
+fn revoke_token(state: &GatewayState, token_id: String) -> Reply {
     let mut tokens = lock(&state.tokens);
     match tokens.get_mut(&token_id) {
         Some(record) => {
@@ -180,12 +219,12 @@ async fn revoke_token(State(state): Shared, Path(token_id): Path<String>) -> Rep
     }
 }
 
-async fn inject_chaos(State(state): Shared, body: Result<Bytes, BytesRejection>) -> Reply {
+fn inject_chaos(state: &GatewayState, body: Body) -> Reply {
     let run = || -> Result<Reply, Reply> {
         if state.config.production {
             return Err(Reply::error(StatusCode::FORBIDDEN, "Chaos injection is disabled in production"));
         }
-        let req = object(&body_bytes(body)?)?;
+        let req = object(&body?)?;
         let tool = required_str(&req, "tool")?;
         if !super::tools::TOOLS.contains(&tool) {
             return Err(Reply::bad_request(&format!("Unknown tool: {tool}")));
@@ -210,7 +249,7 @@ async fn inject_chaos(State(state): Shared, body: Result<Bytes, BytesRejection>)
     run().unwrap_or_else(|e| e)
 }
 
-async fn clear_chaos(State(state): Shared, Path(tool): Path<String>) -> Reply {
+fn clear_chaos(state: &GatewayState, tool: String) -> Reply {
     if state.config.production {
         return Reply::error(StatusCode::FORBIDDEN, "Chaos injection is disabled in production");
     }
@@ -224,11 +263,11 @@ async fn clear_chaos(State(state): Shared, Path(tool): Path<String>) -> Reply {
     )
 }
 
-async fn chaos_state(State(state): Shared) -> Reply {
+fn chaos_state(state: &GatewayState) -> Reply {
     Reply::json(StatusCode::OK, json!({"activeChaos": state.active_chaos_json()}))
 }
 
-async fn health(State(state): Shared) -> Reply {
+fn health(state: &GatewayState) -> Reply {
     let process = crate::procstat::read_self();
     Reply::json(
         StatusCode::OK,
@@ -242,7 +281,7 @@ async fn health(State(state): Shared) -> Reply {
     )
 }
 
-async fn ready(State(state): Shared) -> Reply {
+fn ready(state: &GatewayState) -> Reply {
     if state.any_breaker_open() {
         Reply::json(StatusCode::SERVICE_UNAVAILABLE, json!({"ready": false, "reason": "circuit breaker open"}))
     } else {
@@ -250,7 +289,11 @@ async fn ready(State(state): Shared) -> Reply {
     }
 }
 
-async fn metrics(State(state): Shared) -> Response {
+fn metrics(state: &GatewayState) -> Response {
     let text = state.metrics.render(state.start_unix);
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text).into_response()
+    let mut response = http::Response::new(Full::new(Bytes::from(text)));
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));
+    response
 }

@@ -79,6 +79,35 @@ async fn bad_input_gets_a_json_4xx_on_every_route() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn routes_answer_their_method_only_and_decode_their_parameters() {
+    let (gw, c) = start(fast_config()).await;
+    let wrong = c.send(reqwest::Method::GET, "/api/policies", None).await;
+    assert_eq!(wrong.status, 405);
+    let wrong = c.send(reqwest::Method::POST, "/metrics", Some(Vec::new())).await;
+    assert_eq!(wrong.status, 405);
+    // A tool name with a space, percent-encoded in the path, is the tool's name.
+    let cleared = c.delete("/api/admin/chaos/tool/web%20search").await;
+    assert_eq!(cleared.status, 200);
+    assert_eq!(cleared.body["tool"], "web search");
+    let bad = c.delete("/api/admin/chaos/tool/%FF").await;
+    assert_eq!(bad.status, 400);
+    // After shutdown no keep-alive connection still answers.
+    assert_eq!(c.get("/health").await.status, 200);
+    let http = c.http.clone();
+    let url = format!("{}/health", gw.url());
+    gw.shutdown();
+    let mut refused = false;
+    for _ in 0..100 {
+        if http.get(&url).send().await.is_err() {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(refused, "the gateway still answers after its shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn policy_denials_name_their_reason() {
     let (_gw, c) = start(fast_config()).await;
     let token = c.scraper().await;
