@@ -27,4 +27,5 @@ pub mod side_client;
 pub mod stop;
 pub mod tls;
 pub mod tui;
+pub mod uri;
 pub mod util;

@@ -1,6 +1,7 @@
 //! Keeps secrets out of every output: response bodies quoted in errors, and the scenario
 //! copied into the run directory, have values under secret-looking keys replaced.
 
+use crate::uri::Uri;
 use serde_json::Value;
 
 const MASK: &str = "***";
@@ -143,13 +144,15 @@ impl Secrets {
 
     /// User info and credential-like query values of a URL or a path with a query.
     fn add_url(&mut self, text: &str) {
-        let parsed = url::Url::parse(text).or_else(|_| url::Url::parse(&format!("http://x{text}")));
-        let Ok(u) = parsed else { return };
-        if let Some(pw) = u.password() {
-            self.add(pw);
-            self.add(&format!("{}:{pw}", u.username()));
-        } else if !u.username().is_empty() {
-            self.add(u.username());
+        let prefixed = format!("http://x{text}");
+        let Ok(u) = Uri::parse(text).or_else(|_| Uri::parse(&prefixed)) else { return };
+        match u.credentials() {
+            Some((user, Some(pw))) => {
+                self.add(&pw);
+                self.add(&format!("{user}:{pw}"));
+            }
+            Some((user, None)) if !user.is_empty() => self.add(&user),
+            _ => {}
         }
         for (k, v) in u.query_pairs() {
             if is_secret_key(&k) {
@@ -200,24 +203,39 @@ fn looks_like_credential(v: &str) -> bool {
 
 /// A URL without credentials: user info and secret-looking query values are masked.
 pub fn url(text: &str) -> String {
-    let Ok(mut u) = url::Url::parse(text) else {
+    let Ok(u) = Uri::parse(text) else {
         return text.to_string();
     };
-    if !u.username().is_empty() || u.password().is_some() {
-        let _ = u.set_username(MASK);
-        let _ = u.set_password(None);
+    let mut out = format!("{}://", u.scheme);
+    if u.userinfo.is_some() {
+        out.push_str(MASK);
+        out.push('@');
     }
-    if u.query().is_some() {
-        let pairs: Vec<(String, String)> = u
-            .query_pairs()
-            .map(|(k, v)| {
-                let v = if is_secret_key(&k) { MASK.to_string() } else { v.into_owned() };
-                (k.into_owned(), v)
+    // The authority as written, past its user info.
+    let authority_start = text.find("://").map_or(0, |i| i + 3);
+    let authority = &text[authority_start..];
+    let authority = &authority[..authority.find(['/', '?', '#']).unwrap_or(authority.len())];
+    out.push_str(authority.rsplit_once('@').map_or(authority, |(_, hostport)| hostport));
+    out.push_str(u.path);
+    if let Some(query) = u.query {
+        let pairs: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((k, _)) if is_secret_key(&crate::uri::decode(k, true)) => format!("{k}={MASK}"),
+                _ => pair.to_string(),
             })
             .collect();
-        u.query_pairs_mut().clear().extend_pairs(pairs);
+        out.push('?');
+        out.push_str(&pairs.join("&"));
     }
-    u.to_string().trim_end_matches('/').to_string()
+    if let Some(fragment) = u.fragment {
+        out.push('#');
+        out.push_str(fragment);
+    }
+    if u.query.is_none() && u.fragment.is_none() {
+        out.truncate(out.trim_end_matches('/').len());
+    }
+    out
 }
 
 #[cfg(test)]

@@ -17,6 +17,11 @@ pub fn write<T>(l: &std::sync::RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> 
     l.write().unwrap_or_else(|e| e.into_inner())
 }
 
+/// A random UUID (version 4, RFC 9562) drawn from `rng`.
+pub fn uuid_v4(rng: &mut impl rand::Rng) -> String {
+    uuid::Builder::from_random_bytes(rng.random()).into_uuid().to_string()
+}
+
 /// An error with its whole chain of causes, e.g. "client error: connect: refused".
 pub fn error_chain(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
@@ -206,5 +211,17 @@ mod tests {
         assert_eq!(xml_escape("l1\nl2\u{FFFF}", true), "l1\nl2");
         assert_eq!(printable("a\u{1b}[2Jb\n", true), "a\\u{1b}[2Jb\n");
         assert_eq!(printable("a\nb", false), "a\\nb");
+    }
+
+    #[test]
+    fn a_uuid_is_version_4_of_the_rfc_variant() {
+        use rand::SeedableRng;
+        let mut rng = rand::rngs::SmallRng::seed_from_u64(7);
+        for _ in 0..100 {
+            let u = uuid_v4(&mut rng);
+            assert_eq!(u.len(), 36);
+            assert_eq!(&u[14..15], "4", "{u}");
+            assert!(matches!(&u[19..20], "8" | "9" | "a" | "b"), "{u}");
+        }
     }
 }

@@ -173,9 +173,9 @@ async fn resolve_target(config: &RunConfig) -> Result<Target, String> {
 /// Can a TCP connection to the target be opened at all? A wrong URL fails here, clearly,
 /// instead of as a run full of connect errors.
 async fn preflight(url: &str) -> Result<(), String> {
-    let parsed = url::Url::parse(url).map_err(|e| format!("invalid URL: {e}"))?;
-    let host = parsed.host_str().ok_or("the URL has no host")?.trim_matches(['[', ']']).to_string();
-    let port = parsed.port_or_known_default().ok_or("the URL has no port")?;
+    let parsed = crate::uri::Uri::parse(url).map_err(|e| format!("invalid URL: {e}"))?;
+    let host = parsed.host.to_string();
+    let port = parsed.port_or_default().ok_or("the URL has no port")?;
     let connect = tokio::net::TcpStream::connect((host.as_str(), port));
     match tokio::time::timeout(DEFAULT_TIMEOUT, connect).await {
         Ok(Ok(_)) => Ok(()),

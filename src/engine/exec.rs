@@ -61,7 +61,7 @@ impl Resolve for Vars<'_> {
                     .get_or_insert_with(|| self.ctx.pool_cursor[*p].fetch_add(1, Ordering::Relaxed) % entries.len());
                 entries[entry].get(*f).cloned().unwrap_or(Value::Null)
             }
-            VarRef::Uuid => Value::String(uuid::Uuid::from_u128(self.rng.random()).to_string()),
+            VarRef::Uuid => Value::String(crate::util::uuid_v4(&mut self.rng)),
             VarRef::Now(offset) => {
                 let t = chrono::Utc::now() + chrono::Duration::from_std(*offset).unwrap_or_default();
                 Value::String(t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))

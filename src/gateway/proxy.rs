@@ -31,7 +31,7 @@ pub async fn handle(state: Arc<GatewayState>, body: &[u8]) -> Reply {
     if let Some(kind) = error_type(&reply) {
         m.errors.inc(&[kind]);
     }
-    let correlation = uuid::Uuid::new_v4().to_string();
+    let correlation = crate::util::uuid_v4(&mut rand::rng());
     if let Ok(v) = HeaderValue::from_str(&correlation) {
         reply.headers.push((HeaderName::from_static("x-correlation-id"), v));
     }

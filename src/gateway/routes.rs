@@ -123,7 +123,7 @@ fn create_policy(state: &GatewayState, body: Body) -> Reply {
         let guards = spec.get("guards").and_then(Value::as_object).cloned().unwrap_or_default();
         let allowed_domains = string_list(&guards, "allowedDomains")?;
         let intent = spec.get("intent").and_then(Value::as_str).map(str::to_string);
-        let id = uuid::Uuid::new_v4().to_string();
+        let id = crate::util::uuid_v4(&mut rand::rng());
         lock(&state.policies).push(Policy {
             name: name.to_string(),
             role: role.to_string(),
@@ -146,7 +146,7 @@ fn create_agent(state: &GatewayState, body: Body) -> Reply {
         let name = required_str(&req, "name")?;
         let _created_by = required_str(&req, "created_by")?;
         let role = required_str(&req, "role")?;
-        let agent_id = uuid::Uuid::new_v4().to_string();
+        let agent_id = crate::util::uuid_v4(&mut rand::rng());
         let private_key = hex::encode(rand::random::<[u8; 32]>());
         lock(&state.agents).insert(
             agent_id.clone(),
@@ -178,7 +178,7 @@ fn generate_token(state: &GatewayState, body: Body) -> Reply {
         let Some(agent) = agent else {
             return Err(Reply::error(StatusCode::NOT_FOUND, "Agent not found"));
         };
-        let token_id = uuid::Uuid::new_v4().to_string();
+        let token_id = crate::util::uuid_v4(&mut rand::rng());
         let claims = Claims {
             agent_id: agent_id.to_string(),
             agent_name: agent.name.clone(),

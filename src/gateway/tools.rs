@@ -75,7 +75,7 @@ pub fn response(tool: &str, action: &str, params: &Value) -> Value {
         }
         ("gmail_send", "profile") => json!({"email": "agent@example.com"}),
         ("gmail_send", _) => {
-            json!({"message_id": uuid::Uuid::new_v4().to_string(), "to": params.get("to")})
+            json!({"message_id": crate::util::uuid_v4(&mut rand::rng()), "to": params.get("to")})
         }
         _ => json!({}),
     }

@@ -12,15 +12,12 @@ pub struct InvalidTarget {
 /// Why `url` cannot be a target, naming the value with any credentials masked.
 pub fn check(url: &str) -> Result<(), InvalidTarget> {
     let invalid = |why: String| InvalidTarget { shown: masked(url), why };
-    let parsed = url::Url::parse(url).map_err(|e| invalid(e.to_string()))?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        let why = format!("scheme {:?} is not supported; expected http:// or https://", parsed.scheme());
+    let parsed = crate::uri::Uri::parse(url).map_err(invalid)?;
+    if !matches!(parsed.scheme.to_ascii_lowercase().as_str(), "http" | "https") {
+        let why = format!("scheme {:?} is not supported; expected http:// or https://", parsed.scheme);
         return Err(invalid(why));
     }
-    if parsed.host_str().is_none_or(str::is_empty) {
-        return Err(invalid("no host; expected http(s)://host[:port]".into()));
-    }
-    if parsed.query().is_some() || parsed.fragment().is_some() {
+    if parsed.query.is_some() || parsed.fragment.is_some() {
         let why = "a target is a base URL without ?query or #fragment; put those in the step's path";
         return Err(invalid(why.into()));
     }
