@@ -20,6 +20,7 @@ import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Set by --profile: `release` (what `cargo run --release` builds) or `dist` (release artifacts).
 PD = os.path.join(ROOT, "target", "release", "proofdeck")
 CONNS = 32
 
@@ -254,8 +255,8 @@ class Bench:
                                       "requests/s recorded (`cargo bench --bench ticks`)"),
                             ("series", "publishing the per-second series with a snapshot, 10 tools (`cargo bench "
                                        "--bench series`)")):
-            out = subprocess.run(["cargo", "bench", "--quiet", "--bench", bench], cwd=ROOT, capture_output=True,
-                                 text=True, check=True).stdout
+            out = subprocess.run(["cargo", "bench", "--quiet", "--profile", self.o.profile, "--bench", bench],
+                                 cwd=ROOT, capture_output=True, text=True, check=True).stdout
             self.row(what, " · ".join(" ".join(line.split()) for line in out.splitlines() if line.strip()))
 
     def build(self):
@@ -278,15 +279,19 @@ def main():
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--soak-requests", type=int, default=10_000_000)
     ap.add_argument("--only", default="closed,rate,h2,tls,soak,ticks,build")
+    ap.add_argument("--profile", default="release", help="cargo profile proofdeck is built with (release, dist)")
     o = ap.parse_args()
+    global PD
+    PD = os.path.join(ROOT, "target", o.profile, "proofdeck")
     sh(f"source {ROOT}/benches/nginx.sh; need wrk wrk; need h2load nghttp2-client; "
        "command -v oha >/dev/null || cargo install oha --locked")
-    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+    subprocess.run(["cargo", "build", "--profile", o.profile, "--quiet"], cwd=ROOT, check=True)
     bench = Bench(o)
     try:
         versions = ", ".join(tool_version(c) for c in (["wrk", "-v"], ["oha", "--version"], ["h2load", "--version"],
                                                         ["nginx", "-v"]))
-        print(f"tools: {versions}; {os.cpu_count()} cores; work in {bench.work}", file=sys.stderr)
+        print(f"tools: {versions}; {os.cpu_count()} cores; proofdeck built with --profile {o.profile}; "
+              f"work in {bench.work}", file=sys.stderr)
         for part in o.only.split(","):
             getattr(bench, part)()
     finally:
