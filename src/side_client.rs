@@ -58,10 +58,6 @@ impl SideClient {
         Self { client, timeout }
     }
 
-    pub fn timeout(&self) -> Duration {
-        self.timeout
-    }
-
     /// GETs `url`, reading at most `max_bytes` of its body.
     pub async fn get(&self, url: &str, max_bytes: usize) -> Result<Answer, CallError> {
         self.call(Method::GET, url, None, max_bytes).await

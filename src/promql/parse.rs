@@ -7,7 +7,27 @@
 
 use std::time::Duration;
 
-use super::query::{QueryError, MAX_NESTING, MAX_RANGE};
+/// Longer expressions are refused before parsing.
+pub const MAX_EXPRESSION_CHARS: usize = 16_384;
+/// Deeper nesting (brackets, or operations in a chain) is refused: the evaluator recurses.
+pub const MAX_NESTING: usize = 64;
+/// Longer ranges and offsets are refused: a year of samples is more than any store holds.
+pub const MAX_RANGE: Duration = Duration::from_secs(366 * 24 * 3600);
+
+#[derive(Debug, thiserror::Error, Clone, PartialEq)]
+pub enum QueryError {
+    #[error("the expression is {0} characters long (at most {MAX_EXPRESSION_CHARS})")]
+    TooLong(usize),
+    #[error("the expression nests {0} levels deep (at most {MAX_NESTING})")]
+    TooDeep(usize),
+    #[error("PromQL syntax: {0}")]
+    Syntax(String),
+    #[error("unsupported: {0}")]
+    Unsupported(String),
+    #[error("the duration {0:?} is negative, not a number, or longer than a year")]
+    Duration(String),
+}
+
 use super::syntax::{
     Aggregate, Binary, Call, Cardinality, Expr, LabelModifier, MatchOp, Matcher, Offset, Selector, Subquery,
 };
