@@ -1,13 +1,16 @@
 //! The aggregator: the only place shards are merged. Every tick it drains the shards into
 //! cumulative histograms and counters and builds a new `Snapshot`.
 
-use super::new_histogram;
 use super::shard::{FailureNote, Recorder, Shard, FAILURE_DETAILS_PER_CLASS};
 use super::snapshot::*;
+use super::{interval_histogram, new_histogram};
 use hdrhistogram::Histogram;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// How often a tick reads this process's own CPU and memory (the resources panel's figures).
+const OWN_PROCESS_INTERVAL: Duration = Duration::from_secs(1);
 
 /// What the scheduler reports about where the run is; read by the aggregator each tick.
 #[derive(Clone, Debug)]
@@ -116,6 +119,8 @@ pub struct Aggregator {
     last_arrivals: u64,
     last_dropped: u64,
     last_cpu: Option<(Instant, f64)>,
+    /// When the process's own figures were last read.
+    own_read_at: Option<Instant>,
     tap: Option<Tap>,
 }
 
@@ -133,14 +138,15 @@ impl Aggregator {
             cache_hit: new_histogram(),
             cache_miss: new_histogram(),
             second: SecondPoint::empty(0, 0, n),
-            second_latency: new_histogram(),
-            second_tool_latency: (0..n).map(|_| new_histogram()).collect(),
+            second_latency: interval_histogram(),
+            second_tool_latency: (0..n).map(|_| interval_histogram()).collect(),
             second_completed: vec![0; n],
             second_errors: vec![0; n],
             series: Default::default(),
             last_arrivals: 0,
             last_dropped: 0,
             last_cpu: None,
+            own_read_at: None,
             tap: None,
         }
     }
@@ -158,10 +164,18 @@ impl Aggregator {
 
     /// Merges what the workers recorded and returns the new snapshot.
     pub fn tick(&mut self, recorder: &Recorder, progress: &Progress, elapsed_s: f64) -> Arc<Snapshot> {
+        self.update(recorder, progress, elapsed_s, false);
+        Arc::new(self.snapshot.clone())
+    }
+
+    /// Merges what the workers recorded into the snapshot; means are refreshed when a second
+    /// closes, or always when `exact`.
+    fn update(&mut self, recorder: &Recorder, progress: &Progress, elapsed_s: f64, exact: bool) {
         // Drain before closing: what was recorded since the last tick belongs (mostly) to the
         // second that is ending, not to the one that begins.
         recorder.drain(|shard| self.merge(shard, recorder));
         let second_now = elapsed_s.floor() as u32;
+        let with_mean = exact || self.second.t < second_now;
         // Close every second that ended before this tick (several if ticks were late).
         while self.second.t < second_now {
             self.close_second(recorder);
@@ -181,31 +195,38 @@ impl Aggregator {
         s.arrivals = recorder.arrivals.load(Ordering::Acquire);
         s.started = s.arrivals.saturating_sub(s.dropped);
         s.inflight = recorder.inflight.load(Ordering::Relaxed);
-        s.kpi_latency = Quantiles::of(&self.kpi_latency);
-        s.fast_fail = Quantiles::of(&self.fast_fail);
-        s.dispatch_lag = Quantiles::of(&self.dispatch);
-        s.cache_hit = Quantiles::of(&self.cache_hit);
-        s.cache_miss = Quantiles::of(&self.cache_miss);
+        let q = |h: &Histogram<u64>, previous: &Quantiles| Quantiles::keeping_mean(h, previous, with_mean);
+        s.kpi_latency = q(&self.kpi_latency, &s.kpi_latency);
+        s.fast_fail = q(&self.fast_fail, &s.fast_fail);
+        s.dispatch_lag = q(&self.dispatch, &s.dispatch_lag);
+        s.cache_hit = q(&self.cache_hit, &s.cache_hit);
+        s.cache_miss = q(&self.cache_miss, &s.cache_miss);
         for (i, t) in s.tools.iter_mut().enumerate() {
-            t.latency = Quantiles::of(&self.latency[i]);
-            t.service = Quantiles::of(&self.service[i]);
+            t.latency = q(&self.latency[i], &t.latency);
+            t.service = q(&self.service[i], &t.service);
         }
+        self.read_own_process();
+    }
+
+    /// This process's CPU and memory into the snapshot, once a second: reading /proc costs
+    /// more than the rest of a quiet tick.
+    fn read_own_process(&mut self) {
+        let now = Instant::now();
+        if self.own_read_at.is_some_and(|at| now.duration_since(at) < OWN_PROCESS_INTERVAL) {
+            return;
+        }
+        self.own_read_at = Some(now);
         let own = crate::procstat::read_self();
+        let s = &mut self.snapshot;
         s.own_rss_bytes = own.rss_bytes;
         s.own_cpu_seconds = own.cpu_seconds;
         if let Some(cpu) = own.cpu_seconds {
-            let now = Instant::now();
             if let Some((then, before)) = self.last_cpu {
                 let dt = now.duration_since(then).as_secs_f64();
-                if dt >= 0.5 {
-                    s.own_cpu_pct = Some((cpu - before) / dt * 100.0);
-                    self.last_cpu = Some((now, cpu));
-                }
-            } else {
-                self.last_cpu = Some((now, cpu));
+                s.own_cpu_pct = Some((cpu - before) / dt * 100.0);
             }
+            self.last_cpu = Some((now, cpu));
         }
-        Arc::new(self.snapshot.clone())
     }
 
     fn merge(&mut self, shard: &mut Shard, recorder: &Recorder) {
@@ -314,7 +335,7 @@ impl Aggregator {
 
     /// Closes the last, partial second so the series accounts for every arrival.
     pub fn close(&mut self, recorder: &Recorder, progress: &Progress, elapsed_s: f64) -> Arc<Snapshot> {
-        self.tick(recorder, progress, elapsed_s);
+        self.update(recorder, progress, elapsed_s, true);
         self.close_second(recorder);
         Arc::new(self.snapshot.clone())
     }

@@ -3,7 +3,7 @@
 
 use crate::util::lock;
 
-use super::new_histogram;
+use super::{interval_histogram, record_clamped};
 use hdrhistogram::Histogram;
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -126,8 +126,8 @@ pub struct ToolShard {
 impl ToolShard {
     fn new() -> Self {
         Self {
-            latency: new_histogram(),
-            service: new_histogram(),
+            latency: interval_histogram(),
+            service: interval_histogram(),
             ok: 0,
             errors: [0; ERROR_CLASSES],
             codes: Vec::new(),
@@ -170,13 +170,13 @@ impl Shard {
             flows: (0..flows)
                 .map(|_| FlowShard { iterations: 0, ok: 0, failed: 0, correct_denials: 0, breaches: 0 })
                 .collect(),
-            kpi_latency: new_histogram(),
+            kpi_latency: interval_histogram(),
             kpi_ok: 0,
             kpi_total: 0,
-            fast_fail: new_histogram(),
-            dispatch: new_histogram(),
-            cache_hit: new_histogram(),
-            cache_miss: new_histogram(),
+            fast_fail: interval_histogram(),
+            dispatch: interval_histogram(),
+            cache_hit: interval_histogram(),
+            cache_miss: interval_histogram(),
             completed: 0,
             failures: Vec::new(),
         }
@@ -240,8 +240,8 @@ impl Shard {
     }
 }
 
-/// Resets `h` unless it is empty already: a reset zeroes all ~24k counts (188 KB), and most
-/// of a shard's histograms are empty at most ticks.
+/// Resets `h` unless it is empty already: a reset zeroes every count the histogram has
+/// grown to, and most of a shard's histograms are empty at most ticks.
 pub fn clear(h: &mut Histogram<u64>) {
     if !h.is_empty() {
         h.reset();
@@ -364,8 +364,8 @@ fn add_note(notes: &mut Vec<FailureNote>, tool: usize, class: ErrorClass, detail
 fn record(shard: &mut Shard, r: StepRecord) {
     shard.completed += 1;
     let t = &mut shard.tools[r.tool];
-    let _ = t.latency.record(r.latency_us.max(1));
-    let _ = t.service.record(r.service_us.max(1));
+    record_clamped(&mut t.latency, r.latency_us);
+    record_clamped(&mut t.service, r.service_us);
     match r.error {
         None => t.ok += 1,
         Some(e) => t.errors[e.index()] += 1,
@@ -378,12 +378,12 @@ fn record(shard: &mut Shard, r: StepRecord) {
         // Failures count too: a timeout is the slowest answer, not a missing one.
         shard.kpi_total += 1;
         shard.kpi_ok += u64::from(r.error.is_none());
-        let _ = shard.kpi_latency.record(r.latency_us.max(1));
-        let _ = shard.dispatch.record(r.latency_us.saturating_sub(r.service_us).max(1));
+        record_clamped(&mut shard.kpi_latency, r.latency_us);
+        record_clamped(&mut shard.dispatch, r.latency_us.saturating_sub(r.service_us));
     }
 
     if r.fast_fail {
-        let _ = shard.fast_fail.record(r.service_us.max(1));
+        record_clamped(&mut shard.fast_fail, r.service_us);
     }
     let cache = match r.cache {
         Some(true) => Some(&mut shard.cache_hit),
@@ -391,6 +391,6 @@ fn record(shard: &mut Shard, r: StepRecord) {
         None => None,
     };
     if let Some(h) = cache {
-        let _ = h.record(r.service_us.max(1));
+        record_clamped(h, r.service_us);
     }
 }

@@ -17,18 +17,32 @@ pub struct Quantiles {
 
 impl Quantiles {
     pub fn of(h: &hdrhistogram::Histogram<u64>) -> Self {
+        Self::scan(h, None)
+    }
+
+    /// [`of`](Self::of), but the mean is `previous`'s unless `with_mean` (or `previous` had
+    /// no samples): the quantiles are one vectorised scan of the counts, where the mean is a
+    /// slower walk over every recorded value, and a live view can show a mean a second old.
+    pub fn keeping_mean(h: &hdrhistogram::Histogram<u64>, previous: &Self, with_mean: bool) -> Self {
+        Self::scan(h, (!with_mean && previous.count > 0).then_some(previous.mean_ms))
+    }
+
+    fn scan(h: &hdrhistogram::Histogram<u64>, mean_ms: Option<f64>) -> Self {
         if h.is_empty() {
             return Self::default();
         }
         let ms = |us: u64| us as f64 / 1000.0;
+        // One scan of the counts for all four.
+        let mut q = h.value_at_quantiles([0.50, 0.90, 0.95, 0.99]).map(ms);
+        let mut next = || q.next().unwrap_or_default();
         Self {
             count: h.len(),
-            p50_ms: ms(h.value_at_quantile(0.50)),
-            p90_ms: ms(h.value_at_quantile(0.90)),
-            p95_ms: ms(h.value_at_quantile(0.95)),
-            p99_ms: ms(h.value_at_quantile(0.99)),
+            p50_ms: next(),
+            p90_ms: next(),
+            p95_ms: next(),
+            p99_ms: next(),
             max_ms: ms(h.max()),
-            mean_ms: h.mean() / 1000.0,
+            mean_ms: mean_ms.unwrap_or_else(|| h.mean() / 1000.0),
         }
     }
 }
