@@ -15,7 +15,7 @@ use hyper_util::rt::TokioExecutor;
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 pub type HttpsConnector = hyper_rustls::HttpsConnector<HttpConnector>;
 
@@ -31,18 +31,20 @@ pub const DEFAULT_STREAMS: usize = 100;
 /// HTTP/2 connections at most; past them, the least busy connection takes the request.
 const MAX_LANES: usize = 1024;
 
-/// HTTP/1.1: one pool with a connection per request in flight. HTTP/2: lanes of one
-/// connection each, grown on demand, a request taking the first lane with a free stream, so
-/// connections follow the load and a light load keeps its one warm connection.
+/// HTTP/1.1: a connection per request in flight, idle ones kept for the next requests.
+/// HTTP/2: lanes of one connection each, grown on demand, a request taking the first lane
+/// with a free stream, so connections follow the load and a light load keeps its one warm
+/// connection.
 pub struct LoadClient {
     inner: Inner,
 }
 
 enum Inner {
-    /// The shared pool, and the connector for connections a worker keeps to itself.
+    /// The connector, and the connections between two requests.
     Http1 {
-        pool: Box<HyperClient>,
         connector: HttpsConnector,
+        idle: IdleConnections,
+        host: HostHeader,
     },
     Http2 {
         lanes: std::sync::RwLock<Vec<Arc<Lane>>>,
@@ -112,8 +114,9 @@ impl LoadClient {
             Inner::Http2 { lanes: std::sync::RwLock::new(Vec::new()), streams, insecure }
         } else {
             Inner::Http1 {
-                pool: Box::new(Self::client(max_inflight.min(4096), false, insecure)),
                 connector: Self::connector(false, insecure),
+                idle: IdleConnections::new(max_inflight.min(MAX_IDLE_HTTP1)),
+                host: HostHeader::default(),
             }
         };
         Self { inner }
@@ -168,42 +171,95 @@ impl LoadClient {
     }
 
     pub async fn send(&self, request: Request<Full<Bytes>>, timeout: Duration) -> Answer {
-        let exchange = async {
-            // The stream stays taken until the answer's body is read (or the exchange dropped).
-            let stream = match &self.inner {
-                Inner::Http1 { .. } => None,
-                Inner::Http2 { lanes, streams, insecure } => Some(Self::lane(lanes, *streams, *insecure)),
-            };
-            let client = match (&self.inner, &stream) {
-                (Inner::Http1 { pool, .. }, _) => pool,
-                (Inner::Http2 { .. }, Some(taken)) => &taken.0.client,
-                (Inner::Http2 { .. }, None) => unreachable!("an HTTP/2 exchange takes a stream first"),
-            };
-            let response = client.request(request).await.map_err(|e| failure(&e, e.is_connect()))?;
-            read_answer(response).await
-        };
-        answer_within(timeout, exchange).await
+        match &self.inner {
+            Inner::Http1 { connector, idle, host } => {
+                // The warmest idle connection, or a new one; kept again after, when still open.
+                let mut own = idle.take();
+                let answer = Self::exchange_own(connector, host, &mut own, request, timeout).await;
+                idle.put(own);
+                answer
+            }
+            Inner::Http2 { lanes, streams, insecure } => {
+                let exchange = async {
+                    // The stream stays taken until the answer's body is read (or the exchange
+                    // dropped).
+                    let stream = Self::lane(lanes, *streams, *insecure);
+                    let response = stream.0.client.request(request).await.map_err(|e| failure(&e, e.is_connect()))?;
+                    read_answer(response).await
+                };
+                answer_within(timeout, exchange).await
+            }
+        }
     }
 
     /// Like [`send`](Self::send), over `own`'s connection when this is HTTP/1.1: for a worker
-    /// that sends one request at a time (the closed loop), which then skips the shared pool
-    /// (a lock, two key hashes and a connector clone per request). HTTP/2 shares its lanes.
+    /// that sends one request at a time (the closed loop), which then skips the idle
+    /// connections' lock. HTTP/2 shares its lanes.
     pub async fn send_own(&self, own: &mut OwnConnection, request: Request<Full<Bytes>>, timeout: Duration) -> Answer {
-        let Inner::Http1 { connector, .. } = &self.inner else {
+        match &self.inner {
+            Inner::Http1 { connector, host, .. } => Self::exchange_own(connector, host, own, request, timeout).await,
             // Boxed so that the HTTP/1.1 path's future stays small (see `exchange`).
-            return Box::pin(self.send(request, timeout)).await;
-        };
+            Inner::Http2 { .. } => Box::pin(self.send(request, timeout)).await,
+        }
+    }
+
+    async fn exchange_own(
+        connector: &HttpsConnector,
+        host: &HostHeader,
+        own: &mut OwnConnection,
+        request: Request<Full<Bytes>>,
+        timeout: Duration,
+    ) -> Answer {
         let exchange = async {
-            let response = own.exchange(connector, request).await?;
+            let response = own.exchange(connector, host, request).await?;
             read_answer(response).await
         };
         let answer = answer_within(timeout, exchange).await;
         if !matches!(answer, Answer::Response { .. }) {
             // An exchange cut short (timeout, unread body) leaves the connection busy or
-            // broken: the next request gets a new one, as it would from the pool.
+            // broken: the next request gets a new one.
             own.0 = None;
         }
         answer
+    }
+}
+
+/// Idle HTTP/1.1 connections kept at most, whatever the in-flight bound.
+const MAX_IDLE_HTTP1: usize = 4096;
+/// An idle HTTP/1.1 connection unused this long is closed (a spike's connections do not stay
+/// open for the rest of the run).
+const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// HTTP/1.1 connections between two requests, the most recently used on top: a request
+/// takes the warmest, and the coldest, at the bottom, are closed once unused for
+/// [`IDLE_TIMEOUT`]. A lock held for a push or a pop; no hashing, no task per request, as a
+/// general-purpose pool needs.
+struct IdleConnections {
+    stack: std::sync::Mutex<std::collections::VecDeque<(http1::SendRequest<Full<Bytes>>, Instant)>>,
+    max: usize,
+}
+
+impl IdleConnections {
+    fn new(max: usize) -> Self {
+        Self { stack: Default::default(), max: max.max(1) }
+    }
+
+    /// The warmest idle connection, or an unopened one.
+    fn take(&self) -> OwnConnection {
+        OwnConnection(crate::util::lock(&self.stack).pop_back().map(|(sender, _)| sender))
+    }
+
+    /// Keeps `own`'s connection for a next request, unless it is closed (or none was opened).
+    fn put(&self, own: OwnConnection) {
+        let Some(sender) = own.0.filter(|s| !s.is_closed()) else { return };
+        let now = Instant::now();
+        let mut stack = crate::util::lock(&self.stack);
+        while stack.front().is_some_and(|(_, used)| now.duration_since(*used) >= IDLE_TIMEOUT) {
+            stack.pop_front();
+        }
+        if stack.len() < self.max {
+            stack.push_back((sender, now));
+        }
     }
 }
 
@@ -216,6 +272,7 @@ impl OwnConnection {
     async fn exchange(
         &mut self,
         connector: &HttpsConnector,
+        host: &HostHeader,
         mut request: Request<Full<Bytes>>,
     ) -> Result<Response<Incoming>, Answer> {
         let target = request.uri().clone();
@@ -223,7 +280,7 @@ impl OwnConnection {
             let reason = format!("invalid request: {target} has no host");
             return Err(Answer::Failed { class: ErrorClass::InvalidRequest, reason });
         }
-        prepare_for_http1(&mut request, &target);
+        prepare_for_http1(&mut request, &target, host);
         // A request the connection never took (the target closed it meanwhile, e.g. after its
         // keep-alive limit) goes once more, on a new connection, as the shared pool does.
         for retry in [false, true] {
@@ -256,17 +313,38 @@ impl OwnConnection {
     }
 }
 
-/// What hyper's pooled client does to a request before HTTP/1.1: a `Host` header (with the
-/// port unless it is the scheme's default) and the target in origin form (`/path?query`).
-fn prepare_for_http1(request: &mut Request<Full<Bytes>>, target: &Uri) {
-    let host = target.host().unwrap_or_default();
-    let default_port = if target.scheme_str() == Some("https") { 443 } else { 80 };
-    let value = match target.port_u16() {
-        Some(port) if port != default_port => http::HeaderValue::try_from(format!("{host}:{port}")),
-        _ => http::HeaderValue::try_from(host),
-    };
-    if let Ok(value) = value {
-        request.headers_mut().entry(http::header::HOST).or_insert(value);
+/// The `Host` header of the run's target, made once (a run has one target): the port is
+/// written unless it is the scheme's default.
+#[derive(Default)]
+struct HostHeader(std::sync::OnceLock<(http::uri::Authority, http::HeaderValue)>);
+
+impl HostHeader {
+    fn of(&self, target: &Uri) -> Option<http::HeaderValue> {
+        let authority = target.authority()?;
+        if let Some((made_for, value)) = self.0.get() {
+            if made_for == authority {
+                return Some(value.clone());
+            }
+        }
+        let host = authority.host();
+        let default_port = if target.scheme_str() == Some("https") { 443 } else { 80 };
+        let value = match authority.port_u16() {
+            Some(port) if port != default_port => http::HeaderValue::try_from(format!("{host}:{port}")),
+            _ => http::HeaderValue::try_from(host),
+        }
+        .ok()?;
+        let _ = self.0.set((authority.clone(), value.clone()));
+        Some(value)
+    }
+}
+
+/// What hyper's pooled client does to a request before HTTP/1.1: a `Host` header and the
+/// target in origin form (`/path?query`).
+fn prepare_for_http1(request: &mut Request<Full<Bytes>>, target: &Uri, host: &HostHeader) {
+    if let http::header::Entry::Vacant(entry) = request.headers_mut().entry(http::header::HOST) {
+        if let Some(value) = host.of(target) {
+            entry.insert(value);
+        }
     }
     let origin = match target.path_and_query() {
         Some(path) if path.as_str() != "/" => Uri::from(path.clone()),

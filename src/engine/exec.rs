@@ -20,8 +20,8 @@ use tokio::time::Instant;
 pub struct Context {
     pub scenario: Arc<Scenario>,
     pub client: LoadClient,
-    /// Base URL without a trailing slash, e.g. `http://127.0.0.1:3000`.
-    pub base: String,
+    /// The target's base URL, e.g. `http://127.0.0.1:3000`.
+    pub base: Base,
     pub recorder: Arc<Recorder>,
     /// Index into the recorder's tools for each flow's steps.
     pub step_tools: Vec<Vec<usize>>,
@@ -154,10 +154,53 @@ impl StepResult {
     }
 }
 
+/// The target's base URL, split once, so that each request parses only its own path.
+pub struct Base {
+    /// Without a trailing slash.
+    text: String,
+    /// Scheme, authority and path prefix (without a trailing slash), when the URL has them.
+    parts: Option<(http::uri::Scheme, http::uri::Authority, String)>,
+}
+
+impl Base {
+    pub fn new(url: &str) -> Self {
+        let text = url.trim_end_matches('/').to_string();
+        let parts = http::Uri::try_from(text.as_str()).ok().and_then(|uri| {
+            let uri = uri.into_parts();
+            let prefix = uri.path_and_query.as_ref().map_or("", |p| p.as_str()).trim_end_matches('/').to_string();
+            // A base with a query string keeps the old way: the path goes after the query.
+            (!prefix.contains('?')).then_some(())?;
+            Some((uri.scheme?, uri.authority?, prefix))
+        });
+        Self { text, parts }
+    }
+
+    /// The base followed by `path` (rendered by `render`).
+    fn join(&self, render: impl FnOnce(&mut String)) -> Result<http::Uri, String> {
+        let invalid = |e: &dyn std::fmt::Display| format!("invalid request: {e}");
+        let Some((scheme, authority, prefix)) = &self.parts else {
+            let mut uri = String::with_capacity(self.text.len() + 32);
+            uri.push_str(&self.text);
+            render(&mut uri);
+            return http::Uri::try_from(uri).map_err(|e| invalid(&e));
+        };
+        let mut path = String::with_capacity(prefix.len() + 32);
+        path.push_str(prefix);
+        render(&mut path);
+        if !path.starts_with('/') {
+            // As the whole URL would read: `http://host` and `?q` or nothing.
+            path.insert(0, '/');
+        }
+        let path = http::uri::PathAndQuery::try_from(path).map_err(|e| invalid(&e))?;
+        let mut parts = http::uri::Parts::default();
+        (parts.scheme, parts.authority, parts.path_and_query) =
+            (Some(scheme.clone()), Some(authority.clone()), Some(path));
+        http::Uri::from_parts(parts).map_err(|e| invalid(&e))
+    }
+}
+
 fn build_request(ctx: &Context, step: &Step, vars: &mut Vars<'_>) -> Result<http::Request<Full<Bytes>>, String> {
-    let mut uri = String::with_capacity(ctx.base.len() + 32);
-    uri.push_str(&ctx.base);
-    step.path.render(&mut PathVars(vars), &mut uri);
+    let uri = ctx.base.join(|out| step.path.render(&mut PathVars(vars), out))?;
 
     let mut builder = http::Request::builder().method(step.method.clone()).uri(uri);
     for (k, v) in &ctx.headers {
@@ -279,5 +322,27 @@ impl Resolve for PathVars<'_, '_> {
                 out.push_str(&format!("%{b:02X}"));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Base;
+
+    fn join(base: &str, path: &str) -> Result<String, String> {
+        Base::new(base).join(|out| out.push_str(path)).map(|u| u.to_string())
+    }
+
+    #[test]
+    fn a_request_url_is_the_base_and_the_path_as_written_together() {
+        assert_eq!(join("http://127.0.0.1:3000", "/a?b=1").unwrap(), "http://127.0.0.1:3000/a?b=1");
+        assert_eq!(join("http://127.0.0.1:3000/", "/a").unwrap(), "http://127.0.0.1:3000/a");
+        assert_eq!(join("https://gw.local/api/v1/", "/tools").unwrap(), "https://gw.local/api/v1/tools");
+        assert_eq!(join("http://[::1]:8080", "").unwrap(), "http://[::1]:8080/");
+        assert_eq!(join("http://h", "?q=1").unwrap(), "http://h/?q=1");
+        // Not split (a query in the base): joined as text, as before.
+        assert_eq!(join("http://h/x?k=v", "&p=1").unwrap(), "http://h/x?k=v&p=1");
+        let bad = join("http://h", "/a b").unwrap_err();
+        assert!(bad.starts_with("invalid request: "), "{bad}");
     }
 }

@@ -227,7 +227,7 @@ pub fn start(scenario: Arc<Scenario>, base_url: &str, opts: EngineOptions) -> En
             opts.connections.unwrap_or(max_inflight),
             client::Protocol { http2, streams: opts.streams, insecure: opts.insecure },
         ),
-        base: base_url.trim_end_matches('/').to_string(),
+        base: exec::Base::new(base_url),
         recorder,
         step_tools,
         headers,

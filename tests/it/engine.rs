@@ -323,3 +323,24 @@ async fn a_closed_loop_keeps_one_connection_per_worker_and_reconnects_when_the_t
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_open_model_reuses_idle_connections_and_replaces_the_ones_the_target_closes() {
+    use std::sync::atomic::Ordering;
+    for close in [false, true] {
+        let (base, requests, connections) = closing_server(close).await;
+        let r =
+            engine::start(Arc::new(quick("/", 100.0, 2, 1000)), &base, EngineOptions::default()).join.await.unwrap();
+        let t = r.snapshot.tool("t").unwrap();
+        let served = requests.load(Ordering::Relaxed);
+        let opened = connections.load(Ordering::Relaxed);
+        assert_eq!((t.ok, t.requests, served), (200, 200, 200), "close {close}: errors {:?}", t.errors);
+        if close {
+            assert_eq!(opened, served, "a connection the target closed is never used again");
+        } else {
+            // Answers take microseconds and arrivals come 10 ms apart: a few connections at
+            // most (a stalled machine may overlap some arrivals), far from one per request.
+            assert!(opened <= 20, "{opened} connections for 200 requests");
+        }
+    }
+}
