@@ -13,6 +13,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -210,15 +211,31 @@ impl LoadClient {
         request: Request<Full<Bytes>>,
         timeout: Duration,
     ) -> Answer {
+        let at = tokio::time::Instant::now() + timeout;
+        let deadline = match &mut own.deadline {
+            Some(deadline) => {
+                deadline.as_mut().reset(at);
+                deadline
+            }
+            none => none.insert(Box::pin(tokio::time::sleep_until(at))),
+        };
+        let sender = &mut own.sender;
         let exchange = async {
-            let response = own.exchange(connector, host, request).await?;
+            let response = exchange(sender, connector, host, request).await?;
             read_answer(response).await
         };
-        let answer = answer_within(timeout, exchange).await;
+        let answer = tokio::select! {
+            biased;
+            answer = exchange => match answer {
+                Ok((status, body)) => Answer::Response { status, body },
+                Err(failed) => failed,
+            },
+            _ = deadline.as_mut() => Answer::Timeout,
+        };
         if !matches!(answer, Answer::Response { .. }) {
             // An exchange cut short (timeout, unread body) leaves the connection busy or
             // broken: the next request gets a new one.
-            own.0 = None;
+            own.sender = None;
         }
         answer
     }
@@ -235,7 +252,7 @@ const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 /// [`IDLE_TIMEOUT`]. A lock held for a push or a pop; no hashing, no task per request, as a
 /// general-purpose pool needs.
 struct IdleConnections {
-    stack: std::sync::Mutex<std::collections::VecDeque<(http1::SendRequest<Full<Bytes>>, Instant)>>,
+    stack: std::sync::Mutex<std::collections::VecDeque<(OwnConnection, Instant)>>,
     max: usize,
 }
 
@@ -246,71 +263,78 @@ impl IdleConnections {
 
     /// The warmest idle connection, or an unopened one.
     fn take(&self) -> OwnConnection {
-        OwnConnection(crate::util::lock(&self.stack).pop_back().map(|(sender, _)| sender))
+        crate::util::lock(&self.stack).pop_back().map(|(own, _)| own).unwrap_or_default()
     }
 
     /// Keeps `own`'s connection for a next request, unless it is closed (or none was opened).
     fn put(&self, own: OwnConnection) {
-        let Some(sender) = own.0.filter(|s| !s.is_closed()) else { return };
+        if own.sender.as_ref().is_none_or(|s| s.is_closed()) {
+            return;
+        }
         let now = Instant::now();
         let mut stack = crate::util::lock(&self.stack);
         while stack.front().is_some_and(|(_, used)| now.duration_since(*used) >= IDLE_TIMEOUT) {
             stack.pop_front();
         }
         if stack.len() < self.max {
-            stack.push_back((sender, now));
+            stack.push_back((own, now));
         }
     }
 }
 
 /// An HTTP/1.1 connection one worker keeps to itself, opened on first use and again after
-/// the target closes it.
+/// the target closes it, with its requests' deadline.
 #[derive(Default)]
-pub struct OwnConnection(Option<http1::SendRequest<Full<Bytes>>>);
+pub struct OwnConnection {
+    sender: Option<http1::SendRequest<Full<Bytes>>>,
+    /// Moved for each request: moving a registered timer later is an atomic store, where a
+    /// new timer per request would take the timer wheel's lock to register and to cancel it.
+    deadline: Option<Pin<Box<tokio::time::Sleep>>>,
+}
 
-impl OwnConnection {
-    async fn exchange(
-        &mut self,
-        connector: &HttpsConnector,
-        host: &HostHeader,
-        mut request: Request<Full<Bytes>>,
-    ) -> Result<Response<Incoming>, Answer> {
-        let target = request.uri().clone();
-        if target.host().is_none() {
-            let reason = format!("invalid request: {target} has no host");
-            return Err(Answer::Failed { class: ErrorClass::InvalidRequest, reason });
+/// Sends `request` over `slot`'s connection, opening one when there is none (or the target
+/// closed it).
+async fn exchange(
+    slot: &mut Option<http1::SendRequest<Full<Bytes>>>,
+    connector: &HttpsConnector,
+    host: &HostHeader,
+    mut request: Request<Full<Bytes>>,
+) -> Result<Response<Incoming>, Answer> {
+    let target = request.uri().clone();
+    if target.host().is_none() {
+        let reason = format!("invalid request: {target} has no host");
+        return Err(Answer::Failed { class: ErrorClass::InvalidRequest, reason });
+    }
+    prepare_for_http1(&mut request, &target, host);
+    // A request the connection never took (the target closed it meanwhile, e.g. after its
+    // keep-alive limit) goes once more, on a new connection, as a pool does.
+    for retry in [false, true] {
+        let sender = match &mut *slot {
+            Some(open) if !open.is_closed() => open,
+            // Boxed: opening is rare, and its large future would otherwise be copied along
+            // with every request's.
+            empty => empty.insert(Box::pin(open_connection(connector, &target)).await?),
+        };
+        if sender.ready().await.is_err() {
+            *slot = None;
+            continue;
         }
-        prepare_for_http1(&mut request, &target, host);
-        // A request the connection never took (the target closed it meanwhile, e.g. after its
-        // keep-alive limit) goes once more, on a new connection, as the shared pool does.
-        for retry in [false, true] {
-            let sender = match &mut self.0 {
-                Some(open) if !open.is_closed() => open,
-                // Boxed: opening is rare, and its large future would otherwise be copied
-                // along with every request's.
-                slot => slot.insert(Box::pin(open_connection(connector, &target)).await?),
-            };
-            if sender.ready().await.is_err() {
-                self.0 = None;
-                continue;
-            }
-            match sender.try_send_request(request).await {
-                Ok(response) => return Ok(response),
-                Err(mut e) => {
-                    self.0 = None;
-                    match e.take_message() {
-                        Some(unsent) if !retry => request = unsent,
-                        _ => {
-                            let e = e.into_error();
-                            return Err(failure(&e, false));
-                        }
+        match sender.try_send_request(request).await {
+            Ok(response) => return Ok(response),
+            Err(mut e) => {
+                *slot = None;
+                match e.take_message() {
+                    Some(unsent) if !retry => request = unsent,
+                    _ => {
+                        let e = e.into_error();
+                        return Err(failure(&e, false));
                     }
                 }
             }
         }
-        let reason = "the target closed the connection before the request could be sent".to_string();
-        Err(Answer::Failed { class: ErrorClass::Connect, reason })
     }
+    let reason = "the target closed the connection before the request could be sent".to_string();
+    Err(Answer::Failed { class: ErrorClass::Connect, reason })
 }
 
 /// The `Host` header of the run's target, made once (a run has one target): the port is

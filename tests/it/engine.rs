@@ -344,3 +344,37 @@ async fn an_open_model_reuses_idle_connections_and_replaces_the_ones_the_target_
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_request_on_a_kept_connection_gets_its_own_full_timeout() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    // Every third answer comes after 1 s, past the 300 ms timeout; the others at once.
+    let counter = Arc::new(AtomicU64::new(0));
+    let app = axum::Router::new().route(
+        "/",
+        axum::routing::get(move || {
+            let i = counter.fetch_add(1, Ordering::Relaxed);
+            async move {
+                if i % 3 == 2 {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let text = "[defaults]\ntimeout = \"300ms\"\n[[phase]]\nname = \"p\"\nduration = \"2s\"\nrate = 1\n[[flow]]\nname = \"f\"\nweight = 1\n[[flow.step]]\npath = \"/\"\ntool = \"t\"\nexpect = [200]\n";
+    let s = scenario::parse(Path::new("timeouts.toml"), text).unwrap();
+    let opts = EngineOptions { connections: Some(1), ..EngineOptions::default() };
+    let r = engine::start(Arc::new(s), &format!("http://{addr}"), opts).join.await.unwrap();
+    let t = r.snapshot.tool("t").unwrap();
+    let timeouts = t.errors.get(proofdeck::metrics::ErrorClass::Timeout);
+    // A deadline not moved for each request would end the later ones at once (thousands of
+    // timeouts); one that fired early would cut the slow ones short before their 300 ms.
+    assert!((1..=7).contains(&timeouts), "{timeouts} timeouts in 2 s of 300 ms waits");
+    assert!(t.ok >= 2 * timeouts, "{} answers, {timeouts} timeouts", t.ok);
+    assert_eq!(t.requests, t.ok + timeouts);
+    assert!(t.latency.max_ms >= 300.0, "a timed-out request waited its whole timeout: max {} ms", t.latency.max_ms);
+}
