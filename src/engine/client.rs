@@ -1,7 +1,7 @@
-//! The load path's HTTP client: hyper with a keep-alive pool (reqwest costs ~40 % of the
-//! throughput on loopback), plain HTTP or HTTPS through rustls with the ring provider; HTTP/1.1,
-//! or HTTP/2 (prior knowledge on `http://`, ALPN `h2` over TLS) with many streams multiplexed
-//! on each connection.
+//! The load path's HTTP client: hyper with keep-alive connections of its own (reqwest costs
+//! ~40 % of the throughput on loopback), plain HTTP or HTTPS through rustls with the ring
+//! provider; HTTP/1.1, or HTTP/2 (prior knowledge on `http://`, ALPN `h2` over TLS) with many
+//! streams multiplexed on each connection.
 
 use crate::metrics::ErrorClass;
 use bytes::Bytes;

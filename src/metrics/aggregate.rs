@@ -205,14 +205,14 @@ impl Aggregator {
             t.latency = q(&self.latency[i], &t.latency);
             t.service = q(&self.service[i], &t.service);
         }
-        self.read_own_process();
+        self.read_own_process(exact);
     }
 
-    /// This process's CPU and memory into the snapshot, once a second: reading /proc costs
-    /// more than the rest of a quiet tick.
-    fn read_own_process(&mut self) {
+    /// This process's CPU and memory into the snapshot, once a second (or `at_once`):
+    /// reading /proc costs more than the rest of a quiet tick.
+    fn read_own_process(&mut self, at_once: bool) {
         let now = Instant::now();
-        if self.own_read_at.is_some_and(|at| now.duration_since(at) < OWN_PROCESS_INTERVAL) {
+        if !at_once && self.own_read_at.is_some_and(|at| now.duration_since(at) < OWN_PROCESS_INTERVAL) {
             return;
         }
         self.own_read_at = Some(now);
@@ -221,11 +221,15 @@ impl Aggregator {
         s.own_rss_bytes = own.rss_bytes;
         s.own_cpu_seconds = own.cpu_seconds;
         if let Some(cpu) = own.cpu_seconds {
-            if let Some((then, before)) = self.last_cpu {
-                let dt = now.duration_since(then).as_secs_f64();
-                s.own_cpu_pct = Some((cpu - before) / dt * 100.0);
+            match self.last_cpu {
+                // CPU time comes in 10 ms ticks: a rate over less than half a second is noise.
+                Some((then, _)) if now.duration_since(then).as_secs_f64() < 0.5 => {}
+                Some((then, before)) => {
+                    s.own_cpu_pct = Some((cpu - before) / now.duration_since(then).as_secs_f64() * 100.0);
+                    self.last_cpu = Some((now, cpu));
+                }
+                None => self.last_cpu = Some((now, cpu)),
             }
-            self.last_cpu = Some((now, cpu));
         }
     }
 
