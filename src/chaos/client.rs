@@ -2,7 +2,7 @@
 //! a value the caller shows (403 of a production gateway, 400, connection refused).
 
 use crate::live::ActiveChaos;
-use crate::side_client::SideClient;
+use crate::side_client::{CallError, SideClient};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -134,11 +134,14 @@ impl ChaosClient {
         body: Option<String>,
     ) -> Result<Value, ChaosError> {
         let url = format!("{}{path}", self.base);
-        let answer = self
-            .http
-            .call(route.0.clone(), &url, body, ADMIN_MAX_BYTES)
-            .await
-            .map_err(|e| ChaosError::unanswered(format!("chaos admin unreachable: {e}")))?;
+        let answer = self.http.call(route.0.clone(), &url, body, ADMIN_MAX_BYTES).await.map_err(|e| {
+            let what = match e {
+                CallError::Unreachable(_) => "unreachable",
+                CallError::TimedOut(_) => "silent",
+                CallError::TooLarge { .. } => "answer unreadable",
+            };
+            ChaosError::unanswered(format!("chaos admin {what}: {e}"))
+        })?;
         let status = answer.status;
         let text = String::from_utf8_lossy(&answer.body);
         let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);

@@ -586,6 +586,10 @@ fn a_slow_admin_api_still_gets_its_clear_retried_and_verified() {
     assert_eq!(r["chaos_left"], serde_json::json!([]), "{stdout}");
     let events = r["events"].to_string();
     assert!(events.contains("clear t (at run end) failed, retrying"), "{events}");
+    assert!(
+        events.contains("chaos admin silent: no answer within 1000 ms"),
+        "a timeout is not 'unreachable': {events}"
+    );
     assert!(!stdout.contains("CHAOS LEFT"), "{stdout}");
 }
 
