@@ -142,12 +142,13 @@ impl LoadClient {
         }
     }
 
-    fn client(max_idle_per_host: usize, http2: bool, insecure: bool) -> HyperClient {
+    /// An HTTP/2 lane's client: one connection, its streams multiplexed.
+    fn http2_client(insecure: bool) -> HyperClient {
         Client::builder(TokioExecutor::new())
-            .pool_max_idle_per_host(max_idle_per_host)
-            .pool_idle_timeout(Duration::from_secs(30))
-            .http2_only(http2)
-            .build(Self::connector(http2, insecure))
+            .pool_max_idle_per_host(1)
+            .pool_idle_timeout(IDLE_TIMEOUT)
+            .http2_only(true)
+            .build(Self::connector(true, insecure))
     }
 
     /// The first HTTP/2 lane with a free stream, a new one when all are busy, or at the cap
@@ -161,7 +162,7 @@ impl LoadClient {
             return StreamGuard(lane.clone());
         }
         let lane = if all.len() < MAX_LANES {
-            let lane = Arc::new(Lane { client: Self::client(1, true, insecure), inflight: AtomicUsize::new(0) });
+            let lane = Arc::new(Lane { client: Self::http2_client(insecure), inflight: AtomicUsize::new(0) });
             all.push(lane.clone());
             lane
         } else {
@@ -226,10 +227,7 @@ impl LoadClient {
         };
         let answer = tokio::select! {
             biased;
-            answer = exchange => match answer {
-                Ok((status, body)) => Answer::Response { status, body },
-                Err(failed) => failed,
-            },
+            answer = exchange => into_answer(answer),
             _ = deadline.as_mut() => Answer::Timeout,
         };
         if !matches!(answer, Answer::Response { .. }) {
@@ -408,11 +406,12 @@ async fn read_answer(response: Response<Incoming>) -> Result<(u16, Bytes), Answe
 }
 
 async fn answer_within(timeout: Duration, exchange: impl Future<Output = Result<(u16, Bytes), Answer>>) -> Answer {
-    match tokio::time::timeout(timeout, exchange).await {
-        Err(_) => Answer::Timeout,
-        Ok(Err(failed)) => failed,
-        Ok(Ok((status, body))) => Answer::Response { status, body },
-    }
+    tokio::time::timeout(timeout, exchange).await.map_or(Answer::Timeout, into_answer)
+}
+
+/// An exchange's status and body, or why it had none.
+fn into_answer(exchanged: Result<(u16, Bytes), Answer>) -> Answer {
+    exchanged.map_or_else(|failed| failed, |(status, body)| Answer::Response { status, body })
 }
 
 /// Why a request got no answer, classified from the error's causes rather than its text;

@@ -61,7 +61,7 @@ mod tests {
         assert_eq!(counts(&run), counts(&direct));
         assert_eq!(run.max(), direct.max());
 
-        // Cleared, it starts again from nothing, and adds nothing.
+        // Cleared, it holds nothing; a 0 µs answer counts in the 1 µs bucket.
         interval.reset();
         record_clamped(&mut interval, 0);
         assert_eq!((interval.len(), interval.max()), (1, 1), "0 µs counts as the 1 µs bucket");
