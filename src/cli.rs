@@ -1,6 +1,6 @@
 //! Command-line interface: clap structs (raw) and dispatch to each command.
 
-use crate::commands;
+use crate::commands::{self, run::Runtime};
 use crate::outcome::exit;
 use clap::{Parser, Subcommand};
 
@@ -65,15 +65,20 @@ pub fn main() -> i32 {
             return code;
         }
     };
-    let mut builder = tokio::runtime::Builder::new_multi_thread();
     let run_args = match &cli.command {
         None => Some(&cli.run),
         Some(Command::Run(args)) => Some(args.as_ref()),
         _ => None,
     };
-    if let Some(workers) = run_args.and_then(commands::run::runtime_workers) {
-        builder.worker_threads(workers);
-    }
+    let mut builder = match run_args.map_or(Runtime::AllCores, commands::run::runtime_for) {
+        Runtime::AllCores => tokio::runtime::Builder::new_multi_thread(),
+        Runtime::OneWorker => {
+            let mut builder = tokio::runtime::Builder::new_multi_thread();
+            builder.worker_threads(1);
+            builder
+        }
+        Runtime::OneThread => tokio::runtime::Builder::new_current_thread(),
+    };
     let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

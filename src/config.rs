@@ -175,6 +175,11 @@ pub fn parse_percent(s: &str) -> Result<f64, String> {
     }
 }
 
+/// Whether the run goes without the cockpit: asked for, or no terminal to draw on.
+pub fn headless(args: &RunArgs) -> bool {
+    args.no_tui || !std::io::stdout().is_terminal()
+}
+
 pub fn load_scenario(args: &RunArgs) -> Result<Scenario, ConfigError> {
     let quick = args.rate.is_some() || args.connections.is_some() || args.find_capacity;
     if is_quick(args) {
@@ -449,7 +454,7 @@ impl RunConfig {
             profile,
             report_dir,
             started_at,
-            headless: args.no_tui || !std::io::stdout().is_terminal(),
+            headless: headless(&args),
             format: args.format,
             theme: args.theme,
             keep_chaos: args.keep_chaos,

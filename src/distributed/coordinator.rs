@@ -518,6 +518,7 @@ impl Coordinator {
             phase: latest().next().and_then(|i| i.phase.clone()),
             rate_multiplier: latest().next().map_or(1.0, |i| i.rate_multiplier),
             scheduled_rate: latest().map(|i| i.scheduled_rate).fold(0.0, |a, b| a + b),
+            clock: None,
         }
     }
 

@@ -12,7 +12,7 @@ pub mod setup;
 pub mod stripe;
 pub mod timer;
 
-use crate::metrics::aggregate::{Aggregator, FinalHistograms, Progress};
+use crate::metrics::aggregate::{Aggregator, FinalHistograms, PhaseClock, Progress};
 use crate::metrics::{FlowView, PhaseView, Recorder, RunStatus, Snapshot};
 use crate::scenario::Scenario;
 use exec::Context;
@@ -25,9 +25,9 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
-/// The open-model scheduler refreshes the run's progress (phase time) at least this often;
-/// commands wake it at once (see [`Commands`]), so between arrivals it sleeps.
-const PROGRESS_REFRESH: Duration = Duration::from_millis(250);
+/// A paused scheduler waits this long at most between two looks at the clock; a command
+/// wakes it at once (see [`Commands`]).
+const PAUSED_WAIT: Duration = Duration::from_secs(3600);
 
 /// The sending side of an engine's commands: a channel, plus a wake-up for the open-model
 /// scheduler's thread, which sleeps until its next arrival instead of polling for them.
@@ -263,7 +263,7 @@ async fn run(
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
             loop {
                 tick.tick().await;
-                let p = lock(&progress).clone();
+                let p = lock(&progress).at(std::time::Instant::now());
                 let snap = lock(&aggregator).tick(&recorder, &p, started.elapsed().as_secs_f64());
                 if tx.send(snap).is_err() {
                     break;
@@ -382,7 +382,7 @@ async fn run(
     publisher.abort();
     let _ = publisher.await;
     set_status(status);
-    let p = lock(&progress).clone();
+    let p = lock(&progress).at(std::time::Instant::now());
     let (snapshot, histograms) = {
         let mut agg = lock(&aggregator);
         let snapshot = agg.close(&ctx.recorder, &p, started.elapsed().as_secs_f64());
@@ -582,10 +582,9 @@ impl Driver {
             let mut phase_start = next_start.take().unwrap_or_else(Instant::now);
             let mut paused_at: Option<Instant> = None;
             let next = phases.get(pos + 1).map(|(_, p)| p.name.clone());
-            // The progress is written when due, not at every wake-up: at high rates that
-            // would be a lock and two string copies per arrival, for a reader that looks
-            // every 250 ms.
-            let mut progress_due = Instant::now();
+            // The progress is written when something changes: readers bring its clock to
+            // their own moment, so the scheduler wakes for arrivals and commands alone.
+            self.show_progress(*index, phase, &sched, &next, phase_start, paused_at);
             'phase: loop {
                 let lead_s = lead.get().as_secs_f64();
                 let now = Instant::now();
@@ -622,35 +621,21 @@ impl Driver {
                     break;
                 }
 
-                if now >= progress_due {
-                    progress_due = now + PROGRESS_REFRESH;
-                    let mut p = lock(&self.progress);
-                    p.status = if self.paused { RunStatus::Paused } else { RunStatus::Running };
-                    p.rate_multiplier = self.multiplier;
-                    p.scheduled_rate = if self.paused { 0.0 } else { sched.rate_at(tau) * self.share };
-                    p.phase = Some(PhaseView {
-                        index: *index,
-                        count: scenario.phases.len(),
-                        name: phase.name.clone(),
-                        elapsed_s: tau,
-                        duration_s,
-                        next: next.clone(),
-                    });
-                }
-                // Sleep until the next arrival (or the phase's end); a command unparks the
-                // thread at once, and the progress is refreshed at least every 250 ms.
+                // Sleep until the next arrival (or the load's end); a command wakes the
+                // scheduler at once.
+                let end_at = phase_start + Duration::from_secs_f64(end_s.max(0.0));
                 let wake = match (self.paused, sched.peek()) {
                     (false, Some(t)) => {
-                        (phase_start + Duration::from_secs_f64(t)).checked_sub(lead.get()).unwrap_or(now)
+                        (phase_start + Duration::from_secs_f64(t)).checked_sub(lead.get()).unwrap_or(now).min(end_at)
                     }
-                    (false, None) => phase_start + phase.duration,
-                    (true, _) => progress_due,
-                }
-                .min(progress_due);
+                    (false, None) => end_at,
+                    (true, _) => now + PAUSED_WAIT,
+                };
                 let mut first = self.wait(&waiter, wake).await;
                 if let Some(late) = self.send_offset.as_ref().and_then(|o| o.take_late()) {
                     lead.observe(late);
                 }
+                let mut changed = false;
                 while self.commands_open {
                     let c = match first.take().map_or_else(|| self.commands.try_recv(), Ok) {
                         Ok(c) => c,
@@ -662,8 +647,7 @@ impl Driver {
                         }
                     };
                     let (stop, skip) = self.command(c, &mut sched, tau, &mut phase_start, &mut paused_at);
-                    // What the command changed shows at the next turn.
-                    progress_due = now;
+                    changed = true;
                     if stop {
                         return true;
                     }
@@ -671,9 +655,44 @@ impl Driver {
                         break 'phase;
                     }
                 }
+                if changed {
+                    self.show_progress(*index, phase, &sched, &next, phase_start, paused_at);
+                }
             }
         }
         false
+    }
+
+    /// Writes where the run is: the phase, its clock and its rate line, for readers to
+    /// bring to their own moment ([`Progress::at`]).
+    fn show_progress(
+        &self,
+        index: usize,
+        phase: &crate::scenario::Phase,
+        sched: &PhaseSchedule,
+        next: &Option<String>,
+        started: Instant,
+        paused_at: Option<Instant>,
+    ) {
+        let duration_s = phase.duration.as_secs_f64();
+        let mut p = lock(&self.progress);
+        p.status = if self.paused { RunStatus::Paused } else { RunStatus::Running };
+        p.rate_multiplier = self.multiplier;
+        p.phase = Some(PhaseView {
+            index,
+            count: self.ctx.scenario.phases.len(),
+            name: phase.name.clone(),
+            elapsed_s: 0.0,
+            duration_s,
+            next: next.clone(),
+        });
+        let rate = (sched.rate_at(0.0) * self.share, sched.rate_at(duration_s) * self.share);
+        p.clock = Some(PhaseClock {
+            started: started.into_std(),
+            paused_at: paused_at.map(Instant::into_std),
+            rate: Some(rate),
+        });
+        *p = p.at(std::time::Instant::now());
     }
 
     /// Closed loop for maximum throughput: `connections` workers, each sending its next
@@ -714,23 +733,19 @@ impl Driver {
                 duration_s: total.as_secs_f64(),
                 next: None,
             });
+            p.clock = Some(PhaseClock { started: std::time::Instant::now(), paused_at: None, rate: None });
         }
-        let started = Instant::now();
         let mut by_command = false;
+        let end = tokio::time::sleep_until(deadline);
+        tokio::pin!(end);
         loop {
             tokio::select! {
-                _ = tokio::time::sleep_until(deadline.min(Instant::now() + Duration::from_millis(200))) => {}
+                _ = &mut end => break,
                 c = self.commands.recv(), if self.commands_open => match c {
                     Some(EngineCommand::Stop | EngineCommand::Abandon) => { by_command = true; break }
                     Some(_) => {}
                     None => self.commands_open = false,
                 },
-            }
-            if let Some(p) = lock(&self.progress).phase.as_mut() {
-                p.elapsed_s = started.elapsed().as_secs_f64();
-            }
-            if Instant::now() >= deadline {
-                break;
             }
         }
         stopped.store(true, Ordering::Relaxed);

@@ -13,17 +13,49 @@ use std::time::{Duration, Instant};
 const OWN_PROCESS_INTERVAL: Duration = Duration::from_secs(1);
 
 /// What the scheduler reports about where the run is; read by the aggregator each tick.
+/// The scheduler writes it when something changes (a phase, a command), never on a timer:
+/// the phase's clock lets each reader bring the phase time and the scheduled rate up to the
+/// moment it reads ([`Progress::at`]).
 #[derive(Clone, Debug)]
 pub struct Progress {
     pub status: RunStatus,
     pub phase: Option<PhaseView>,
     pub rate_multiplier: f64,
     pub scheduled_rate: f64,
+    pub clock: Option<PhaseClock>,
 }
 
 impl Default for Progress {
     fn default() -> Self {
-        Self { status: RunStatus::Starting, phase: None, rate_multiplier: 1.0, scheduled_rate: 0.0 }
+        Self { status: RunStatus::Starting, phase: None, rate_multiplier: 1.0, scheduled_rate: 0.0, clock: None }
+    }
+}
+
+/// The running phase's clock and rate line.
+#[derive(Clone, Copy, Debug)]
+pub struct PhaseClock {
+    /// Phase time zero (moved later by each pause).
+    pub started: Instant,
+    /// Set while paused: the phase time stands still, nothing is scheduled.
+    pub paused_at: Option<Instant>,
+    /// The scheduled rate at the phase's start and end, linear between (`None`: no schedule,
+    /// as in a closed loop).
+    pub rate: Option<(f64, f64)>,
+}
+
+impl Progress {
+    /// This progress as of `now`: the phase time and scheduled rate of that moment.
+    pub fn at(&self, now: Instant) -> Progress {
+        let mut p = self.clone();
+        if let (Some(clock), Some(phase)) = (&self.clock, p.phase.as_mut()) {
+            let tau = clock.paused_at.unwrap_or(now).saturating_duration_since(clock.started).as_secs_f64();
+            phase.elapsed_s = tau.min(phase.duration_s);
+            if let Some((from, to)) = clock.rate {
+                let along = if phase.duration_s > 0.0 { phase.elapsed_s / phase.duration_s } else { 0.0 };
+                p.scheduled_rate = if clock.paused_at.is_some() { 0.0 } else { from + (to - from) * along };
+            }
+        }
+        p
     }
 }
 
@@ -378,6 +410,27 @@ mod tests {
             fast_fail: false,
             cache: None,
         }
+    }
+
+    #[test]
+    fn progress_is_read_at_the_readers_moment() {
+        let t0 = Instant::now();
+        let phase = PhaseView { index: 0, count: 1, name: "ramp".into(), elapsed_s: 0.0, duration_s: 60.0, next: None };
+        let mut p = Progress {
+            status: RunStatus::Running,
+            phase: Some(phase),
+            clock: Some(PhaseClock { started: t0, paused_at: None, rate: Some((10.0, 70.0)) }),
+            ..Progress::default()
+        };
+        let at = |p: &Progress, s: u64| {
+            let read = p.at(t0 + Duration::from_secs(s));
+            (read.phase.unwrap().elapsed_s, read.scheduled_rate)
+        };
+        assert_eq!(at(&p, 10), (10.0, 20.0), "ten seconds into a 10 → 70/s ramp");
+        assert_eq!(at(&p, 90), (60.0, 70.0), "held at the phase's end");
+        // Paused four seconds in: the phase time stands still, nothing is scheduled.
+        p.clock.as_mut().unwrap().paused_at = Some(t0 + Duration::from_secs(4));
+        assert_eq!(at(&p, 30), (4.0, 0.0));
     }
 
     fn setup() -> (Recorder, Aggregator) {

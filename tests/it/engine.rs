@@ -188,15 +188,42 @@ async fn live_control_pauses_scales_and_stops() {
         assert_eq!(s.scheduled_rate, 0.0);
     }
     let paused_arrivals = snaps.borrow().arrivals;
-    // Two more snapshots while paused: no new arrivals.
+    let phase_time = |s: &proofdeck::metrics::Snapshot| s.phase.as_ref().map(|p| p.elapsed_s);
+    let paused_phase_time = phase_time(&snaps.borrow());
+    // Two more snapshots while paused: no new arrivals, and the phase time stands still.
     crate::common::next_change(&mut snaps).await;
     crate::common::next_change(&mut snaps).await;
     assert_eq!(snaps.borrow().arrivals, paused_arrivals);
+    assert_eq!(phase_time(&snaps.borrow()), paused_phase_time);
     handle.commands.send(engine::EngineCommand::Resume).unwrap();
     handle.commands.send(engine::EngineCommand::Stop).unwrap();
     let r = handle.join.await.unwrap();
     assert!(r.stopped_by_command);
     assert_eq!(r.snapshot.status, RunStatus::Interrupted);
+}
+
+/// One arrival every 100 s: the scheduler sleeps through every snapshot, yet each shows the
+/// phase time of its own moment.
+async fn phase_time_runs_between_sparse_arrivals() {
+    let gw = gateway::start_embedded(fast_config()).await.unwrap();
+    let handle = engine::start(Arc::new(quick("/health", 0.01, 600, 10)), &gw.url(), EngineOptions::default());
+    let mut snaps = handle.snapshots.clone();
+    let phase_time = |s: &proofdeck::metrics::Snapshot| s.phase.as_ref().map_or(0.0, |p| p.elapsed_s);
+    crate::common::wait_for(&mut snaps, "1.5 s of phase time", |s| phase_time(s) >= 1.5).await;
+    assert_eq!(snaps.borrow().arrivals, 1, "the first arrival only");
+    assert_eq!(snaps.borrow().scheduled_rate, 0.01);
+    handle.commands.send(engine::EngineCommand::Stop).unwrap();
+    assert!(handle.join.await.unwrap().stopped_by_command);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn phase_time_runs_between_sparse_arrivals_with_the_scheduler_thread() {
+    phase_time_runs_between_sparse_arrivals().await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn phase_time_runs_between_sparse_arrivals_with_the_runtime_timer() {
+    phase_time_runs_between_sparse_arrivals().await;
 }
 
 /// A server that counts the requests it got over each HTTP version, and the connections.
