@@ -72,9 +72,9 @@ pub fn main() -> i32 {
     };
     let mut builder = match run_args.map_or(Runtime::AllCores, commands::run::runtime_for) {
         Runtime::AllCores => tokio::runtime::Builder::new_multi_thread(),
-        Runtime::OneWorker => {
+        Runtime::Workers(n) => {
             let mut builder = tokio::runtime::Builder::new_multi_thread();
-            builder.worker_threads(1);
+            builder.worker_threads(n);
             builder
         }
         Runtime::OneThread => tokio::runtime::Builder::new_current_thread(),

@@ -54,6 +54,12 @@ impl<'a> Uri<'a> {
     }
 
     /// The port given, or the scheme's own (80, 443).
+    /// Whether the host is this machine: `localhost`, 127.0.0.0/8 or ::1.
+    pub fn is_loopback(&self) -> bool {
+        self.host.eq_ignore_ascii_case("localhost")
+            || self.host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    }
+
     pub fn port_or_default(&self) -> Option<u16> {
         self.port.or(match self.scheme.to_ascii_lowercase().as_str() {
             "http" => Some(80),
@@ -128,6 +134,16 @@ pub fn decode(text: &str, form: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn loopback_hosts_are_this_machine_only() {
+        for local in ["http://localhost:80", "http://LOCALHOST", "http://127.255.0.9", "http://[::1]:8080"] {
+            assert!(Uri::parse(local).unwrap().is_loopback(), "{local}");
+        }
+        for remote in ["http://127.example.com", "http://10.0.0.1", "http://[::2]", "http://localhost.example.com"] {
+            assert!(!Uri::parse(remote).unwrap().is_loopback(), "{remote}");
+        }
+    }
 
     #[test]
     fn a_full_url_splits_into_its_parts() {
