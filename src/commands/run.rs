@@ -138,12 +138,13 @@ pub enum Runtime {
     /// while the cockpit draws on the main thread, never delaying an arrival. A closed loop
     /// on a loopback target gets half the cores: the target runs on the others, and two
     /// sides fighting for the same cores cost more than they send (one worker of two cores
-    /// against one nginx worker: 0.94× the CPU per request of two, as many requests).
+    /// against one nginx worker: 0.94× the CPU per request of two, as many requests; with
+    /// TLS 0.77×).
     Workers(usize),
     /// A light headless plan: all on the main thread (tokio's current-thread runtime). The
     /// progress printer is too light to delay arrivals, and each wake-up runs a simpler
-    /// scheduler than a worker's, with no thread to hand tasks to (0.88× the CPU of one
-    /// worker at 150/s, median of 8 pairs).
+    /// scheduler than a worker's, with no thread to hand tasks to (at 150/s against nginx,
+    /// 0.88× the CPU of one worker: the ratio of the medians of 8 interleaved pairs).
     OneThread,
 }
 

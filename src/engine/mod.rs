@@ -369,7 +369,7 @@ async fn run(
             },
         };
         commands = driver.commands;
-        set_status(RunStatus::Draining);
+        lock(&progress).draining(std::time::Instant::now());
         drain(&ctx, &mut commands).await;
     }
     let status = match (&abort, stopped) {
@@ -751,7 +751,7 @@ impl Driver {
         stopped.store(true, Ordering::Relaxed);
         // Each worker finishes the request it has in flight: the drain, bounded by the grace,
         // and cut short by `Abandon`.
-        lock(&self.progress).status = RunStatus::Draining;
+        lock(&self.progress).draining(std::time::Instant::now());
         let aborts: Vec<_> = workers.iter().map(|w| w.abort_handle()).collect();
         let join_all = async {
             for w in workers {

@@ -36,7 +36,8 @@ impl Default for Progress {
 pub struct PhaseClock {
     /// Phase time zero (moved later by each pause).
     pub started: Instant,
-    /// Set while paused: the phase time stands still, nothing is scheduled.
+    /// Set while paused, and once the load is over: the phase time stands still, nothing
+    /// is scheduled.
     pub paused_at: Option<Instant>,
     /// The scheduled rate at the phase's start and end, linear between (`None`: no schedule,
     /// as in a closed loop).
@@ -44,6 +45,15 @@ pub struct PhaseClock {
 }
 
 impl Progress {
+    /// The load is over, its requests in flight being waited for: the phase time stands
+    /// where the load ended.
+    pub fn draining(&mut self, now: Instant) {
+        self.status = RunStatus::Draining;
+        if let Some(clock) = &mut self.clock {
+            clock.paused_at.get_or_insert(now);
+        }
+    }
+
     /// This progress as of `now`: the phase time and scheduled rate of that moment.
     pub fn at(&self, now: Instant) -> Progress {
         let mut p = self.clone();
@@ -431,6 +441,11 @@ mod tests {
         // Paused four seconds in: the phase time stands still, nothing is scheduled.
         p.clock.as_mut().unwrap().paused_at = Some(t0 + Duration::from_secs(4));
         assert_eq!(at(&p, 30), (4.0, 0.0));
+        // Resumed (the clock moved by the pause), then the load ends at 20 s of phase time.
+        p.clock = Some(PhaseClock { started: t0 + Duration::from_secs(26), paused_at: None, rate: Some((10.0, 70.0)) });
+        p.draining(t0 + Duration::from_secs(46));
+        assert_eq!(at(&p, 50), (20.0, 0.0), "the phase time stands where the load ended");
+        assert_eq!(p.status, RunStatus::Draining);
     }
 
     fn setup() -> (Recorder, Aggregator) {
