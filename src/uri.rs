@@ -53,13 +53,13 @@ impl<'a> Uri<'a> {
         Ok(Self { scheme, userinfo, host, port, path, query, fragment })
     }
 
-    /// The port given, or the scheme's own (80, 443).
     /// Whether the host is this machine: `localhost`, 127.0.0.0/8 or ::1.
     pub fn is_loopback(&self) -> bool {
         self.host.eq_ignore_ascii_case("localhost")
             || self.host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
     }
 
+    /// The port given, or the scheme's own (80, 443).
     pub fn port_or_default(&self) -> Option<u16> {
         self.port.or(match self.scheme.to_ascii_lowercase().as_str() {
             "http" => Some(80),
