@@ -5,7 +5,7 @@ count is nginx's (its access log), CPU is user+system of the tool's process (wai
 figure is also given as a ratio to the other tools'. Prints the README's benchmark rows as a
 Markdown table.
 
-Usage: benches/versus.py [--secs 8] [--rate-secs 20] [--rounds 2] [--soak-requests 10000000]
+Usage: benches/versus.py [--secs 8] [--rate-secs 20] [--rounds 2] [--rate-rounds N] [--soak-requests 10000000]
                          [--only closed,rate,h2,tls,soak,ticks,build]
 """
 import argparse
@@ -134,8 +134,10 @@ class Bench:
     def closed_set(self, title, tools):
         """Each tool in turn, `rounds` times, interleaved; medians of throughput and CPU/request."""
         runs = {name: [] for name, _ in tools}
-        for _ in range(self.o.rounds):
-            for name, cmd in tools:
+        for r in range(self.o.rounds):
+            # Each round starts with another tool, so no tool always runs first (or right
+            # after a given one): the order's own effect spreads over all of them.
+            for name, cmd in tools[r % len(tools):] + tools[:r % len(tools)]:
                 m = measure(self.nginx, cmd() if callable(cmd) else cmd)
                 runs[name].append(m)
                 print(f"  {title} {name}: {m.served / self.o.secs:,.0f} req/s served, "
@@ -202,16 +204,23 @@ class Bench:
         s = self.o.rate_secs
         for rate in (150, 1000):
             pd_runs, oha_runs = [], []
-            for _ in range(self.o.rounds):
-                label = self.label(f"rate{rate}")
+
+            def run_proofdeck():
                 cmd, report = proofdeck(["--target", self.nginx.h1, "--rate", str(rate), "--duration", f"{s}s"],
-                                        self.work, label)
+                                        self.work, self.label(f"rate{rate}"))
                 m = measure(self.nginx, cmd)
                 r = pd_report(report)
                 lat, svc = r["tools"][0]["latency"], r["tools"][0]["service"]
                 pd_runs.append((m, lat["p50_ms"], lat["p99_ms"], svc["p50_ms"], r["dispatch_lag"]["p50_ms"]))
+
+            def run_oha():
                 m = measure(self.nginx, oha_cmd(self.nginx.h1, s, ["-q", str(rate), "--latency-correction"]))
                 oha_runs.append((m, *oha_latency(m)))
+
+            for r in range(self.o.rate_rounds):
+                # Pairs in turn A-B, B-A: neither tool always runs first.
+                for run in (run_proofdeck, run_oha) if r % 2 == 0 else (run_oha, run_proofdeck):
+                    run()
             expected = rate * s
 
             def med(runs, i):
@@ -224,7 +233,7 @@ class Bench:
             off = max(abs(n - expected) for n in served) * 100 / expected
             p50, p99, svc50, lag50 = (med(pd_runs, i) for i in (1, 2, 3, 4))
             o50, o99 = med(oha_runs, 1), med(oha_runs, 2)
-            self.row(f"fixed {rate:,}/s for {s} s, {self.o.rounds} rounds (medians)",
+            self.row(f"fixed {rate:,}/s for {s} s, {self.o.rate_rounds} rounds, each tool first in turn (medians)",
                      f"proofdeck CPU **{pc:.2f} s**, **{pc / oc:.2f}×** oha's {oc:.2f} s (pairs "
                      f"{ratios[0]:.2f}–{ratios[-1]:.2f}×) · nginx counted {', '.join(f'{n:,}' for n in served)} of "
                      f"{expected:,} (worst {off:.3f} %; oha {', '.join(f'{n:,}' for n in oserved)}) · proofdeck p50 "
@@ -277,10 +286,13 @@ def main():
     ap.add_argument("--secs", type=int, default=8)
     ap.add_argument("--rate-secs", type=int, default=20)
     ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--rate-rounds", type=int, help="rounds of the fixed-rate rows (default: --rounds); "
+                    "their CPU moves ±15-30 %% between runs here, so they want more")
     ap.add_argument("--soak-requests", type=int, default=10_000_000)
     ap.add_argument("--only", default="closed,rate,h2,tls,soak,ticks,build")
     ap.add_argument("--profile", default="release", help="cargo profile proofdeck is built with (release, dist)")
     o = ap.parse_args()
+    o.rate_rounds = o.rate_rounds or o.rounds
     global PD
     PD = os.path.join(ROOT, "target", o.profile, "proofdeck")
     sh(f"source {ROOT}/benches/nginx.sh; need wrk wrk; need h2load nghttp2-client; "

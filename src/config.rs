@@ -180,6 +180,23 @@ pub fn headless(args: &RunArgs) -> bool {
     args.no_tui || !std::io::stdout().is_terminal()
 }
 
+/// A headless run draws a progress bar when a person watches its stderr.
+pub fn progress_bar(format: Format) -> bool {
+    format == Format::Human && std::io::stderr().is_terminal()
+}
+
+/// How often the live snapshot is merged: as often as someone reads it. A cockpit or a
+/// progress bar is watched, a coordinator and the capacity search judge each interval; a
+/// headless run with plain lines every two seconds needs one a second.
+fn snapshot_interval(args: &RunArgs, sharded: bool) -> Duration {
+    let watched = !headless(args) || progress_bar(args.format);
+    if watched || sharded || args.find_capacity {
+        crate::engine::SNAPSHOT_INTERVAL
+    } else {
+        crate::engine::QUIET_SNAPSHOT_INTERVAL
+    }
+}
+
 pub fn load_scenario(args: &RunArgs) -> Result<Scenario, ConfigError> {
     let quick = args.rate.is_some() || args.connections.is_some() || args.find_capacity;
     if is_quick(args) {
@@ -538,8 +555,35 @@ fn engine_options(
         http2: args.http2,
         insecure: args.insecure,
         streams: args.streams,
+        snapshot_interval: snapshot_interval(args, stripe.is_some()),
         stripe,
         gate: None,
         tap: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn cadence(args: &[&str]) -> Duration {
+        let cli = crate::cli::Cli::try_parse_from([&["proofdeck"], args].concat()).unwrap();
+        snapshot_interval(&cli.run, false)
+    }
+
+    #[test]
+    fn snapshots_come_as_often_as_someone_reads_them() {
+        // JSON progress lines: never a bar, whatever stderr is.
+        let quiet = ["--no-tui", "--format", "json", "--path", "/", "--rate", "150"];
+        assert_eq!(cadence(&quiet), crate::engine::QUIET_SNAPSHOT_INTERVAL);
+        let cli = crate::cli::Cli::try_parse_from([&["proofdeck"], &quiet[..]].concat()).unwrap();
+        assert_eq!(snapshot_interval(&cli.run, true), crate::engine::SNAPSHOT_INTERVAL, "a shard's coordinator");
+        assert_eq!(
+            cadence(&["--no-tui", "--format", "json", "--find-capacity"]),
+            crate::engine::SNAPSHOT_INTERVAL,
+            "the capacity search"
+        );
+        assert!(crate::engine::QUIET_SNAPSHOT_INTERVAL <= crate::headless::LINE_INTERVAL, "a line's figures are fresh");
     }
 }

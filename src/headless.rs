@@ -6,11 +6,10 @@ use crate::metrics::Snapshot;
 use crate::outcome::{print_outcome, progress_json, progress_line};
 use crate::scenario::Scenario;
 use crate::stop::Notice;
-use std::io::IsTerminal;
 use std::time::Duration;
 
 /// Plain progress lines every few seconds, so logs stay readable.
-const LINE_INTERVAL: Duration = Duration::from_secs(2);
+pub const LINE_INTERVAL: Duration = Duration::from_secs(2);
 
 pub async fn run(
     config: &RunConfig,
@@ -19,7 +18,7 @@ pub async fn run(
 ) -> i32 {
     let scenario = &config.scenario;
     let mut snapshots = session.engine.snapshots.clone();
-    let mut bar = (config.format == Format::Human && std::io::stderr().is_terminal()).then(|| {
+    let mut bar = crate::config::progress_bar(config.format).then(|| {
         let bar = indicatif::ProgressBar::new(1000);
         bar.set_style(
             indicatif::ProgressStyle::with_template("{spinner} [{bar:30}] {msg}")
@@ -30,12 +29,13 @@ pub async fn run(
     });
     let total_s = scenario.total_duration().as_secs_f64();
     let mut last_line = tokio::time::Instant::now();
+    let mut notices_open = true;
     loop {
         tokio::select! {
             changed = snapshots.changed() => {
                 if changed.is_err() { break; }
             }
-            notice = notices.recv() => match notice {
+            notice = notices.recv(), if notices_open => match notice {
                 Some(Notice::Stop) => session.stopper.request(),
                 Some(Notice::Export) => session.reporter.export_in_background(true),
                 Some(Notice::HangUp) => {
@@ -46,9 +46,9 @@ pub async fn run(
                     }
                     crate::stop::hang_up(&session.reporter.dir);
                 }
-                None => {}
+                // Nobody can signal any more: the run goes on to its end.
+                None => notices_open = false,
             },
-            _ = tokio::time::sleep(Duration::from_millis(500)) => {}
         }
         if session.engine.join.is_finished() {
             break;

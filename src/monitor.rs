@@ -12,7 +12,7 @@ use crate::scenario::PhaseKind;
 use crate::scenario::Scenario;
 use crate::scrape::derive::BreakerTimeline;
 use crate::scrape::evidence::PhaseRun;
-use crate::scrape::fetch::MetricsSource;
+use crate::scrape::fetch::{FetchError, MetricsSource};
 use crate::scrape::parser;
 use crate::scrape::profile::{Input, TargetProfile};
 use crate::scrape::profile_file::Profile;
@@ -25,6 +25,8 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub const SCRAPE_INTERVAL: Duration = Duration::from_secs(2);
+/// The longest wait between scrapes of a target that says it has no metrics route.
+const NO_ROUTE_MAX_INTERVAL: Duration = Duration::from_secs(32);
 /// Points of the target's p99 history kept; past it the history halves its resolution.
 const TARGET_HISTORY_POINTS: usize = 2048;
 /// Events kept in the log and the report.
@@ -478,29 +480,39 @@ impl Monitor {
 
     /// Runs the scenario's chaos plan on the load clock: the planned start of the current
     /// phase plus the time spent in it, pauses excluded, so chaos stays in its phase when the
-    /// run is paused. Actions fire within a snapshot interval of their time.
+    /// run is paused. Between snapshots the clock runs on from the latest one while the load
+    /// runs (a pause or a phase change publishes one at once), so actions fire at their time
+    /// however seldom snapshots come.
     async fn schedule_loop(self, plan: Vec<(f64, ChaosAction)>, phase_offsets: Vec<f64>) {
         let mut snaps = self.snapshots.clone();
+        // The load clock of the latest snapshot, when it was seen, and whether it runs on.
+        let read = |s: &Snapshot| {
+            let over = matches!(
+                s.status,
+                RunStatus::Draining | RunStatus::Finished | RunStatus::Interrupted | RunStatus::Aborted { .. }
+            );
+            let clock = s.phase.as_ref().map(|p| phase_offsets.get(p.index).copied().unwrap_or(0.0) + p.elapsed_s);
+            (over, clock, s.status == RunStatus::Running, tokio::time::Instant::now())
+        };
+        let mut seen = read(&snaps.borrow_and_update());
         for (at, action) in plan {
             loop {
-                let clock = {
-                    let s = snaps.borrow();
-                    if matches!(
-                        s.status,
-                        RunStatus::Draining | RunStatus::Finished | RunStatus::Interrupted | RunStatus::Aborted { .. }
-                    ) {
-                        return;
-                    }
-                    s.phase.as_ref().map(|p| phase_offsets.get(p.index).copied().unwrap_or(0.0) + p.elapsed_s)
-                };
-                match clock {
+                let (over, clock, running, seen_at) = seen;
+                if over {
+                    return;
+                }
+                let now = clock.map(|c| if running { c + seen_at.elapsed().as_secs_f64() } else { c });
+                let wait = match now {
                     Some(c) if c >= at => break,
-                    Some(c) => tokio::time::sleep(Duration::from_secs_f64((at - c).min(0.25))).await,
-                    None => {
-                        if snaps.changed().await.is_err() {
-                            return;
-                        }
-                    }
+                    Some(c) if running => Some(Duration::from_secs_f64(at - c)),
+                    _ => None,
+                };
+                tokio::select! {
+                    changed = snaps.changed() => match changed {
+                        Ok(()) => seen = read(&snaps.borrow_and_update()),
+                        Err(_) => return,
+                    },
+                    _ = tokio::time::sleep(wait.unwrap_or_default()), if wait.is_some() => {}
                 }
             }
             match action {
@@ -556,9 +568,12 @@ async fn scrape_loop(
 ) {
     let started = tokio::time::Instant::now();
     let mut prev: Option<(parser::Exposition, f64)> = None;
+    let mut no_route = 0;
     loop {
         let t = started.elapsed().as_secs_f64();
-        match monitor.metrics.fetch().await {
+        let fetched = monitor.metrics.fetch().await;
+        no_route = if fetched.as_ref().is_err_and(FetchError::no_route) { no_route + 1 } else { 0 };
+        match fetched {
             Ok(text) => {
                 let expo = parser::parse(&text);
                 drop(text);
@@ -633,8 +648,15 @@ async fn scrape_loop(
                 }
             }
         }
-        tokio::time::sleep(SCRAPE_INTERVAL).await;
+        tokio::time::sleep(scrape_wait(no_route)).await;
     }
+}
+
+/// The wait before the next scrape, after `no_route` answers in a row that the target has no
+/// metrics route: it doubles with each, so a plain server is not asked for a page it lacks
+/// every two seconds of a long run, and a route that appears is still found.
+fn scrape_wait(no_route: u32) -> Duration {
+    SCRAPE_INTERVAL.saturating_mul(1 << no_route.saturating_sub(1).min(8)).min(NO_ROUTE_MAX_INTERVAL)
 }
 
 /// Where each phase starts on the load clock, as planned.
@@ -648,4 +670,21 @@ fn phase_offsets(scenario: &Scenario) -> Vec<f64> {
             Some(this)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_metrics_route_is_asked_for_less_and_less_often() {
+        let waits: Vec<u64> = (0..8).map(|n| scrape_wait(n).as_secs()).collect();
+        assert_eq!(waits, [2, 2, 4, 8, 16, 32, 32, 32]);
+        assert_eq!(scrape_wait(u32::MAX), NO_ROUTE_MAX_INTERVAL);
+        assert!(FetchError::Status(404).no_route() && FetchError::Status(405).no_route());
+        // A failing or busy target is not a missing route: it keeps its two-second scrapes.
+        for e in [FetchError::Status(500), FetchError::Status(429), FetchError::Unreachable("refused".into())] {
+            assert!(!e.no_route(), "{e}");
+        }
+    }
 }

@@ -34,6 +34,13 @@ impl std::fmt::Display for FetchError {
     }
 }
 
+impl FetchError {
+    /// The target answered that it has no such page: asking again soon changes nothing.
+    pub fn no_route(&self) -> bool {
+        matches!(self, FetchError::Status(404 | 405 | 410 | 501))
+    }
+}
+
 /// "8 MiB", "512 KiB", "100 B".
 pub fn size(bytes: usize) -> String {
     match bytes {

@@ -202,6 +202,35 @@ async fn live_control_pauses_scales_and_stops() {
     assert_eq!(r.snapshot.status, RunStatus::Interrupted);
 }
 
+/// Snapshots an hour apart: a new phase, a pause and the drain are still published as they
+/// happen (a quiet headless run publishes once a second, and the chaos plan and each phase's
+/// opening scrape go by what the snapshots say).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phase_change_a_pause_and_the_drain_are_published_at_once() {
+    let gw = gateway::start_embedded(fast_config()).await.unwrap();
+    let mut two_phases = quick("/health", 5.0, 60, 100);
+    let mut first = two_phases.phases[0].clone();
+    first.name = "warm-up".into();
+    first.duration = Duration::from_millis(300);
+    two_phases.phases.insert(0, first);
+    let opts = EngineOptions { snapshot_interval: Duration::from_secs(3600), ..EngineOptions::default() };
+    let handle = engine::start(Arc::new(two_phases), &gw.url(), opts);
+    let mut snaps = handle.snapshots.clone();
+    let phase = |s: &proofdeck::metrics::Snapshot| s.phase.as_ref().map(|p| p.index);
+    crate::common::wait_for(&mut snaps, "the first phase", |s| phase(s) == Some(0)).await;
+    crate::common::wait_for(&mut snaps, "the second phase", |s| phase(s) == Some(1)).await;
+    assert_eq!(snaps.borrow().status, RunStatus::Running);
+    handle.commands.send(engine::EngineCommand::Pause).unwrap();
+    crate::common::wait_for(&mut snaps, "the pause", |s| s.status == RunStatus::Paused).await;
+    handle.commands.send(engine::EngineCommand::Resume).unwrap();
+    crate::common::wait_for(&mut snaps, "the resume", |s| s.status == RunStatus::Running).await;
+    handle.commands.send(engine::EngineCommand::Stop).unwrap();
+    crate::common::wait_for(&mut snaps, "the drain or the end", |s| s.status != RunStatus::Running).await;
+    let r = handle.join.await.unwrap();
+    assert_eq!(r.snapshot.status, RunStatus::Interrupted);
+    assert!(r.snapshot.completed >= 1, "the warm-up's arrivals were answered");
+}
+
 /// One arrival every 100 s: the scheduler sleeps through every snapshot, yet each shows the
 /// phase time of its own moment.
 async fn phase_time_runs_between_sparse_arrivals() {
