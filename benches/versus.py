@@ -135,8 +135,8 @@ class Bench:
         """Each tool in turn, `rounds` times, interleaved; medians of throughput and CPU/request."""
         runs = {name: [] for name, _ in tools}
         for r in range(self.o.rounds):
-            # Each round starts with another tool, so no tool always runs first (or right
-            # after a given one): the order's own effect spreads over all of them.
+            # Each round starts with another tool, so no tool always runs first: what the
+            # order itself costs (a cold cache, the last run's leftovers) is shared out.
             for name, cmd in tools[r % len(tools):] + tools[:r % len(tools)]:
                 m = measure(self.nginx, cmd() if callable(cmd) else cmd)
                 runs[name].append(m)
@@ -217,9 +217,9 @@ class Bench:
                 m = measure(self.nginx, oha_cmd(self.nginx.h1, s, ["-q", str(rate), "--latency-correction"]))
                 oha_runs.append((m, *oha_latency(m)))
 
-            for r in range(self.o.rate_rounds):
+            for round_no in range(self.o.rate_rounds):
                 # Pairs in turn A-B, B-A: neither tool always runs first.
-                for run in (run_proofdeck, run_oha) if r % 2 == 0 else (run_oha, run_proofdeck):
+                for run in (run_proofdeck, run_oha) if round_no % 2 == 0 else (run_oha, run_proofdeck):
                     run()
             expected = rate * s
 
