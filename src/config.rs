@@ -185,11 +185,12 @@ pub fn progress_bar(format: Format) -> bool {
     format == Format::Human && std::io::stderr().is_terminal()
 }
 
-/// How often the live snapshot is merged: as often as someone reads it. A cockpit or a
-/// progress bar is watched, a coordinator and the capacity search judge each interval; a
-/// headless run with plain lines every two seconds needs one a second.
+/// How often the live snapshot is merged: as often as someone reads it. A cockpit (here, or
+/// attached through `--control`) or a progress bar is watched, a coordinator and the capacity
+/// search judge each interval; a headless run with plain lines every two seconds needs one a
+/// second.
 fn snapshot_interval(args: &RunArgs, sharded: bool) -> Duration {
-    let watched = !headless(args) || progress_bar(args.format);
+    let watched = !headless(args) || progress_bar(args.format) || args.control.is_some();
     if watched || sharded || args.find_capacity {
         crate::engine::SNAPSHOT_INTERVAL
     } else {
@@ -577,6 +578,8 @@ mod tests {
         // JSON progress lines: never a bar, whatever stderr is.
         let quiet = ["--no-tui", "--format", "json", "--path", "/", "--rate", "150"];
         assert_eq!(cadence(&quiet), crate::engine::QUIET_SNAPSHOT_INTERVAL);
+        let attachable = [&quiet[..], &["--control", "127.0.0.1:0"]].concat();
+        assert_eq!(cadence(&attachable), crate::engine::SNAPSHOT_INTERVAL, "a cockpit may attach");
         let cli = crate::cli::Cli::try_parse_from([&["proofdeck"], &quiet[..]].concat()).unwrap();
         assert_eq!(snapshot_interval(&cli.run, true), crate::engine::SNAPSHOT_INTERVAL, "a shard's coordinator");
         assert_eq!(

@@ -78,6 +78,7 @@ pub struct Monitor {
     next_id: Arc<std::sync::atomic::AtomicU32>,
     /// Seconds the effect check compares on each side of an injection (`[defaults] effect_window`).
     effect_window_s: f64,
+    run_clock: Arc<RunClock>,
 }
 
 /// Attempts at clearing a tool's chaos, with the waits between them: a slow or flaky admin
@@ -122,6 +123,7 @@ impl Monitor {
             phase_runs: Arc::default(),
             next_id: Arc::new(std::sync::atomic::AtomicU32::new(1)),
             effect_window_s: scenario.defaults.effect_window.as_secs_f64(),
+            run_clock: Arc::default(),
         };
         let live = dashboard.map(|d| {
             let timing =
@@ -137,9 +139,14 @@ impl Monitor {
         (m, tasks)
     }
 
+    /// The run clock's current time, in seconds.
+    fn run_s(&self) -> f64 {
+        self.run_clock.now_s().unwrap_or_else(|| self.snapshots.borrow().elapsed_s)
+    }
+
     /// Puts `event` on the run's timeline, at the run clock's current time.
     pub fn record(&self, event: Event) {
-        let t_s = self.snapshots.borrow().elapsed_s;
+        let t_s = self.run_s();
         self.events_tx.send_modify(|v| {
             v.push(LogEvent::new(t_s, event));
             // Bounded over a 2 h soak; chaos, breaker and phase events are the proof's
@@ -191,7 +198,7 @@ impl Monitor {
     /// Puts a chaos change on the timeline under a new id and starts its effect check.
     fn judge_change(&self, tool: &str, mode: &str, pct: f64, by: &str) {
         let id = self.next_id.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let at = self.snapshots.borrow().elapsed_s;
+        let at = self.run_s();
         self.record(Event::ChaosInjected { id, tool: tool.into(), mode: mode.into(), pct, by: by.into() });
         self.chaos_tx.send_modify(|c| {
             c.checks.push(EffectCheck {
@@ -485,23 +492,33 @@ impl Monitor {
     /// however seldom snapshots come.
     async fn schedule_loop(self, plan: Vec<(f64, ChaosAction)>, phase_offsets: Vec<f64>) {
         let mut snaps = self.snapshots.clone();
-        // The load clock of the latest snapshot, when it was seen, and whether it runs on.
+        // The load clock of the latest snapshot and where its phase ends, when it was seen,
+        // and whether it runs on.
         let read = |s: &Snapshot| {
             let over = matches!(
                 s.status,
                 RunStatus::Draining | RunStatus::Finished | RunStatus::Interrupted | RunStatus::Aborted { .. }
             );
-            let clock = s.phase.as_ref().map(|p| phase_offsets.get(p.index).copied().unwrap_or(0.0) + p.elapsed_s);
+            let clock = s.phase.as_ref().map(|p| {
+                let offset = phase_offsets.get(p.index).copied().unwrap_or(0.0);
+                (offset + p.elapsed_s, offset + p.duration_s)
+            });
             (over, clock, s.status == RunStatus::Running, tokio::time::Instant::now())
         };
         let mut seen = read(&snaps.borrow_and_update());
         for (at, action) in plan {
             loop {
+                // A chaos call can take seconds: what changed meanwhile counts first.
+                if snaps.has_changed().unwrap_or(false) {
+                    seen = read(&snaps.borrow_and_update());
+                }
                 let (over, clock, running, seen_at) = seen;
                 if over {
                     return;
                 }
-                let now = clock.map(|c| if running { c + seen_at.elapsed().as_secs_f64() } else { c });
+                // Never past the phase's end: the next phase, or the drain, says what follows.
+                let now =
+                    clock.map(|(c, end)| if running { (c + seen_at.elapsed().as_secs_f64()).min(end) } else { c });
                 let wait = match now {
                     Some(c) if c >= at => break,
                     Some(c) if running => Some(Duration::from_secs_f64(at - c)),
@@ -530,6 +547,7 @@ impl Monitor {
         let mut failures_logged = 0;
         while snaps.changed().await.is_ok() {
             let snap = snaps.borrow_and_update().clone();
+            self.run_clock.observe(&snap);
             // Each distinct failure reason goes on the log once, as it first appears.
             for f in snap.failures.iter().skip(failures_logged) {
                 self.record(Event::Failure { tool: f.tool.clone(), class: f.class, detail: f.detail.clone() });
@@ -586,7 +604,7 @@ async fn scrape_loop(
                 }
                 let unreadable = expo.warnings.len();
                 // Dashboard points sit on the run clock, beside the client's series and markers.
-                let run_s = monitor.snapshots.borrow().elapsed_s;
+                let run_s = monitor.run_s();
                 // Evaluating a big dashboard takes a while: off the runtime that sends the load.
                 let view = match dashboard.take() {
                     Some(mut d) => {
@@ -659,6 +677,23 @@ fn scrape_wait(no_route: u32) -> Duration {
     SCRAPE_INTERVAL.saturating_mul(1 << no_route.saturating_sub(1).min(8)).min(NO_ROUTE_MAX_INTERVAL)
 }
 
+/// The run clock between snapshots, which a quiet headless run publishes once a second: the
+/// latest one's time plus the time since it came, so events carry the moment they happened.
+#[derive(Default)]
+struct RunClock(Mutex<Option<(f64, bool, tokio::time::Instant)>>);
+
+impl RunClock {
+    fn observe(&self, snap: &Snapshot) {
+        let over = matches!(snap.status, RunStatus::Finished | RunStatus::Interrupted | RunStatus::Aborted { .. });
+        *lock(&self.0) = Some((snap.elapsed_s, over, tokio::time::Instant::now()));
+    }
+
+    /// `None` before the first snapshot was seen; the clock stands still once the run is over.
+    fn now_s(&self) -> Option<f64> {
+        lock(&self.0).map(|(t, over, seen)| if over { t } else { t + seen.elapsed().as_secs_f64() })
+    }
+}
+
 /// Where each phase starts on the load clock, as planned.
 fn phase_offsets(scenario: &Scenario) -> Vec<f64> {
     scenario
@@ -675,6 +710,24 @@ fn phase_offsets(scenario: &Scenario) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_run_clock_runs_on_between_snapshots_and_stops_at_the_end() {
+        let clock = RunClock::default();
+        assert_eq!(clock.now_s(), None, "no snapshot seen yet");
+        let mut snap = Snapshot::empty(&[], &[]);
+        snap.elapsed_s = 5.0;
+        snap.status = RunStatus::Paused;
+        clock.observe(&snap);
+        std::thread::sleep(Duration::from_millis(30));
+        // The run's time passes while the load is paused (it is not the load clock).
+        let now = clock.now_s().unwrap();
+        assert!(now >= 5.03, "{now}");
+        snap.status = RunStatus::Finished;
+        clock.observe(&snap);
+        std::thread::sleep(Duration::from_millis(30));
+        assert_eq!(clock.now_s(), Some(5.0));
+    }
 
     #[test]
     fn a_missing_metrics_route_is_asked_for_less_and_less_often() {

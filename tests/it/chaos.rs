@@ -105,31 +105,39 @@ async fn a_chaos_endpoint_that_does_nothing_is_reported_as_no_observed_effect() 
 
 /// The chaos plan keeps the load clock between snapshots, which a quiet headless run sends
 /// once a second: with no snapshot after the resume, the action half a second ahead fires
-/// half a second later; while paused it waits, however long.
+/// half a second later; while paused it waits, however long; past the load's end it never fires.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_chaos_plan_fires_on_the_load_clock_between_snapshots_and_waits_while_paused() {
+async fn the_chaos_plan_runs_on_the_load_clock_between_snapshots_waits_while_paused_and_stops_at_the_end() {
     use proofdeck::metrics::snapshot::{PhaseView, Snapshot};
     use proofdeck::metrics::RunStatus;
     let base = inert_target().await;
     let plan = "[[chaos]]\nat = \"1s\"\ntool = \"t\"\nmode = \"500\"\npct = 50\n";
     let s = scenario_text(&format!("[[flow.step]]\npath = \"/hit\"\ntool = \"t\"\nexpect = [200]\n{plan}"), 60);
-    let at = |status: RunStatus, elapsed_s: f64| {
+    let at = |status: RunStatus, elapsed_s: f64, duration_s: f64| {
         let mut snap = Snapshot::empty(&["t".to_string()], &[]);
         snap.status = status;
-        snap.phase = Some(PhaseView { index: 0, count: 1, name: "p".into(), elapsed_s, duration_s: 60.0, next: None });
+        snap.phase = Some(PhaseView { index: 0, count: 1, name: "p".into(), elapsed_s, duration_s, next: None });
         Arc::new(snap)
     };
-    let (snapshots, rx) = tokio::sync::watch::channel(at(RunStatus::Paused, 0.5));
+    let (snapshots, rx) = tokio::sync::watch::channel(at(RunStatus::Paused, 0.5, 60.0));
     let (m, _tasks) = Monitor::start(&base, &s, &fourrunr(), rx, metrics(&base), ADMIN, None);
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert!(m.chaos.borrow().checks.is_empty(), "the plan fired while the load was paused");
     let resumed = tokio::time::Instant::now();
-    snapshots.send(at(RunStatus::Running, 0.5)).unwrap();
+    snapshots.send(at(RunStatus::Running, 0.5, 60.0)).unwrap();
     let mut chaos = m.chaos.clone();
     wait_for(&mut chaos, "the planned injection", |c| !c.checks.is_empty()).await;
     let after = resumed.elapsed();
     assert!(after >= Duration::from_millis(500), "fired {after:?} after the resume, before its time");
     assert_eq!(m.chaos.borrow().checks[0].by, Cause::Schedule.to_string());
+
+    // A load that ends before the planned time (`--duration`, `--phase`): the clock stops at
+    // the phase's end, and the action, planned after it, is never sent.
+    let (snapshots, rx) = tokio::sync::watch::channel(at(RunStatus::Running, 0.4, 0.5));
+    let (m, _tasks) = Monitor::start(&base, &s, &fourrunr(), rx, metrics(&base), ADMIN, None);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(m.chaos.borrow().checks.is_empty(), "the plan fired after the load's end");
+    snapshots.send(at(RunStatus::Draining, 0.5, 0.5)).unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
