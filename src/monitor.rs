@@ -139,9 +139,17 @@ impl Monitor {
         (m, tasks)
     }
 
-    /// The run clock's current time, in seconds.
+    /// The run clock's current time, in seconds: never before the latest snapshot's, and
+    /// the final snapshot's once the run is over.
     fn run_s(&self) -> f64 {
-        self.run_clock.now_s().unwrap_or_else(|| self.snapshots.borrow().elapsed_s)
+        let (latest, over) = {
+            let s = self.snapshots.borrow();
+            (s.elapsed_s, RunClock::is_over(&s.status))
+        };
+        if over {
+            return latest;
+        }
+        self.run_clock.now_s().map_or(latest, |now| now.max(latest))
     }
 
     /// Puts `event` on the run's timeline, at the run clock's current time.
@@ -683,9 +691,12 @@ fn scrape_wait(no_route: u32) -> Duration {
 struct RunClock(Mutex<Option<(f64, bool, tokio::time::Instant)>>);
 
 impl RunClock {
+    fn is_over(status: &RunStatus) -> bool {
+        matches!(status, RunStatus::Finished | RunStatus::Interrupted | RunStatus::Aborted { .. })
+    }
+
     fn observe(&self, snap: &Snapshot) {
-        let over = matches!(snap.status, RunStatus::Finished | RunStatus::Interrupted | RunStatus::Aborted { .. });
-        *lock(&self.0) = Some((snap.elapsed_s, over, tokio::time::Instant::now()));
+        *lock(&self.0) = Some((snap.elapsed_s, Self::is_over(&snap.status), tokio::time::Instant::now()));
     }
 
     /// `None` before the first snapshot was seen; the clock stands still once the run is over.
