@@ -2,7 +2,6 @@
 //! effects its keys ask for (engine commands, chaos calls, report export). Only `tui/` draws.
 
 use crate::config::RunConfig;
-use crate::metrics::RunStatus;
 use crate::session::Session;
 use crate::stop::Notice;
 use crate::tui::{self, CockpitExit, Effect};
@@ -113,10 +112,7 @@ async fn perform_effects(mut rx: mpsc::UnboundedReceiver<Effect>, actor: crate::
 
 async fn watch_done(mut snapshots: watch::Receiver<Arc<crate::metrics::Snapshot>>, done: watch::Sender<bool>) {
     loop {
-        let finished = matches!(
-            snapshots.borrow().status,
-            RunStatus::Finished | RunStatus::Interrupted | RunStatus::Aborted { .. }
-        );
+        let finished = snapshots.borrow().status.is_final();
         if finished {
             let _ = done.send(true);
             return;

@@ -144,7 +144,7 @@ impl Monitor {
     fn run_s(&self) -> f64 {
         let (latest, over) = {
             let s = self.snapshots.borrow();
-            (s.elapsed_s, RunClock::is_over(&s.status))
+            (s.elapsed_s, s.status.is_final())
         };
         if over {
             return latest;
@@ -229,10 +229,7 @@ impl Monitor {
     }
 
     fn run_over(&self) -> bool {
-        matches!(
-            self.snapshots.borrow().status,
-            RunStatus::Draining | RunStatus::Finished | RunStatus::Interrupted | RunStatus::Aborted { .. }
-        )
+        self.snapshots.borrow().status.load_over()
     }
 
     pub async fn clear(&self, tool: &str, cause: Cause) {
@@ -397,8 +394,7 @@ impl Monitor {
         loop {
             let done = {
                 let s = snaps.borrow();
-                s.elapsed_s >= at + self.effect_window_s + 1.5
-                    || matches!(s.status, RunStatus::Finished | RunStatus::Interrupted | RunStatus::Aborted { .. })
+                s.elapsed_s >= at + self.effect_window_s + 1.5 || s.status.is_final()
             };
             if done || snaps.changed().await.is_err() {
                 break;
@@ -503,10 +499,7 @@ impl Monitor {
         // The load clock of the latest snapshot and where its phase ends, when it was seen,
         // and whether it runs on.
         let read = |s: &Snapshot| {
-            let over = matches!(
-                s.status,
-                RunStatus::Draining | RunStatus::Finished | RunStatus::Interrupted | RunStatus::Aborted { .. }
-            );
+            let over = s.status.load_over();
             let clock = s.phase.as_ref().map(|p| {
                 let offset = phase_offsets.get(p.index).copied().unwrap_or(0.0);
                 (offset + p.elapsed_s, offset + p.duration_s)
@@ -691,12 +684,8 @@ fn scrape_wait(no_route: u32) -> Duration {
 struct RunClock(Mutex<Option<(f64, bool, tokio::time::Instant)>>);
 
 impl RunClock {
-    fn is_over(status: &RunStatus) -> bool {
-        matches!(status, RunStatus::Finished | RunStatus::Interrupted | RunStatus::Aborted { .. })
-    }
-
     fn observe(&self, snap: &Snapshot) {
-        *lock(&self.0) = Some((snap.elapsed_s, Self::is_over(&snap.status), tokio::time::Instant::now()));
+        *lock(&self.0) = Some((snap.elapsed_s, snap.status.is_final(), tokio::time::Instant::now()));
     }
 
     /// `None` before the first snapshot was seen; the clock stands still once the run is over.

@@ -5,7 +5,7 @@ use crate::distributed::control::{FromViewer, ToViewer, ViewUpdate};
 use crate::distributed::wire;
 use crate::live::{ChaosView, LogEvent, TargetView};
 use crate::metrics::series::SeriesBuilder;
-use crate::metrics::{RunStatus, Snapshot};
+use crate::metrics::Snapshot;
 use crate::outcome::exit;
 use crate::tui::{self, CockpitExit};
 use std::sync::Arc;
@@ -41,7 +41,7 @@ impl Writers {
         }
         if let Some(mut snap) = u.snapshot {
             snap.series = self.series.series();
-            let over = matches!(snap.status, RunStatus::Finished | RunStatus::Interrupted | RunStatus::Aborted { .. });
+            let over = snap.status.is_final();
             self.snapshot.send_replace(Arc::new(snap));
             if over {
                 self.done.send_replace(true);
@@ -164,7 +164,7 @@ mod tests {
         };
         let point = |t| SecondPoint::empty(t, 0, 0);
         let event = |t_s: f64| LogEvent::new(t_s, crate::live::Event::Control { command: format!("at {t_s}") });
-        let running = Snapshot { status: RunStatus::Running, ..Snapshot::empty(&[], &[]) };
+        let running = Snapshot { status: crate::metrics::RunStatus::Running, ..Snapshot::empty(&[], &[]) };
         w.apply(ViewUpdate {
             snapshot: Some(running.clone()),
             points: vec![point(0), point(1)],
@@ -172,7 +172,7 @@ mod tests {
             ..ViewUpdate::default()
         });
         w.apply(ViewUpdate {
-            snapshot: Some(Snapshot { status: RunStatus::Finished, ..running }),
+            snapshot: Some(Snapshot { status: crate::metrics::RunStatus::Finished, ..running }),
             series_from: 2,
             points: vec![point(2)],
             events_from: 1,

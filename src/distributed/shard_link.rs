@@ -8,7 +8,7 @@ use crate::engine::stripe::{GateControl, Stripe};
 use crate::engine::{Commands, EngineCommand};
 use crate::metrics::aggregate::Tap;
 use crate::metrics::shard::Shard;
-use crate::metrics::{RunStatus, Snapshot};
+use crate::metrics::Snapshot;
 use crate::util::lock;
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
@@ -183,7 +183,7 @@ async fn stream_loop(
             let _ = out.send(FromShard::Started { shard_ns });
         }
         let snapshot = snapshots.borrow().clone();
-        let over = matches!(snapshot.status, RunStatus::Finished | RunStatus::Interrupted | RunStatus::Aborted { .. });
+        let over = snapshot.status.is_final();
         // The engine's last merge reached the tap before its final snapshot was published.
         let recorded = std::mem::replace(&mut *lock(&tap), Shard::new(tools, flows));
         let interval = Interval {

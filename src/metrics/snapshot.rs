@@ -129,6 +129,18 @@ pub enum RunStatus {
     Aborted { reason: String },
 }
 
+impl RunStatus {
+    /// The run has ended: finished, interrupted or aborted.
+    pub fn is_final(&self) -> bool {
+        matches!(self, RunStatus::Finished | RunStatus::Interrupted | RunStatus::Aborted { .. })
+    }
+
+    /// No more load will be sent: draining its requests in flight, or ended.
+    pub fn load_over(&self) -> bool {
+        *self == RunStatus::Draining || self.is_final()
+    }
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct PhaseView {
     pub index: usize,
